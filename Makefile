@@ -1,0 +1,47 @@
+# Mail-host check plugins: build, test, demo, bench.
+MODULE   := github.com/mailhost-checks/mailchecks
+VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X $(MODULE)/internal/plugin.Version=$(VERSION)
+PLUGINS  := check_firewalld_mail check_fail2ban_trusted check_imaps_tls
+BINS     := $(addprefix bin/,$(PLUGINS))
+PREFIX   ?= /usr/lib/nagios/plugins
+GO       ?= go
+export CGO_ENABLED := 0
+
+.PHONY: all build test deps demo bench lint install clean $(BINS)
+
+all: build
+
+build: $(BINS)
+
+$(BINS):
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/$(notdir $@)
+
+## deps: install the Debian packages the real-daemon tests need (as root)
+deps:
+	@scripts/deps.sh
+
+## test: every unit and real-daemon test (installs packages when root)
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+## demo: build the plugins and replay the incidents against sandboxed daemons
+demo: deps build
+	$(GO) run ./tools/demo
+
+## bench: each plugin against its peers on the same sandboxed daemons
+bench: deps build
+	$(GO) run ./tools/benchmark
+
+lint:
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) vet ./...
+	staticcheck ./...
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/
+
+clean:
+	rm -rf bin

@@ -1,0 +1,75 @@
+package plugin
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	nagios "github.com/atc0005/go-nagios"
+)
+
+// render fills go-nagios' fields from a Result. Every string passes through
+// Sanitize: server-supplied text (greetings, jail names, XML) must never break
+// the first line or the perfdata.
+func render(p *nagios.Plugin, r Result, verbose int) {
+	state := r.State()
+	p.ExitStatusCode = int(state)
+
+	summary := Sanitize(r.Summary)
+	if summary == "" {
+		summary = "no summary"
+	}
+	p.ServiceOutput = state.String() + ": " + summary
+
+	var long []string
+	findings := append([]Finding(nil), r.Findings...)
+	// Worst first, so the line an operator needs is the first they read;
+	// stable, so evaluate's order holds within a state.
+	sort.SliceStable(findings, func(i, j int) bool {
+		return findings[i].State.severity() > findings[j].State.severity()
+	})
+	for _, f := range findings {
+		if f.Fix == "" && f.Text == r.Summary && len(findings) == 1 {
+			continue // a lone finding that only repeats the first line
+		}
+		line := "[" + f.State.String() + "] " + Sanitize(f.Text)
+		if f.Fix != "" {
+			line += " Fix: " + Sanitize(f.Fix)
+		}
+		long = append(long, line)
+	}
+	for _, d := range r.Details {
+		long = append(long, Sanitize(d))
+	}
+	if verbose > 0 {
+		for _, d := range r.Debug {
+			long = append(long, "debug: "+Sanitize(d))
+		}
+	}
+	p.LongServiceOutput = strings.Join(long, "\n")
+
+	perf := make([]nagios.PerformanceData, 0, len(r.Metrics))
+	for _, m := range r.Metrics {
+		perf = append(perf, nagios.PerformanceData{
+			Label:             sanitizeLabel(m.Label),
+			Value:             formatNumber(m.Value),
+			UnitOfMeasurement: m.UOM,
+			Warn:              m.Warn,
+			Crit:              m.Crit,
+			Min:               m.Min,
+			Max:               m.Max,
+		})
+	}
+	if len(perf) > 0 {
+		// Validation is ours (labels sanitised, numbers C-locale); go-nagios'
+		// validator rejects a few valid range forms such as "~:10".
+		_ = p.AddPerfData(true, perf...)
+	}
+}
+
+// formatNumber prints a value in the C locale, without exponent, rounded to
+// microseconds (for times) and trimmed.
+func formatNumber(v float64) string {
+	return strconv.FormatFloat(math.Round(v*1e6)/1e6, 'f', -1, 64)
+}
