@@ -1,0 +1,179 @@
+package firewalld
+
+import (
+	"fmt"
+	"strings"
+)
+
+// DefaultServices are the ports a mail host needs open: SMTP in, submission,
+// IMAP, and the web server for webmail and ACME.
+var DefaultServices = []string{"smtp", "smtps", "smtp-submission", "imap", "imaps", "http", "https"}
+
+// aliases are service names that mean the same ports: newer firewalld calls
+// port 587 "submission" and keeps "smtp-submission" as an include of it.
+var aliases = map[string][]string{
+	"smtp-submission": {"smtp-submission", "submission"},
+	"submission":      {"submission", "smtp-submission"},
+}
+
+// Requirement is something that must be open: a service (by name, with its
+// ports as defined) or a bare port.
+type Requirement struct {
+	Name    string // "imaps" or "4190/tcp"
+	Service string // the service name to use in fix commands; "" for a port
+	Ports   []Port
+}
+
+// IsPort reports whether the requirement came from --port.
+func (r Requirement) IsPort() bool { return r.Service == "" }
+
+// Describe is "imaps (993/tcp)" or "4190/tcp".
+func (r Requirement) Describe() string {
+	if r.IsPort() {
+		return r.Name
+	}
+	ports := make([]string, len(r.Ports))
+	for i, p := range r.Ports {
+		ports[i] = p.String()
+	}
+	return fmt.Sprintf("%s (%s)", r.Name, strings.Join(ports, ", "))
+}
+
+// names lists the service names that satisfy the requirement by name.
+func (r Requirement) names() []string {
+	if a, ok := aliases[r.Service]; ok {
+		return a
+	}
+	return []string{r.Service}
+}
+
+// ServiceLookup finds a service definition by name.
+type ServiceLookup func(name string) (Service, error)
+
+// BuildRequirements resolves --service and --port into requirements, merging
+// aliases (submission = smtp-submission) and dropping duplicates. A service
+// name with no definition under any alias is an error: the check cannot know
+// its ports.
+func BuildRequirements(services, ports []string, lookup ServiceLookup) ([]Requirement, error) {
+	var reqs []Requirement
+	have := map[string]bool{}
+	for _, name := range services {
+		if have[name] {
+			continue
+		}
+		candidates := []string{name}
+		if a, ok := aliases[name]; ok {
+			candidates = a
+		}
+		var def Service
+		var err error
+		for _, c := range candidates {
+			if def, err = lookup(c); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(def.Ports) == 0 {
+			return nil, fmt.Errorf("service %q defines no ports, so it cannot be checked", name)
+		}
+		for _, c := range candidates {
+			have[c] = true
+		}
+		reqs = append(reqs, Requirement{Name: name, Service: def.Name, Ports: def.Ports})
+	}
+	for _, text := range ports {
+		p, err := ParsePort(text)
+		if err != nil {
+			return nil, err
+		}
+		if have[p.String()] {
+			continue
+		}
+		have[p.String()] = true
+		reqs = append(reqs, Requirement{Name: p.String(), Ports: []Port{p}})
+	}
+	return reqs, nil
+}
+
+// Coverage says whether a requirement is open in a view, and how.
+type Coverage struct {
+	Open bool
+	How  string // "service imaps", "port 993/tcp", "rich rule …", "target ACCEPT"
+	Note string // e.g. "IPv4 only" for a family-limited rich rule
+}
+
+// Cover judges one requirement in one view: open when every one of its ports
+// is opened by target ACCEPT, a zone service, a port entry, or a rich rule that
+// accepts it from every source.
+func Cover(v *View, r Requirement) Coverage {
+	if v.Zone.Target == "ACCEPT" {
+		return Coverage{Open: true, How: "zone target ACCEPT"}
+	}
+	// By name first, so the output names the service the operator added.
+	for _, name := range r.names() {
+		if r.IsPort() {
+			break
+		}
+		for _, s := range v.Zone.Services {
+			if s == name {
+				return Coverage{Open: true, How: "service " + name}
+			}
+		}
+	}
+	var hows, notes []string
+	for _, want := range r.Ports {
+		how, note := coverPort(v, want)
+		if how == "" {
+			return Coverage{}
+		}
+		hows = appendUnique(hows, how)
+		if note != "" {
+			notes = appendUnique(notes, note)
+		}
+	}
+	return Coverage{Open: true, How: strings.Join(hows, ", "), Note: strings.Join(notes, ", ")}
+}
+
+func coverPort(v *View, want Port) (how, note string) {
+	for _, s := range v.Zone.Services {
+		for _, p := range v.Services[s].Ports {
+			if p.Covers(want) {
+				return "service " + s, ""
+			}
+		}
+	}
+	for _, p := range v.Zone.Ports {
+		if p.Covers(want) {
+			return "port " + p.String(), ""
+		}
+	}
+	for _, rule := range v.Zone.RichRules {
+		if !rule.acceptsEveryone() {
+			continue
+		}
+		covered := rule.Port != nil && rule.Port.Covers(want)
+		if rule.Service != "" {
+			for _, p := range v.Services[rule.Service].Ports {
+				covered = covered || p.Covers(want)
+			}
+		}
+		if covered {
+			if rule.Family != "" {
+				note = strings.Replace(strings.Replace(rule.Family, "ipv4", "IPv4", 1), "ipv6", "IPv6", 1) + " only"
+			}
+			return "rich rule '" + rule.Text + "'", note
+		}
+	}
+	return "", ""
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
