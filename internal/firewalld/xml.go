@@ -3,9 +3,9 @@ package firewalld
 import (
 	"bufio"
 	"bytes"
-	"io"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
