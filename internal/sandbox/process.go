@@ -174,3 +174,16 @@ func WriteFile(path, content string, mode os.FileMode) error {
 
 // ErrNotStarted is returned by handles used after Stop.
 var ErrNotStarted = errors.New("sandbox not running")
+
+// ExitCode extracts a command's exit status from Run's error (0 for nil,
+// -1 when the command did not run).
+func ExitCode(err error) int {
+	var ee *exec.ExitError
+	if err == nil {
+		return 0
+	}
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	return -1
+}
