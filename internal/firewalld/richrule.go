@@ -43,22 +43,18 @@ func ParseRichRule(text string) (RichRule, error) {
 	if len(tokens) == 0 || tokens[0].word != "rule" {
 		return RichRule{}, fmt.Errorf("rich rule %q: does not start with \"rule\"", text)
 	}
-	var element string // the most recent element word, owner of attributes
-	notNext := false
+	element := "rule" // the most recent element word, owner of attributes
 	for _, t := range tokens[1:] {
 		if t.word != "" {
-			switch t.word {
-			case "NOT":
-				notNext = true
+			if t.word == "NOT" { // firewalld writes "source NOT address=…"
+				r.SourceNot = r.SourceNot || element == "source"
 				continue
+			}
+			switch t.word {
 			case "accept", "reject", "drop", "mark":
 				r.Action = t.word
 			}
 			element = t.word
-			if element == "source" && notNext {
-				r.SourceNot = true
-			}
-			notNext = false
 			continue
 		}
 		switch element + "." + t.key {

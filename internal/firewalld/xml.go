@@ -176,7 +176,11 @@ func (d Dirs) service(name string, seen map[string]bool) (Service, error) {
 	for _, el := range root.ChildElements() {
 		switch el.Tag {
 		case "port":
-			s.Ports = append(s.Ports, Port{Port: el.SelectAttrValue("port", ""), Protocol: el.SelectAttrValue("protocol", "")})
+			// firewalld reads <port protocol="esp" port=""/> as a protocol,
+			// not a port (see ipsec.xml); only real ports open ports.
+			if port := el.SelectAttrValue("port", ""); port != "" {
+				s.Ports = append(s.Ports, Port{Port: port, Protocol: el.SelectAttrValue("protocol", "")})
+			}
 		case "include":
 			inc := el.SelectAttrValue("service", "")
 			s.Includes = append(s.Includes, inc)
