@@ -1,0 +1,52 @@
+// Command check_fail2ban_trusted checks that a trusted egress IP (a home
+// office, the monitoring host) is not banned by any fail2ban jail, and that
+// every jail's effective ignoreip covers it so it stays unbanned.
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mailhost-checks/mailchecks/internal/fail2ban"
+	"github.com/mailhost-checks/mailchecks/internal/plugin"
+)
+
+type cli struct {
+	plugin.CommonFlags `embed:""`
+
+	IP          []string `name:"ip" placeholder:"ADDRESS" help:"Trusted IPv4 or IPv6 address to check (repeatable)."`
+	IPFromDNS   []string `name:"ip-from-dns" placeholder:"NAME" help:"Check every A and AAAA address of NAME, e.g. a dynamic-DNS name of the office (repeatable)."`
+	Jail        []string `name:"jail" placeholder:"JAIL" help:"Check only this jail (repeatable; default: every jail)."`
+	ExcludeJail []string `name:"exclude-jail" placeholder:"JAIL" help:"Do not check this jail (repeatable)."`
+	Unlisted    string   `name:"unlisted" default:"warning" enum:"ok,warning,critical" help:"State when an IP is not whitelisted by a jail's ignoreip (ok, warning, critical)."`
+
+	Backend        string `name:"backend" default:"socket" enum:"socket,client" help:"socket: speak fail2ban's control protocol directly; client: run fail2ban-client (for a sudo rule)."`
+	Socket         string `name:"socket" default:"/var/run/fail2ban/fail2ban.sock" placeholder:"PATH" help:"fail2ban control socket."`
+	Fail2banClient string `name:"fail2ban-client" default:"/usr/bin/fail2ban-client" placeholder:"PATH" help:"fail2ban-client to run with --backend=client."`
+	Sudo           bool   `name:"sudo" help:"With --backend=client, run fail2ban-client through sudo -n."`
+}
+
+func (c *cli) Check(ctx context.Context) plugin.Result {
+	unlisted, err := plugin.ParseState(c.Unlisted)
+	if err != nil {
+		return plugin.UnknownResult(fmt.Errorf("--unlisted: %v", err), "")
+	}
+	return fail2ban.Check(ctx, fail2ban.Options{
+		Backend:      c.Backend,
+		Socket:       c.Socket,
+		ClientPath:   c.Fail2banClient,
+		Sudo:         c.Sudo,
+		IPs:          c.IP,
+		IPFromDNS:    c.IPFromDNS,
+		Jails:        c.Jail,
+		ExcludeJails: c.ExcludeJail,
+		Unlisted:     unlisted,
+	})
+}
+
+func main() {
+	plugin.Main(plugin.Info{
+		Name:        "check_fail2ban_trusted",
+		Description: "Is a trusted IP banned by fail2ban, and is it whitelisted (ignoreip) in every jail so it stays unbanned?",
+	}, &cli{})
+}

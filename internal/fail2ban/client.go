@@ -1,0 +1,234 @@
+package fail2ban
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// ClientSource runs fail2ban-client, for hosts where the monitoring user may
+// only run it through a sudo rule. It costs two Python starts per check:
+// `status` for the jail list, then one interactive session (-i) that reads
+// every per-jail question from stdin, instead of one process per question.
+type ClientSource struct {
+	Path   string // fail2ban-client
+	Socket string
+	Sudo   bool           // prefix with `sudo -n`
+	Local  *time.Location // time zone of ban end times (time.Local when nil)
+}
+
+// prompt is what fail2ban-client -i prints before reading each command
+// (client/fail2banclient.py PROMPT); the output is split on it.
+const prompt = "fail2ban> "
+
+// Name is used in messages.
+func (c *ClientSource) Name() string { return "fail2ban-client (" + c.Path + " -s " + c.Socket + ")" }
+
+func (c *ClientSource) argv(args ...string) []string {
+	a := []string{c.Path, "-s", c.Socket}
+	if c.Sudo {
+		a = append([]string{"sudo", "-n"}, a...)
+	}
+	return append(a, args...)
+}
+
+// run executes fail2ban-client under ctx: a hung client is killed at the
+// deadline and reported as a timeout naming the command.
+func (c *ClientSource) run(ctx context.Context, stdin string, args ...string) (string, error) {
+	argv := c.argv(args...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.WaitDelay = 200 * time.Millisecond
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	start := time.Now()
+	err := cmd.Run()
+	what := strings.Join(argv, " ")
+	if ctx.Err() != nil {
+		return "", gatherErr(KindTimeout, "fail2ban-server is alive but busy or hung: check its log, or restart it (systemctl restart fail2ban)",
+			"`%s` did not finish: stalled for %s", what, since(start))
+	}
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		return "", gatherErr(KindOther, "install fail2ban, or pass --fail2ban-client with its path", "cannot run %s: %v", argv[0], err)
+	}
+	if gerr := c.classifyStderr(errb.String()); gerr != nil {
+		return "", gerr
+	}
+	if err != nil && stdin == "" {
+		return "", gatherErr(KindOther, "", "`%s` failed (%v): %s", what, err, lastLine(errb.String()))
+	}
+	return out.String(), nil
+}
+
+// classifyStderr recognises the socket and sudo failures fail2ban-client
+// and sudo report (fail2banclient.py __logSocketError).
+func (c *ClientSource) classifyStderr(stderr string) error {
+	switch {
+	case strings.Contains(stderr, "Failed to access socket path"):
+		return gatherErr(KindMissing, startFix, "fail2ban socket %s does not exist: is fail2ban running? (fail2ban-client: %s)", c.Socket, lastLine(stderr))
+	case strings.Contains(stderr, "Permission denied to socket"):
+		return gatherErr(KindPermission, permissionFix(c.Socket, c.Path),
+			"permission denied on fail2ban socket %s (fail2ban-client must run as root: use --sudo)", c.Socket)
+	case strings.Contains(stderr, "sudo:"):
+		return gatherErr(KindPermission, permissionFix(c.Socket, c.Path), "sudo refused to run %s: %s", c.Path, lastLine(stderr))
+	case strings.Contains(stderr, "Unable to contact server"):
+		return gatherErr(KindRefused, "systemctl restart fail2ban",
+			"fail2ban socket %s refuses connections: fail2ban-server is not running (stale socket)", c.Socket)
+	}
+	return nil
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	l := strings.TrimSpace(lines[len(lines)-1])
+	// drop fail2ban's "2026-01-01 00:00:00,000 fail2ban [123]: ERROR   " prefix
+	if i := strings.Index(l, "ERROR"); i >= 0 {
+		l = strings.TrimSpace(l[i+len("ERROR"):])
+	}
+	return l
+}
+
+// JailNames runs `fail2ban-client status`.
+func (c *ClientSource) JailNames(ctx context.Context) ([]string, error) {
+	out, err := c.run(ctx, "", "status")
+	if err != nil {
+		return nil, err
+	}
+	names, err := parseStatus(out)
+	if err != nil {
+		return nil, gatherErr(KindGarbage, "", "fail2ban-client status: %v", err)
+	}
+	return names, nil
+}
+
+// parseStatus reads the "`- Jail list:\tdovecot, postfix-sasl" line.
+func parseStatus(out string) ([]string, error) {
+	for _, l := range strings.Split(out, "\n") {
+		if _, list, ok := strings.Cut(l, "Jail list:"); ok {
+			return splitJailList(list), nil
+		}
+	}
+	return nil, fmt.Errorf("no \"Jail list:\" line in %q", firstLine(out))
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return l
+}
+
+// Jails asks every per-jail question in one interactive session.
+func (c *ClientSource) Jails(ctx context.Context, names []string) ([]JailState, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	var in strings.Builder
+	ncmd := 0
+	for _, n := range names {
+		for _, cmd := range jailCommands(n) {
+			in.WriteString(shellQuoteAll(cmd) + "\n")
+			ncmd++
+		}
+	}
+	in.WriteString("exit\n")
+	out, err := c.run(ctx, in.String(), "-i")
+	if err != nil {
+		return nil, err
+	}
+	answers, err := splitInteractive(out, ncmd)
+	if err != nil {
+		return nil, gatherErr(KindGarbage, "", "fail2ban-client -i: %v", err)
+	}
+	loc := c.Local
+	if loc == nil {
+		loc = time.Local
+	}
+	states := make([]JailState, len(names))
+	for i, n := range names {
+		states[i] = parseJailAnswers(n, answers[i*4:i*4+4], loc)
+	}
+	return states, nil
+}
+
+// splitInteractive cuts -i output into one answer per command: the banner
+// comes before the first prompt, each answer follows one.
+func splitInteractive(out string, n int) ([]string, error) {
+	parts := strings.Split(out, prompt)
+	if len(parts) < n+1 {
+		return nil, fmt.Errorf("%d answers for %d commands", len(parts)-1, n)
+	}
+	answers := parts[1 : n+1]
+	for i := range answers {
+		answers[i] = strings.TrimRight(answers[i], "\n")
+	}
+	return answers, nil
+}
+
+// parseJailAnswers reads the beautified answers (client/beautifier.py) to
+// jailCommands, in order: banip --with-time, ignoreip, ignoreself,
+// ignorecommand.
+func parseJailAnswers(name string, a []string, loc *time.Location) JailState {
+	st := JailState{Name: name}
+	for _, x := range a {
+		if strings.HasPrefix(x, "Sorry but the jail '") {
+			st.Err = &ServerError{Class: "fail2ban.exceptions.UnknownJailException", Message: name}
+			return st
+		}
+	}
+	var lines []string
+	if strings.TrimSpace(a[0]) != "" {
+		lines = strings.Split(a[0], "\n")
+	}
+	st.Bans, _ = parseBans(lines, loc)
+
+	ig := strings.Split(a[1], "\n")
+	switch {
+	case strings.HasPrefix(ig[0], "No IP address/network is ignored"):
+	case strings.HasPrefix(ig[0], "These IP addresses/networks are ignored:"):
+		for _, l := range ig[1:] {
+			l = strings.TrimPrefix(strings.TrimPrefix(l, "|- "), "`- ")
+			if l != "" {
+				st.IgnoreIP = append(st.IgnoreIP, l)
+			}
+		}
+	default:
+		st.Err = fmt.Errorf("unexpected ignoreip answer %q", firstLine(a[1]))
+		return st
+	}
+	switch strings.TrimSpace(a[2]) {
+	case "True", "1":
+		st.IgnoreSelf = true
+	case "False", "0":
+	default:
+		st.Err = fmt.Errorf("unexpected ignoreself answer %q", firstLine(a[2]))
+		return st
+	}
+	// The server answers False for "never set" and prints it as such.
+	if cmd := strings.TrimSpace(a[3]); cmd != "False" && cmd != "None" {
+		st.IgnoreCommand = cmd
+	}
+	return st
+}
+
+// shellQuoteAll quotes for fail2ban-client -i, which splits lines with
+// shlex: single quotes keep a jail name with odd characters in one word.
+func shellQuoteAll(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.IndexFunc(a, func(r rune) bool {
+			return !(r == '-' || r == '_' || r == '.' || r == '@' || r == '+' || r == ':' || r == '/' ||
+				(r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z'))
+		}) < 0 {
+			q[i] = a
+			continue
+		}
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'"'"'`) + "'"
+	}
+	return strings.Join(q, " ")
+}

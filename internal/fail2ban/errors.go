@@ -1,0 +1,69 @@
+package fail2ban
+
+import (
+	"errors"
+	"fmt"
+	"os/user"
+)
+
+// Kind classifies why gathering failed, so the UNKNOWN line can say how to
+// fix it. Every Kind is UNKNOWN: none of them is a fact about the IP.
+type Kind int
+
+const (
+	KindOther       Kind = iota
+	KindMissing          // the socket path does not exist: fail2ban not running, or another path
+	KindRefused          // a stale socket: nothing listens
+	KindPermission       // socket (or sudo) denies us
+	KindGarbage          // the peer answered something that is not a fail2ban reply
+	KindTimeout          // a dial, read, write or command did not finish in time
+	KindUnknownJail      // a jail named on the command line does not exist
+	KindDNS              // a name given with --ip-from-dns does not resolve
+)
+
+// GatherError is a failure to learn facts, with the fix an operator runs.
+type GatherError struct {
+	Kind Kind
+	Err  error
+	Fix  string
+}
+
+func (e *GatherError) Error() string { return e.Err.Error() }
+func (e *GatherError) Unwrap() error { return e.Err }
+
+func gatherErr(kind Kind, fix string, format string, args ...any) error {
+	return &GatherError{Kind: kind, Err: fmt.Errorf(format, args...), Fix: fix}
+}
+
+// FixFor returns the operator's fix carried by err, if any.
+func FixFor(err error) string {
+	var ge *GatherError
+	if errors.As(err, &ge) {
+		return ge.Fix
+	}
+	return ""
+}
+
+// KindOf returns the Kind carried by err (KindOther if none).
+func KindOf(err error) Kind {
+	var ge *GatherError
+	if errors.As(err, &ge) {
+		return ge.Kind
+	}
+	return KindOther
+}
+
+// permissionFix says how to let the monitoring user in. The socket is
+// root:root 0600 by default, and fail2ban recreates it on every restart, so
+// an ACL must be reapplied after each start.
+func permissionFix(socket, client string) string {
+	who := "nagios"
+	if u, err := user.Current(); err == nil && u.Username != "root" && u.Username != "" {
+		who = u.Username
+	}
+	return fmt.Sprintf("either allow `%s ALL=(root) NOPASSWD: %s` in /etc/sudoers.d/ and run with --backend=client --sudo, "+
+		"or grant the socket: setfacl -m u:%s:rw %s (fail2ban recreates the socket on restart: reapply it in a systemd ExecStartPost= drop-in)",
+		who, client, who, socket)
+}
+
+const startFix = "systemctl start fail2ban (or pass --socket with the path set in /etc/fail2ban/fail2ban.local)"

@@ -1,0 +1,343 @@
+package fail2ban
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DefaultMaxReply caps one reply. A jail with a hundred thousand bans is a
+// few MiB; anything bigger is a broken or hostile peer, and we must not read
+// it into memory without end.
+const DefaultMaxReply = 16 << 20
+
+// SocketSource talks to fail2ban-server over its control socket, the way
+// fail2ban-client does (client/csocket.py), without starting Python.
+type SocketSource struct {
+	Path     string
+	MaxReply int // bytes per reply; DefaultMaxReply when 0
+	// Local is the server's time zone for ban end times (time.Local when nil).
+	Local *time.Location
+	// ClientPath is only used to word the permission fix.
+	ClientPath string
+}
+
+// Name is used in messages.
+func (s *SocketSource) Name() string { return "socket " + s.Path }
+
+// reply is the answer to one command: a value, or the server's refusal.
+type reply struct {
+	value any
+	err   error // *ServerError
+}
+
+// conn is one connection; requests are pipelined (fail2ban's asynchat
+// handler answers them in order), which makes a 10-jail check one round trip.
+type conn struct {
+	c       net.Conn
+	src     *SocketSource
+	pending []byte
+	start   time.Time
+	stop    func() bool
+}
+
+func (s *SocketSource) dial(ctx context.Context) (*conn, error) {
+	start := time.Now()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", s.Path)
+	if err != nil {
+		return nil, s.classifyDial(ctx, err, start)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.SetDeadline(dl)
+	}
+	// A ctx cancelled without a deadline must still unblock reads.
+	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	return &conn{c: c, src: s, start: start, stop: stop}, nil
+}
+
+func (s *SocketSource) classifyDial(ctx context.Context, err error, start time.Time) error {
+	switch {
+	case errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOENT):
+		return gatherErr(KindMissing, startFix, "fail2ban socket %s does not exist: is fail2ban running?", s.Path)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return gatherErr(KindRefused, "systemctl restart fail2ban",
+			"fail2ban socket %s refuses connections: fail2ban-server is not running (stale socket)", s.Path)
+	case errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM):
+		return gatherErr(KindPermission, permissionFix(s.Path, s.clientPath()),
+			"permission denied on fail2ban socket %s (it is root-only by default)", s.Path)
+	case errors.Is(err, syscall.ENOTSOCK):
+		return gatherErr(KindMissing, startFix, "%s is not a socket", s.Path)
+	case isTimeout(ctx, err):
+		return gatherErr(KindTimeout, "", "connecting to fail2ban socket %s timed out after %s", s.Path, since(start))
+	}
+	return gatherErr(KindOther, "", "connecting to fail2ban socket %s: %v", s.Path, err)
+}
+
+func (s *SocketSource) clientPath() string {
+	if s.ClientPath != "" {
+		return s.ClientPath
+	}
+	return "/usr/bin/fail2ban-client"
+}
+
+func isTimeout(ctx context.Context, err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) || ctx.Err() != nil
+}
+
+func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }
+
+// close says goodbye as fail2ban-client does, so the server logs no error.
+func (c *conn) close() {
+	c.stop()
+	_, _ = c.c.Write([]byte(closeCommand + terminator))
+	_ = c.c.Close()
+}
+
+// do sends every command at once, then reads one reply per command.
+func (c *conn) do(ctx context.Context, cmds [][]string) ([]reply, error) {
+	var out bytes.Buffer
+	for _, cmd := range cmds {
+		b, err := encodeRequest(cmd)
+		if err != nil {
+			return nil, gatherErr(KindOther, "", "encoding %q: %v", cmd, err)
+		}
+		out.Write(b)
+	}
+	if _, err := c.c.Write(out.Bytes()); err != nil {
+		return nil, c.ioErr(ctx, "sending "+quoteCmd(cmds[0]), err)
+	}
+	replies := make([]reply, len(cmds))
+	for i, cmd := range cmds {
+		raw, err := c.readFrame(ctx, cmd)
+		if err != nil {
+			return nil, err
+		}
+		v, err := decodeReply(raw)
+		var se *ServerError
+		switch {
+		case errors.As(err, &se):
+			replies[i] = reply{err: se}
+		case err != nil:
+			return nil, gatherErr(KindGarbage, "check that --socket is fail2ban's socket (fail2ban-client get socket... or `socket =` in fail2ban.conf)",
+				"fail2ban socket %s answered %s with something that is not a fail2ban reply: %v", c.src.Path, quoteCmd(cmd), err)
+		default:
+			replies[i] = reply{value: v}
+		}
+	}
+	return replies, nil
+}
+
+// readFrame reads up to the next terminator, as csocket.py does, but with a
+// size cap and the ctx deadline already set on the connection.
+func (c *conn) readFrame(ctx context.Context, cmd []string) ([]byte, error) {
+	limit := c.src.MaxReply
+	if limit <= 0 {
+		limit = DefaultMaxReply
+	}
+	buf := make([]byte, 64<<10)
+	for {
+		if i := bytes.Index(c.pending, []byte(terminator)); i >= 0 {
+			frame := c.pending[:i]
+			c.pending = c.pending[i+len(terminator):]
+			return frame, nil
+		}
+		if len(c.pending) > limit {
+			return nil, gatherErr(KindGarbage, "", "fail2ban socket %s: reply to %s exceeds %d MiB without an end marker",
+				c.src.Path, quoteCmd(cmd), limit>>20)
+		}
+		n, err := c.c.Read(buf)
+		c.pending = append(c.pending, buf[:n]...)
+		if err != nil {
+			if n > 0 && err != io.EOF {
+				continue
+			}
+			if err == io.EOF && bytes.Contains(c.pending, []byte(terminator)) {
+				continue
+			}
+			return nil, c.ioErr(ctx, "reading the reply to "+quoteCmd(cmd), err)
+		}
+	}
+}
+
+func (c *conn) ioErr(ctx context.Context, what string, err error) error {
+	switch {
+	case isTimeout(ctx, err):
+		return gatherErr(KindTimeout, "fail2ban-server is alive but busy or hung: check its log, or restart it (systemctl restart fail2ban)",
+			"fail2ban socket %s stalled: no progress %s after %s", c.src.Path, what, since(c.start))
+	case err == io.EOF || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
+		return gatherErr(KindGarbage, "check fail2ban's log (/var/log/fail2ban.log) for a PROTO-error",
+			"fail2ban socket %s closed the connection while %s", c.src.Path, what)
+	}
+	return gatherErr(KindOther, "", "fail2ban socket %s: %s: %v", c.src.Path, what, err)
+}
+
+func quoteCmd(cmd []string) string { return "`" + strings.Join(cmd, " ") + "`" }
+
+// JailNames asks `status` for the jail list.
+func (s *SocketSource) JailNames(ctx context.Context) ([]string, error) {
+	c, err := s.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	r, err := c.do(ctx, [][]string{{"status"}})
+	if err != nil {
+		return nil, err
+	}
+	if r[0].err != nil {
+		return nil, gatherErr(KindOther, "", "fail2ban refused `status`: %v", r[0].err)
+	}
+	names, err := jailListFromStatus(r[0].value)
+	if err != nil {
+		return nil, gatherErr(KindGarbage, "", "fail2ban socket %s: `status`: %v", s.Path, err)
+	}
+	return names, nil
+}
+
+// jailListFromStatus reads [("Number of jail", n), ("Jail list", "a, b")].
+func jailListFromStatus(v any) ([]string, error) {
+	items, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: status is %s", errNotAReply, describe(v))
+	}
+	for _, it := range items {
+		pair, ok := it.([]any)
+		if !ok || len(pair) != 2 {
+			continue
+		}
+		if k, _ := pair[0].(string); k == "Jail list" {
+			list, ok := pair[1].(string)
+			if !ok {
+				return nil, fmt.Errorf("%w: jail list is %s", errNotAReply, describe(pair[1]))
+			}
+			return splitJailList(list), nil
+		}
+	}
+	return nil, fmt.Errorf("%w: no \"Jail list\" in status", errNotAReply)
+}
+
+func splitJailList(list string) []string {
+	var names []string
+	for _, n := range strings.Split(list, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// jailCommands are the per-jail questions, in the order Jails reads them.
+func jailCommands(jail string) [][]string {
+	return [][]string{
+		{"get", jail, "banip", "--with-time"},
+		{"get", jail, "ignoreip"},
+		{"get", jail, "ignoreself"},
+		{"get", jail, "ignorecommand"},
+	}
+}
+
+// Jails reads every named jail over one connection, all requests pipelined.
+func (s *SocketSource) Jails(ctx context.Context, names []string) ([]JailState, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	c, err := s.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	var cmds [][]string
+	for _, n := range names {
+		cmds = append(cmds, jailCommands(n)...)
+	}
+	replies, err := c.do(ctx, cmds)
+	if err != nil {
+		return nil, err
+	}
+	loc := s.Local
+	if loc == nil {
+		loc = time.Local
+	}
+	states := make([]JailState, len(names))
+	for i, name := range names {
+		r := replies[i*4 : i*4+4]
+		st, err := jailFromReplies(name, r, loc)
+		if err != nil {
+			return nil, gatherErr(KindGarbage, "", "fail2ban socket %s: jail %s: %v", s.Path, name, err)
+		}
+		states[i] = st
+	}
+	return states, nil
+}
+
+// jailFromReplies turns the four replies into a JailState. A refused command
+// (unknown jail) is the jail's Err; a reply of the wrong shape is an error.
+func jailFromReplies(name string, r []reply, loc *time.Location) (JailState, error) {
+	st := JailState{Name: name}
+	for _, x := range r {
+		if x.err != nil {
+			st.Err = x.err
+			return st, nil
+		}
+	}
+	lines, err := stringList(r[0].value)
+	if err != nil {
+		return st, fmt.Errorf("banip: %w", err)
+	}
+	st.Bans, _ = parseBans(lines, loc)
+	// ignoreip entries are normally strings (IPAddr pickles as str); anything
+	// else (a future file: set object) is kept as text and judged opaque.
+	if items, ok := r[1].value.([]any); ok {
+		for _, it := range items {
+			if s, ok := it.(string); ok {
+				st.IgnoreIP = append(st.IgnoreIP, s)
+			} else {
+				st.IgnoreIP = append(st.IgnoreIP, opaquePrefix+describe(it))
+			}
+		}
+	} else {
+		return st, fmt.Errorf("ignoreip: %w: %s", errNotAReply, describe(r[1].value))
+	}
+	switch v := r[2].value.(type) {
+	case bool:
+		st.IgnoreSelf = v
+	case int64:
+		st.IgnoreSelf = v != 0
+	default:
+		return st, fmt.Errorf("ignoreself: %w: %s", errNotAReply, describe(v))
+	}
+	switch v := r[3].value.(type) {
+	case string:
+		st.IgnoreCommand = v
+	case bool, nil:
+		// False or None: no ignorecommand
+	default:
+		return st, fmt.Errorf("ignorecommand: %w: %s", errNotAReply, describe(v))
+	}
+	return st, nil
+}
+
+func stringList(v any) ([]string, error) {
+	items, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", errNotAReply, describe(v))
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		s, ok := it.(string)
+		if !ok {
+			return nil, fmt.Errorf("%w: list item is %s", errNotAReply, describe(it))
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
