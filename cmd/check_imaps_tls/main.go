@@ -1,0 +1,68 @@
+// Command check_imaps_tls checks that a client can reach IMAP over TLS and
+// will keep being able to: port open, chain trusted, name right, not expiring,
+// a "* OK" greeting, optionally a login and a SELECT. See internal/imaptls.
+package main
+
+import (
+	"context"
+
+	"github.com/mailhost-checks/mailchecks/internal/imaptls"
+	"github.com/mailhost-checks/mailchecks/internal/plugin"
+)
+
+type cli struct {
+	plugin.CommonFlags `embed:""`
+
+	Host                string             `short:"H" required:"" help:"Mail host name or IP address."`
+	Port                int                `short:"p" help:"Port (default 993, or 143 with --starttls)."`
+	StartTLS            bool               `name:"starttls" help:"Plain IMAP then STARTTLS (the server must advertise it, and LOGINDISABLED before TLS)."`
+	AllowPlaintextLogin bool               `help:"With --starttls, do not warn when LOGIN is offered before TLS."`
+	SNI                 string             `name:"sni" help:"Server name to send and verify (default: the host, unless it is an IP address)."`
+	CAFile              string             `name:"ca-file" help:"Trust only the CA certificates in this PEM file (default: the system roots)."`
+	IPv4                bool               `short:"4" name:"ipv4" xor:"family" help:"IPv4 only."`
+	IPv6                bool               `short:"6" name:"ipv6" xor:"family" help:"IPv6 only."`
+	AllAddresses        bool               `help:"Check every A and AAAA address, not just the first that connects."`
+	Warning             imaptls.Days       `short:"w" default:"30" help:"Days left on any certificate of the chain: WARNING below N (or a Nagios range)."`
+	Critical            imaptls.Days       `short:"c" default:"14" help:"Days left: CRITICAL below N (or a Nagios range)."`
+	MinTLS              imaptls.TLSVersion `name:"min-tls" default:"1.2" help:"Lowest acceptable TLS version (1.0, 1.1, 1.2, 1.3)."`
+	ExpectCapability    []string           `name:"expect-capability" placeholder:"CAP" help:"Capability the server must advertise over TLS (repeatable): WARNING if missing."`
+	Login               string             `placeholder:"USER" help:"Log in as USER; the password comes from --password-file or IMAP_PASSWORD, never from the command line."`
+	PasswordFile        string             `placeholder:"PATH" help:"File whose first line is the password for --login."`
+	Select              string             `placeholder:"MAILBOX" help:"After --login, SELECT this mailbox."`
+	CertFile            string             `placeholder:"PATH" help:"Certificate Dovecot is configured with (ssl_cert): WARNING if the server serves another one (renewed, not reloaded)."`
+}
+
+func (c *cli) Check(ctx context.Context) plugin.Result {
+	network := "ip"
+	switch {
+	case c.IPv4:
+		network = "ip4"
+	case c.IPv6:
+		network = "ip6"
+	}
+	return imaptls.Check(ctx, imaptls.Config{
+		Host:                c.Host,
+		Port:                c.Port,
+		StartTLS:            c.StartTLS,
+		AllowPlaintextLogin: c.AllowPlaintextLogin,
+		SNI:                 c.SNI,
+		CAFile:              c.CAFile,
+		Network:             network,
+		AllAddresses:        c.AllAddresses,
+		Warning:             c.Warning,
+		Critical:            c.Critical,
+		MinTLS:              c.MinTLS,
+		ExpectCapabilities:  c.ExpectCapability,
+		Login:               c.Login,
+		PasswordFile:        c.PasswordFile,
+		Select:              c.Select,
+		CertFile:            c.CertFile,
+	})
+}
+
+func main() {
+	plugin.Main(plugin.Info{
+		Name:        "check_imaps_tls",
+		Description: "Can a client reach IMAP over TLS (implicit or STARTTLS), with a trusted, matching, unexpired certificate and a * OK greeting; optionally log in and SELECT.",
+	}, &cli{})
+}

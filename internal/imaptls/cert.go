@@ -1,0 +1,154 @@
+package imaptls
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"time"
+)
+
+// ChainCheck is the verdict on the served chain, gathered right after the
+// handshake. Dates are judged separately (evaluate, against Now) so that an
+// expired certificate from a trusted CA reads "expired", not "untrusted".
+type ChainCheck struct {
+	Name string // the name the leaf must cover
+	// TrustErr is nil when the served chain (leaf + served intermediates)
+	// leads to a trusted root, at a moment when all of it is within dates.
+	TrustErr error
+	// NameErr is nil when the leaf covers Name.
+	NameErr error
+	// AcceptedNow is what a client would conclude right now: trusted, name
+	// covered, and every certificate within its dates. Nothing secret (a
+	// password) is sent to a server a client would refuse.
+	AcceptedNow bool
+	// Verified is the chain as built to the root, when TrustErr is nil.
+	Verified []*x509.Certificate
+}
+
+// LoadRoots returns the trust anchors: the PEM file given with --ca-file
+// (only those, so a private CA is checked strictly), or the system roots.
+func LoadRoots(caFile string) (*x509.CertPool, error) {
+	if caFile == "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			return nil, fmt.Errorf("system CA roots: %w", err)
+		}
+		return pool, nil
+	}
+	b, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("--ca-file %s: no PEM certificate in it", caFile)
+	}
+	return pool, nil
+}
+
+// verifyChain is the whole of certificate verification; dial.go calls it on
+// every handshake, because the handshake itself is done without Go's built-in
+// check (see tlsConfig). It does what crypto/tls would do, in three parts we
+// can report separately:
+//
+//  1. chain: leaf -> served intermediates -> a root from roots, signatures,
+//     CA flags, path length and server-auth EKU (x509.Certificate.Verify);
+//  2. name: the leaf covers name (x509.Certificate.VerifyHostname, the same
+//     function crypto/tls uses);
+//  3. dates: Verify at now; if only dates fail, 1 is repeated at a moment
+//     inside every certificate's validity to tell "expired" from
+//     "untrusted" (evaluate reports the dates themselves).
+func verifyChain(served []*x509.Certificate, roots *x509.CertPool, name string, now time.Time) ChainCheck {
+	cc := ChainCheck{Name: name}
+	if len(served) == 0 {
+		cc.TrustErr = errors.New("the server sent no certificate")
+		cc.NameErr = cc.TrustErr
+		return cc
+	}
+	leaf := served[0]
+	intermediates := x509.NewCertPool()
+	for _, c := range served[1:] {
+		intermediates.AddCert(c)
+	}
+	opts := x509.VerifyOptions{
+		Roots:         roots,
+		Intermediates: intermediates,
+		CurrentTime:   now,
+		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	cc.NameErr = leaf.VerifyHostname(name)
+	chains, err := leaf.Verify(opts)
+	var invalid x509.CertificateInvalidError
+	if errors.As(err, &invalid) && invalid.Reason == x509.Expired {
+		// Dates failed; is the chain otherwise sound?
+		if t, ok := commonValidity(served); ok {
+			opts.CurrentTime = t
+			chains, err = leaf.Verify(opts)
+		}
+		cc.TrustErr = err
+		if err == nil {
+			cc.Verified = chains[0]
+		}
+		return cc // not accepted now: something is out of date
+	}
+	cc.TrustErr = err
+	if err == nil {
+		cc.Verified = chains[0]
+	}
+	cc.AcceptedNow = err == nil && cc.NameErr == nil
+	return cc
+}
+
+// commonValidity is a moment at which every served certificate is within
+// its dates, if there is one.
+func commonValidity(chain []*x509.Certificate) (time.Time, bool) {
+	from, to := chain[0].NotBefore, chain[0].NotAfter
+	for _, c := range chain[1:] {
+		if c.NotBefore.After(from) {
+			from = c.NotBefore
+		}
+		if c.NotAfter.Before(to) {
+			to = c.NotAfter
+		}
+	}
+	if from.After(to) {
+		return time.Time{}, false
+	}
+	return from.Add(to.Sub(from) / 2), true
+}
+
+// LoadCertFile reads the certificate Dovecot is configured with (the first
+// certificate of a PEM file such as fullchain.pem, or a DER file).
+func LoadCertFile(path string) (*x509.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cert-file: %w", err)
+	}
+	for rest := b; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type == "CERTIFICATE" {
+			c, err := x509.ParseCertificate(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("--cert-file %s: %w", path, err)
+			}
+			return c, nil
+		}
+	}
+	c, err := x509.ParseCertificate(b)
+	if err != nil {
+		return nil, fmt.Errorf("--cert-file %s: no certificate in it (want PEM or DER)", path)
+	}
+	return c, nil
+}
+
+// daysLeft is whole days until notAfter, rounded down (negative once past).
+func daysLeft(notAfter, now time.Time) float64 {
+	return math.Floor(notAfter.Sub(now).Hours() / 24)
+}

@@ -1,0 +1,81 @@
+package imaptls
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/mailhost-checks/mailchecks/internal/plugin"
+)
+
+// Check is the whole plugin: read local inputs (CA file, password, cert
+// file; failures there are UNKNOWN, the check could not run), gather over
+// the network, evaluate.
+func Check(ctx context.Context, cfg Config) plugin.Result {
+	if cfg.Warning == (Days{}) {
+		cfg.Warning, _ = ParseDays("30")
+	}
+	if cfg.Critical == (Days{}) {
+		cfg.Critical, _ = ParseDays("14")
+	}
+	if cfg.Select != "" && cfg.Login == "" {
+		return plugin.UnknownResult(errors.New("--select needs --login"), "")
+	}
+	roots, err := LoadRoots(cfg.CAFile)
+	if err != nil {
+		return plugin.UnknownResult(err, "give a readable PEM file with the CA certificate(s)")
+	}
+	password, err := readPassword(cfg)
+	if err != nil {
+		return plugin.UnknownResult(err, "")
+	}
+	var disk *x509.Certificate
+	if cfg.CertFile != "" {
+		if disk, err = LoadCertFile(cfg.CertFile); err != nil {
+			return plugin.UnknownResult(err, "run the check as a user that can read the certificate (e.g. through NRPE as nagios, in the group that owns it)")
+		}
+	}
+
+	f := Gather(ctx, cfg, roots, password)
+	f.DiskCert = disk
+	r := Evaluate(cfg, f)
+	for _, s := range f.Sessions {
+		if s.LogoutErr != nil {
+			r.Debugf("%s: LOGOUT: %v", s.Addr, s.LogoutErr)
+		}
+		if len(s.Caps) > 0 {
+			r.Debugf("%s: capabilities: %s", s.Addr, strings.Join(s.Caps, " "))
+		}
+		for _, line := range s.Transcript {
+			r.Debugf("%s: %s", s.Addr, line)
+		}
+	}
+	return r
+}
+
+// readPassword takes the password for --login from --password-file (first
+// line) or IMAP_PASSWORD. Never from argv: other users see argv in ps.
+func readPassword(cfg Config) (string, error) {
+	if cfg.Login == "" {
+		return "", nil
+	}
+	if cfg.PasswordFile != "" {
+		b, err := os.ReadFile(cfg.PasswordFile)
+		if err != nil {
+			return "", fmt.Errorf("--password-file: %w", err)
+		}
+		pw, _, _ := strings.Cut(string(b), "\n")
+		pw = strings.TrimSuffix(pw, "\r")
+		if pw == "" {
+			return "", fmt.Errorf("--password-file %s: the first line is empty", cfg.PasswordFile)
+		}
+		return pw, nil
+	}
+	if pw := cfg.getenv(PasswordEnv); pw != "" {
+		return pw, nil
+	}
+	return "", fmt.Errorf("--login %s needs a password: --password-file FILE or the %s environment variable", cfg.Login, PasswordEnv)
+}

@@ -1,0 +1,269 @@
+package imaptls
+
+import (
+	"bytes"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/mailhost-checks/mailchecks/internal/plugin"
+)
+
+// Evaluate judges the gathered facts. It is pure: no I/O, the clock is
+// f.Now. Every problem is one finding naming the phase, with the fix when
+// an operator can apply one; every verified fact is an OK finding, so a
+// result is never OK about something that was not checked.
+func Evaluate(cfg Config, f Facts) plugin.Result {
+	var r plugin.Result
+	target := net.JoinHostPort(cfg.Host, strconv.Itoa(f.Port))
+	if f.ResolveErr != nil {
+		r.Add(plugin.Critical, fmt.Sprintf("DNS: cannot resolve %s: %v", cfg.Host, rootCause(f.ResolveErr.Err)),
+			fmt.Sprintf("check the name and its records: dig +short A %[1]s; dig +short AAAA %[1]s", cfg.Host))
+		r.Summary = r.Findings[0].Text
+		return r
+	}
+	multi := len(f.Sessions) > 1
+	for i, s := range f.Sessions {
+		e := sessionEval{cfg: cfg, f: f, s: s, r: &r}
+		if multi {
+			e.prefix = s.Addr.String() + ": "
+		}
+		// Without --all-addresses, earlier sessions are addresses that
+		// failed to connect before one worked: clients fall back too, but
+		// only after the same failure (a timeout can cost them minutes).
+		e.fellBack = !cfg.AllAddresses && i < len(f.Sessions)-1
+		e.run()
+	}
+	addMetrics(&r, cfg, f)
+	r.Summary = summary(r, cfg, f, target)
+	return r
+}
+
+// sessionEval judges one session; prefix names the address when there are
+// several.
+type sessionEval struct {
+	cfg      Config
+	f        Facts
+	s        Session
+	r        *plugin.Result
+	prefix   string
+	fellBack bool
+}
+
+func (e *sessionEval) add(state plugin.State, text, fix string) {
+	e.r.Add(state, e.prefix+text, fix)
+}
+
+func (e *sessionEval) run() {
+	s, cfg := e.s, e.cfg
+	if e.fellBack {
+		text, fix := explain(cfg, e.f.Port, s)
+		e.add(plugin.Warning, text+"; fell back to the next address, as clients do after the same wait", fix)
+		return
+	}
+	if s.Err != nil && s.Err.Phase == PhaseConnect {
+		text, fix := explain(cfg, e.f.Port, s)
+		e.add(plugin.Critical, text, fix)
+		return
+	}
+	e.add(plugin.OK, fmt.Sprintf("connect: %s accepted in %s", s.Addr, seconds(s.Connect)), "")
+	if cfg.StartTLS {
+		if !e.plainPhase() {
+			return
+		}
+	}
+	if s.Err != nil && s.Err.Phase == PhaseTLS {
+		text, fix := explain(cfg, e.f.Port, s)
+		e.add(plugin.Critical, text, fix)
+		return
+	}
+	e.tlsFacts()
+	if !cfg.StartTLS && !e.greeting() {
+		return
+	}
+	if s.Err != nil && s.Err.Phase == PhaseCapability {
+		text, fix := explain(cfg, e.f.Port, s)
+		e.add(plugin.Critical, text, fix)
+		return
+	}
+	for _, want := range cfg.ExpectCapabilities {
+		if hasCap(s.Caps, want) {
+			e.add(plugin.OK, "CAPABILITY: "+strings.ToUpper(want)+" advertised", "")
+		} else {
+			e.add(plugin.Warning, fmt.Sprintf("CAPABILITY: %s is not advertised (server offers: %s)", strings.ToUpper(want), strings.Join(s.Caps, " ")),
+				"enable it in Dovecot (doveconf -n | grep -i "+strings.ToLower(want)+"; imap_capability, mail_plugins), then doveadm reload")
+		}
+	}
+	e.login()
+}
+
+// plainPhase judges what happened before STARTTLS; false when the dialogue
+// ended there.
+func (e *sessionEval) plainPhase() bool {
+	s, cfg := e.s, e.cfg
+	if s.Err != nil {
+		switch s.Err.Phase {
+		case PhaseGreeting, PhaseCapability, PhaseStartTLS:
+			if s.Err.Phase == PhaseGreeting && s.Err.Kind == KindRejected {
+				e.greetingVerdict() // a greeting was read: BYE or not IMAP
+				return false
+			}
+			text, fix := explain(cfg, e.f.Port, s)
+			e.add(plugin.Critical, text, fix)
+			return false
+		}
+	}
+	if !e.greetingVerdict() {
+		return false
+	}
+	e.add(plugin.OK, "STARTTLS: advertised and accepted", "")
+	if !hasCap(s.PlainCaps, "LOGINDISABLED") {
+		state := plugin.Warning
+		if cfg.AllowPlaintextLogin {
+			state = plugin.OK
+		}
+		e.add(state, "STARTTLS: the server does not advertise LOGINDISABLED before TLS: passwords can be sent in clear text",
+			"set disable_plaintext_auth = yes (conf.d/10-auth.conf), then doveadm reload; or accept it with --allow-plaintext-login")
+	} else {
+		e.add(plugin.OK, "STARTTLS: LOGINDISABLED before TLS", "")
+	}
+	return true
+}
+
+// greeting judges the greeting over implicit TLS; false when the dialogue
+// ended there.
+func (e *sessionEval) greeting() bool {
+	s := e.s
+	if s.Err != nil && s.Err.Phase == PhaseGreeting && s.Err.Kind != KindRejected {
+		text, fix := explain(e.cfg, e.f.Port, s)
+		e.add(plugin.Critical, text, fix)
+		return false
+	}
+	return e.greetingVerdict()
+}
+
+// greetingVerdict judges a greeting line that was read.
+func (e *sessionEval) greetingVerdict() bool {
+	g := e.s.Greeting
+	switch {
+	case g.Tag == "*" && g.Status == "OK":
+		e.add(plugin.OK, fmt.Sprintf("greeting: * OK in %s", seconds(e.s.GreetingTime)), "")
+		return true
+	case g.Tag == "*" && g.Status == "PREAUTH":
+		e.add(plugin.Warning, "greeting: * PREAUTH: the server logged this connection in without credentials",
+			"check why Dovecot pre-authenticates clients from this address (login_trusted_networks, a preauth imap wrapper)")
+		return true
+	case g.Tag == "*" && g.Status == "BYE":
+		e.add(plugin.Critical, "greeting: the server refused the session: * BYE "+g.Text,
+			"see the Dovecot log (journalctl -u dovecot): BYE at connect usually means a process or connection limit (service imap-login process_limit, mail_max_userip_connections) or a shutdown")
+	default:
+		e.add(plugin.Critical, fmt.Sprintf("greeting: not an IMAP greeting: %q", g.Line),
+			"is this port IMAP? check what listens: ss -ltnp 'sport = :"+strconv.Itoa(e.f.Port)+"'")
+	}
+	return false
+}
+
+// login judges LOGIN and SELECT.
+func (e *sessionEval) login() {
+	s, cfg := e.s, e.cfg
+	if cfg.Login == "" {
+		return
+	}
+	if s.LoginSkipped != "" {
+		e.add(plugin.Warning, "LOGIN: not attempted: "+s.LoginSkipped, "")
+		return
+	}
+	if s.Err != nil && s.Err.Phase == PhaseLogin {
+		text, fix := explain(cfg, e.f.Port, s)
+		e.add(plugin.Critical, text, fix)
+		return
+	}
+	if s.LoggedIn {
+		e.add(plugin.OK, "LOGIN: logged in as "+cfg.Login, "")
+	}
+	if cfg.Select == "" {
+		return
+	}
+	if s.Err != nil && s.Err.Phase == PhaseSelect {
+		text, fix := explain(cfg, e.f.Port, s)
+		e.add(plugin.Critical, text, fix)
+		return
+	}
+	if s.Selected {
+		e.add(plugin.OK, fmt.Sprintf("SELECT: %s opened, %d messages", cfg.Select, s.Exists), "")
+	}
+}
+
+// tlsFacts judges the negotiated protocol, the chain and --cert-file, and
+// lists the chain in the long output.
+func (e *sessionEval) tlsFacts() {
+	s, cfg, now := e.s, e.cfg, e.f.Now
+	if !s.Handshaked {
+		return
+	}
+	min := uint16(cfg.MinTLS)
+	if min == 0 {
+		min = tls.VersionTLS12
+	}
+	if s.TLSVersion < min {
+		e.add(plugin.Critical, fmt.Sprintf("TLS handshake: negotiated %s, below --min-tls %s", tls.VersionName(s.TLSVersion), tls.VersionName(min)),
+			"enable TLS 1.2 or newer: ssl_min_protocol = TLSv1.2 in conf.d/10-ssl.conf (and an OpenSSL that has it), then doveadm reload")
+	} else {
+		e.add(plugin.OK, fmt.Sprintf("TLS handshake: %s in %s", tls.VersionName(s.TLSVersion), seconds(s.Handshake)), "")
+	}
+	e.r.Detailf("%sTLS: %s, %s", e.prefix, tls.VersionName(s.TLSVersion), tls.CipherSuiteName(s.CipherSuite))
+
+	cc := s.Cert
+	if cc.TrustErr != nil {
+		e.add(plugin.Critical, "certificate: chain not trusted: "+rootCause(cc.TrustErr), trustFix(cc.TrustErr, s.Chain, cfg))
+	} else {
+		e.add(plugin.OK, "certificate: chain trusted ("+chainPath(cc.Verified)+")", "")
+	}
+	if cc.NameErr != nil {
+		e.add(plugin.Critical, fmt.Sprintf("certificate: not valid for %s (it covers %s)", cc.Name, covers(s.Chain)),
+			fmt.Sprintf("issue a certificate that includes %s (e.g. certbot certonly --expand -d %s), set it as ssl_cert, then doveadm reload; or check with -H/--sni the name clients use", cc.Name, cc.Name))
+	} else if len(s.Chain) > 0 {
+		e.add(plugin.OK, "certificate: valid for "+cc.Name, "")
+	}
+	for i, c := range s.Chain {
+		days := daysLeft(c.NotAfter, now)
+		what := "certificate"
+		if i > 0 {
+			what = "intermediate certificate"
+		}
+		who := fmt.Sprintf("%s %q", what, c.Subject.String())
+		switch {
+		case now.Before(c.NotBefore):
+			e.add(plugin.Critical, fmt.Sprintf("certificate: %s is not valid before %s", who, stamp(c.NotBefore)),
+				"check the clock on the mail host and here (timedatectl), or serve a certificate that is already valid")
+		case days < 0:
+			e.add(plugin.Critical, fmt.Sprintf("certificate: %s expired on %s (%.0f days ago)", who, stamp(c.NotAfter), -days),
+				"renew it (e.g. certbot renew), then doveadm reload (or systemctl reload dovecot)")
+		case cfg.Critical.Alert(days):
+			e.add(plugin.Critical, fmt.Sprintf("certificate: %s expires in %.0f days (%s)", who, days, stamp(c.NotAfter)),
+				"renew it now (e.g. certbot renew), then doveadm reload")
+		case cfg.Warning.Alert(days):
+			e.add(plugin.Warning, fmt.Sprintf("certificate: %s expires in %.0f days (%s)", who, days, stamp(c.NotAfter)),
+				"renew it (e.g. certbot renew; is the renewal timer running? systemctl list-timers), then doveadm reload")
+		}
+		e.r.Detailf("%s%s", e.prefix, describeCert(i, c, now))
+	}
+	if d := e.f.DiskCert; d != nil && len(s.Chain) > 0 {
+		served := s.Chain[0]
+		switch {
+		case bytes.Equal(d.Raw, served.Raw):
+			e.add(plugin.OK, "certificate: the served certificate is the one in --cert-file", "")
+		default:
+			text := fmt.Sprintf("certificate: renewed on disk, the server still serves the old one: reload dovecot (on disk: serial %s, not after %s; served: serial %s, not after %s)",
+				d.SerialNumber.Text(16), stamp(d.NotAfter), served.SerialNumber.Text(16), stamp(served.NotAfter))
+			fix := "doveadm reload (or systemctl reload dovecot); make it the renewal's deploy hook (certbot --deploy-hook 'systemctl reload dovecot')"
+			if !d.NotAfter.After(served.NotAfter) {
+				// Not newer: more likely the wrong file than a missed reload.
+				fix += "; the file on disk is not newer than the served certificate, so also check that --cert-file is Dovecot's ssl_cert (doveconf -n | grep ssl_cert)"
+			}
+			e.add(plugin.Warning, text, fix)
+		}
+	}
+}

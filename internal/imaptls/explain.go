@@ -1,0 +1,290 @@
+package imaptls
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/plugin"
+)
+
+// explain turns a session's phase error into the finding's text (first
+// words: the phase) and the fix.
+func explain(cfg Config, port int, s Session) (text, fix string) {
+	pe := s.Err
+	addr := s.Addr.String()
+	after := seconds(pe.After)
+	switch pe.Phase {
+	case PhaseConnect:
+		switch pe.Kind {
+		case KindRefused:
+			return fmt.Sprintf("connect: %s refused the connection", addr), refusedFix(cfg, port)
+		case KindTimeout:
+			return fmt.Sprintf("connect: no answer from %s within %s: the port looks filtered (packets dropped)", addr, after),
+				"check the firewalls on the way: firewall-cmd --list-all on the mail host (the imaps service or port " +
+					strconv.Itoa(port) + "/tcp), any cloud security group or router in between; " + fail2banFix
+		case KindUnreachable:
+			return fmt.Sprintf("connect: %s is unreachable from here: %s", addr, rootCause(pe.Err)), "check the route to the mail host (ip route get " + s.Addr.Addr().String() + ")"
+		}
+		return fmt.Sprintf("connect: %s: %s", addr, rootCause(pe.Err)), refusedFix(cfg, port)
+	case PhaseTLS:
+		switch pe.Kind {
+		case KindTimeout:
+			return fmt.Sprintf("TLS handshake: %s accepted the connection but the handshake stalled for %s", addr, after),
+				"see the Dovecot log (imap-login); an overloaded or hung login process stalls handshakes: doveadm reload, or systemctl restart dovecot"
+		case KindClosed, KindReset:
+			return fmt.Sprintf("TLS handshake: %s closed the connection during the handshake (%s)", addr, rootCause(pe.Err)),
+				"see the Dovecot log for the SSL error (journalctl -u dovecot | grep -i ssl): ssl_cert/ssl_key, ssl_min_protocol and ssl_cipher_list must allow a modern client"
+		}
+		var alert tls.AlertError
+		if errors.As(pe.Err, &alert) {
+			return fmt.Sprintf("TLS handshake with %s failed: the server sent the alert %q", addr, alert.Error()),
+				"compare what both sides accept: doveconf -n | grep ssl_ (ssl_min_protocol, ssl_cipher_list); --min-tls only judges after a handshake"
+		}
+		if strings.Contains(pe.Err.Error(), "first record does not look like a TLS handshake") {
+			return fmt.Sprintf("TLS handshake with %s failed: the server does not speak TLS on this port", addr),
+				"if this is the plain IMAP port, use --starttls (port 143); for implicit TLS check the imaps listener in conf.d/10-master.conf"
+		}
+		return fmt.Sprintf("TLS handshake with %s failed: %s", addr, rootCause(pe.Err)),
+			"see the Dovecot log for the SSL error: journalctl -u dovecot | grep -i ssl"
+	case PhaseGreeting, PhaseCapability, PhaseStartTLS, PhaseLogin, PhaseSelect:
+		return explainIMAP(cfg, s)
+	}
+	return fmt.Sprintf("%s: %s", pe.Phase, rootCause(pe.Err)), ""
+}
+
+// explainIMAP covers failures once the connection is up.
+func explainIMAP(cfg Config, s Session) (text, fix string) {
+	pe := s.Err
+	phase := string(pe.Phase)
+	var what string
+	switch pe.Kind {
+	case KindTimeout:
+		what = "the server went silent for " + seconds(pe.After)
+	case KindClosed:
+		what = "the server closed the connection"
+	case KindReset:
+		what = "the connection was reset"
+	case KindTooLong:
+		what = "the server sent too much: " + pe.Err.Error()
+	case KindNotOffered:
+		what = pe.Err.Error()
+	default:
+		what = rootCause(pe.Err)
+	}
+	var bye *ByeError
+	if errors.As(pe.Err, &bye) {
+		what += fmt.Sprintf(" after * BYE %q", bye.Text)
+	}
+	switch pe.Phase {
+	case PhaseGreeting:
+		return "greeting: no IMAP greeting: " + what,
+			"the login processes may be exhausted or hung: see the Dovecot log and doveadm who; check service imap-login process_limit, then systemctl restart dovecot"
+	case PhaseStartTLS:
+		if pe.Kind == KindNotOffered {
+			return "STARTTLS: " + what, "enable TLS in Dovecot: ssl = yes (or required) with ssl_cert and ssl_key in conf.d/10-ssl.conf, then doveadm reload"
+		}
+		return "STARTTLS: " + what, "see the Dovecot log (journalctl -u dovecot | grep -i ssl)"
+	case PhaseLogin:
+		if pe.Kind == KindRejected {
+			return fmt.Sprintf("LOGIN as %s failed: %s", cfg.Login, what),
+				fmt.Sprintf("test the account on the mail host: doveadm auth test %s; check the password in --password-file or %s", cfg.Login, PasswordEnv)
+		}
+		return fmt.Sprintf("LOGIN as %s: %s", cfg.Login, what), "see the Dovecot log for the auth process (journalctl -u dovecot | grep auth)"
+	case PhaseSelect:
+		fix := fmt.Sprintf("check the mailbox exists (doveadm mailbox list -u %s); if it does, rebuild its index: doveadm force-resync -u %s %q", cfg.Login, cfg.Login, cfg.Select)
+		if pe.Kind == KindRejected {
+			return fmt.Sprintf("SELECT %s failed: %s", cfg.Select, what), fix
+		}
+		return fmt.Sprintf("SELECT %s: %s (a corrupt or bloated index can crash or stall the imap process)", cfg.Select, what), fix
+	}
+	return phase + ": " + what, "see the Dovecot log (journalctl -u dovecot)"
+}
+
+// fail2banFix is the second suspect whenever the monitoring host cannot get in.
+const fail2banFix = "and check that Fail2ban has not banned this monitoring host's IP: fail2ban-client banned (then fail2ban-client unban IP, and add it to ignoreip)"
+
+func refusedFix(cfg Config, port int) string {
+	open := fmt.Sprintf("firewall-cmd --permanent --add-port=%d/tcp && firewall-cmd --reload", port)
+	switch port {
+	case 993:
+		open = "firewall-cmd --permanent --add-service=imaps && firewall-cmd --reload"
+	case 143:
+		open = "firewall-cmd --permanent --add-service=imap && firewall-cmd --reload"
+	}
+	return "on the mail host: is Dovecot listening (ss -ltn 'sport = :" + strconv.Itoa(port) + "', systemctl status dovecot)? " +
+		"does the runtime firewall allow it (firewall-cmd --list-services; " + open + ")? " + fail2banFix
+}
+
+// trustFix guesses the usual cause of an untrusted chain.
+func trustFix(err error, chain []*x509.Certificate, cfg Config) string {
+	var unknown x509.UnknownAuthorityError
+	if !errors.As(err, &unknown) {
+		return "see the reason above; check the chain with: openssl s_client -connect HOST:PORT -showcerts"
+	}
+	if len(chain) == 1 && !bytesEqualName(chain[0]) {
+		return "the server sends only its own certificate: point ssl_cert at the full chain (e.g. fullchain.pem), then doveadm reload; for a private CA pass its certificate with --ca-file"
+	}
+	if cfg.CAFile != "" {
+		return "the chain does not lead to a CA in --ca-file " + cfg.CAFile + ": serve the full chain (ssl_cert = <fullchain.pem) or give the right CA"
+	}
+	return "serve a certificate from a CA the clients trust, with its intermediates (ssl_cert = <fullchain.pem), then doveadm reload; for a private CA pass it with --ca-file"
+}
+
+// bytesEqualName reports a self-signed certificate (issuer = subject).
+func bytesEqualName(c *x509.Certificate) bool {
+	return string(c.RawIssuer) == string(c.RawSubject)
+}
+
+// rootCause strips Go's wrapping ("dial tcp 127.0.0.1:1: connect: ...")
+// down to the part an operator needs.
+func rootCause(err error) string {
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Err != nil {
+		err = opErr.Err
+	}
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "tls: ")
+	msg = strings.TrimPrefix(msg, "x509: ")
+	return msg
+}
+
+// chainPath prints "CN=leaf <- CN=intermediate <- CN=root".
+func chainPath(chain []*x509.Certificate) string {
+	var names []string
+	for _, c := range chain {
+		names = append(names, shortName(c))
+	}
+	return strings.Join(names, " <- ")
+}
+
+func shortName(c *x509.Certificate) string {
+	if c.Subject.CommonName != "" {
+		return c.Subject.CommonName
+	}
+	return c.Subject.String()
+}
+
+// covers lists the names the leaf is valid for.
+func covers(chain []*x509.Certificate) string {
+	if len(chain) == 0 {
+		return "nothing"
+	}
+	if sans := sanList(chain[0]); len(sans) > 0 {
+		return strings.Join(sans, ", ")
+	}
+	return "no subject alternative names, CN " + chain[0].Subject.CommonName
+}
+
+func sanList(c *x509.Certificate) []string {
+	var out []string
+	out = append(out, c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		out = append(out, ip.String())
+	}
+	return out
+}
+
+// describeCert is one long-output line per chain element.
+func describeCert(i int, c *x509.Certificate, now time.Time) string {
+	line := fmt.Sprintf("chain[%d]: subject %q", i, c.Subject.String())
+	if i == 0 {
+		line += ", SANs " + strings.Join(sanList(c), " ")
+	}
+	return line + fmt.Sprintf(", issuer %q, not after %s (%.0f days)", c.Issuer.String(), stamp(c.NotAfter), daysLeft(c.NotAfter, now))
+}
+
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }
+
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + "s"
+}
+
+// addMetrics writes the perfdata: the slowest of the sessions for each time
+// (what the unluckiest client sees), and the fewest days left over every
+// served certificate.
+func addMetrics(r *plugin.Result, cfg Config, f Facts) {
+	var connect, handshake, greeting, total time.Duration
+	var hasConnect, hasTLS, hasGreeting bool
+	days := math.Inf(1)
+	for _, s := range f.Sessions {
+		total = max(total, s.Total)
+		if s.Err == nil || s.Err.Phase != PhaseConnect {
+			connect, hasConnect = max(connect, s.Connect), true
+		}
+		if s.Handshaked {
+			handshake, hasTLS = max(handshake, s.Handshake), true
+		}
+		if s.Greeting.Line != "" {
+			greeting, hasGreeting = max(greeting, s.GreetingTime), true
+		}
+		for _, c := range s.Chain {
+			days = math.Min(days, daysLeft(c.NotAfter, f.Now))
+		}
+	}
+	timeMetric := func(label string, d time.Duration, ok bool) {
+		if ok {
+			r.Metric(plugin.Metric{Label: label, Value: d.Seconds(), UOM: "s", Min: "0"})
+		}
+	}
+	timeMetric("connect_time", connect, hasConnect)
+	timeMetric("tls_time", handshake, hasTLS)
+	timeMetric("greeting_time", greeting, hasGreeting)
+	timeMetric("total_time", total, len(f.Sessions) > 0)
+	if !math.IsInf(days, 1) {
+		r.Metric(plugin.Metric{Label: "days_left", Value: days, UOM: "d", Warn: cfg.Warning.String(), Crit: cfg.Critical.String()})
+	}
+}
+
+// summary is the first line: the worst problems, or what was verified.
+func summary(r plugin.Result, cfg Config, f Facts, target string) string {
+	worst := r.State()
+	if worst != plugin.OK {
+		var texts []string
+		for _, fd := range r.Findings {
+			if fd.State == worst {
+				texts = append(texts, fd.Text)
+			}
+		}
+		more := ""
+		if len(texts) > 2 {
+			more = fmt.Sprintf(" (+%d more)", len(texts)-2)
+			texts = texts[:2]
+		}
+		return strings.Join(texts, "; ") + more
+	}
+	mode := "IMAPS"
+	if cfg.StartTLS {
+		mode = "IMAP STARTTLS"
+	}
+	var s Session
+	if len(f.Sessions) > 0 {
+		s = f.Sessions[len(f.Sessions)-1]
+	}
+	parts := []string{tls.VersionName(s.TLSVersion)}
+	if len(s.Chain) > 0 {
+		minDays := math.Inf(1)
+		for _, c := range s.Chain {
+			minDays = math.Min(minDays, daysLeft(c.NotAfter, f.Now))
+		}
+		parts = append(parts, fmt.Sprintf("certificate for %s trusted, %.0f days left", s.Cert.Name, minDays))
+	}
+	parts = append(parts, "* OK greeting")
+	if s.LoggedIn {
+		parts = append(parts, "logged in as "+cfg.Login)
+	}
+	if s.Selected {
+		parts = append(parts, fmt.Sprintf("%s has %d messages", cfg.Select, s.Exists))
+	}
+	where := target
+	if len(f.Sessions) > 1 {
+		where += fmt.Sprintf(" (%d addresses)", len(f.Sessions))
+	}
+	return fmt.Sprintf("%s %s: %s", mode, where, plugin.Join(parts))
+}

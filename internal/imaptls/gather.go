@@ -1,0 +1,242 @@
+package imaptls
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Session is what one connection to one address showed.
+type Session struct {
+	Addr netip.AddrPort
+	// Err is the phase that failed; nil when the whole dialogue worked.
+	Err *PhaseError
+
+	Connect, Handshake, GreetingTime, Total time.Duration
+
+	// TLS, filled once the handshake completed.
+	Handshaked  bool
+	TLSVersion  uint16
+	CipherSuite uint16
+	Chain       []*x509.Certificate // as served, leaf first
+	Cert        ChainCheck
+
+	Greeting  response // the first line; before TLS with STARTTLS
+	PlainCaps []string // capabilities before STARTTLS
+	Caps      []string // capabilities over TLS
+
+	LoginSkipped string // why no LOGIN was sent, when one was asked for
+	LoggedIn     bool
+	Selected     bool
+	Exists       int // messages in the selected mailbox (SELECT's EXISTS)
+	LogoutErr    error
+
+	Transcript []string // the dialogue, password redacted, for -v
+}
+
+// Facts is everything gathered for one run.
+type Facts struct {
+	Now        time.Time
+	Port       int
+	ResolveErr *PhaseError
+	Addresses  []netip.Addr
+	Sessions   []Session
+	DiskCert   *x509.Certificate // from --cert-file
+}
+
+// Gather resolves the host and probes its addresses: every one with
+// AllAddresses, else in resolver order until one gets past connect, as a
+// client falls back from an unreachable address to the next.
+func Gather(ctx context.Context, cfg Config, roots *x509.CertPool, password string) Facts {
+	f := Facts{Now: time.Now(), Port: cfg.port()}
+	network := cfg.Network
+	if network == "" {
+		network = "ip"
+	}
+	started := time.Now()
+	addrs, err := resolve(ctx, cfg.Host, network)
+	if err != nil {
+		f.ResolveErr = phaseError(ctx, PhaseResolve, err, started)
+		return f
+	}
+	f.Addresses = addrs
+	for i, a := range addrs {
+		ap := netip.AddrPortFrom(a, uint16(f.Port))
+		if !cfg.AllAddresses {
+			s := probe(ctx, cfg, ap, roots, password, f.Now)
+			f.Sessions = append(f.Sessions, s)
+			if s.Err == nil || s.Err.Phase != PhaseConnect || ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		// Share what is left of the deadline, so that one filtered address
+		// cannot leave the next ones without time.
+		sub, cancel := ctx, context.CancelFunc(func() {})
+		if dl, ok := ctx.Deadline(); ok {
+			share := time.Until(dl) / time.Duration(len(addrs)-i)
+			sub, cancel = context.WithTimeout(ctx, share)
+		}
+		f.Sessions = append(f.Sessions, probe(sub, cfg, ap, roots, password, f.Now))
+		cancel()
+	}
+	return f
+}
+
+// probe runs the whole dialogue against one address. Each phase is timed and
+// its failure ends the probe as a *PhaseError naming it.
+func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.CertPool, password string, now time.Time) (s Session) {
+	s.Addr = addr
+	start := time.Now()
+	defer func() { s.Total = time.Since(start) }()
+	fail := func(phase Phase, err error, began time.Time) {
+		s.Err = phaseError(ctx, phase, err, began)
+	}
+
+	raw, stop, err := connect(ctx, addr)
+	s.Connect = time.Since(start)
+	if err != nil {
+		fail(PhaseConnect, err, start)
+		return
+	}
+	defer raw.Close()
+	defer stop()
+	ic := newIMAPConn(raw)
+	defer func() { s.Transcript = ic.transcript }()
+
+	if cfg.StartTLS {
+		if !s.readGreeting(ctx, ic, start.Add(s.Connect)) {
+			return
+		}
+		began := time.Now()
+		if s.PlainCaps, err = greetingCaps(ic, s.Greeting); err != nil {
+			fail(PhaseCapability, err, began)
+			return
+		}
+		if !hasCap(s.PlainCaps, "STARTTLS") {
+			s.Err = &PhaseError{Phase: PhaseStartTLS, Kind: KindNotOffered, Err: errors.New("the server does not advertise STARTTLS")}
+			return
+		}
+		began = time.Now()
+		done, _, err := ic.command("STARTTLS")
+		if err == nil && done.Status != "OK" {
+			err = &StatusError{Command: "STARTTLS", Resp: done}
+		}
+		if err == nil && ic.r.Buffered() > 0 {
+			err = ErrInjected
+		}
+		if err != nil {
+			fail(PhaseStartTLS, err, began)
+			return
+		}
+	}
+
+	sni, name := cfg.ServerName()
+	began := time.Now()
+	tc := tls.Client(raw, tlsConfig(sni, name, roots, now, &s.Cert))
+	err = tc.HandshakeContext(ctx)
+	s.Handshake = time.Since(began)
+	if err != nil {
+		fail(PhaseTLS, err, began)
+		return
+	}
+	cs := tc.ConnectionState()
+	s.Handshaked, s.TLSVersion, s.CipherSuite, s.Chain = true, cs.Version, cs.CipherSuite, cs.PeerCertificates
+
+	// From here on the dialogue runs over TLS; the transcript continues.
+	transcript := ic.transcript
+	ic = newIMAPConn(tc)
+	ic.transcript = append(transcript, "-- TLS "+tls.VersionName(cs.Version)+" --")
+
+	began = time.Now()
+	if !cfg.StartTLS {
+		if !s.readGreeting(ctx, ic, began) {
+			return
+		}
+		s.Caps, err = greetingCaps(ic, s.Greeting)
+	} else {
+		// RFC 3501 6.2.1: capabilities seen before TLS must be discarded.
+		s.Caps, err = ic.capability()
+	}
+	if err != nil {
+		fail(PhaseCapability, err, began)
+		return
+	}
+
+	if cfg.Login != "" {
+		switch {
+		case s.Greeting.Status == "PREAUTH":
+			s.LoginSkipped = "the server pre-authenticated the connection"
+		case !s.Cert.AcceptedNow:
+			s.LoginSkipped = "password not sent: a client would refuse this certificate"
+		default:
+			began = time.Now()
+			done, _, err := ic.command("LOGIN", astring(cfg.Login), secretString(password))
+			if err == nil && done.Status != "OK" {
+				err = &StatusError{Command: "LOGIN", Resp: done}
+			}
+			if err != nil {
+				fail(PhaseLogin, err, began)
+				return
+			}
+			s.LoggedIn = true
+		}
+	}
+	if cfg.Select != "" && (s.LoggedIn || s.Greeting.Status == "PREAUTH") {
+		began = time.Now()
+		done, untagged, err := ic.command("SELECT", astring(cfg.Select))
+		if err == nil && done.Status != "OK" {
+			err = &StatusError{Command: "SELECT", Resp: done}
+		}
+		if err != nil {
+			fail(PhaseSelect, err, began)
+			return
+		}
+		s.Selected = true
+		for _, u := range untagged {
+			// "* 12 EXISTS" parses as a response without a status.
+			if n, word, ok := strings.Cut(u.Text, " "); ok && strings.EqualFold(word, "EXISTS") {
+				s.Exists, _ = strconv.Atoi(n)
+			}
+		}
+	}
+	// LOGOUT is courtesy, so Dovecot logs a clean disconnect; its failure is
+	// noted, not judged.
+	if done, _, err := ic.command("LOGOUT"); err != nil {
+		s.LogoutErr = err
+	} else if done.Status != "OK" {
+		s.LogoutErr = &StatusError{Command: "LOGOUT", Resp: done}
+	}
+	return s
+}
+
+// readGreeting reads and records the first line; false when the probe must
+// stop (no greeting, or BYE).
+func (s *Session) readGreeting(ctx context.Context, ic *imapConn, began time.Time) bool {
+	g, err := ic.greeting()
+	s.GreetingTime = time.Since(began)
+	if err != nil {
+		s.Err = phaseError(ctx, PhaseGreeting, err, began)
+		return false
+	}
+	s.Greeting = g
+	if g.Tag != "*" || (g.Status != "OK" && g.Status != "PREAUTH") {
+		s.Err = &PhaseError{Phase: PhaseGreeting, Kind: KindRejected, Err: errors.New("greeting is not * OK")}
+		return false
+	}
+	return true
+}
+
+// greetingCaps takes the capabilities from the greeting's CAPABILITY code
+// when it has one (Dovecot's does), else asks.
+func greetingCaps(ic *imapConn, g response) ([]string, error) {
+	if caps := g.capabilities(); caps != nil {
+		return caps, nil
+	}
+	return ic.capability()
+}

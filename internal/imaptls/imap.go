@@ -1,0 +1,324 @@
+package imaptls
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// Limits on what a server can make us read. A monitoring plugin talks to
+// servers that may be broken or hostile; without these a server could make us
+// read forever (one endless line) or allocate without bound (a huge literal).
+// They are generous for Dovecot, whose longest line (the post-login
+// CAPABILITY) is about 700 bytes.
+const (
+	maxLineBytes     = 16 << 10 // one response line, literals excluded
+	maxLiteralBytes  = 64 << 10 // one {n} literal inside a response
+	maxResponseBytes = 1 << 20  // everything one command may answer
+	maxResponseLines = 4096     // untagged lines one command may answer
+)
+
+// Errors of the IMAP layer; PhaseError wraps them.
+var (
+	ErrLineTooLong     = fmt.Errorf("response line longer than %d bytes", maxLineBytes)
+	ErrResponseTooLong = fmt.Errorf("response longer than %d bytes or %d lines", maxResponseBytes, maxResponseLines)
+	ErrLiteralTooLong  = fmt.Errorf("literal longer than %d bytes", maxLiteralBytes)
+	// ErrInjected is a server that sent bytes after its STARTTLS OK and
+	// before the handshake: they would be read as if they came over TLS
+	// (the STARTTLS command injection class of bugs, CVE-2011-0411 and kin).
+	ErrInjected = errors.New("server sent data between its STARTTLS OK and the TLS handshake")
+)
+
+// response is one parsed status response: "* OK [CODE args] text" or
+// "a1 NO text".
+type response struct {
+	Tag    string // "*" for untagged
+	Status string // OK, NO, BAD, BYE, PREAUTH (upper case); "" if not a status
+	Code   string // the bracketed response code, without brackets
+	Text   string // human-readable text after the code
+	Line   string // the whole line, for messages
+}
+
+func parseResponse(line string) response {
+	r := response{Line: line}
+	tag, rest, _ := strings.Cut(line, " ")
+	r.Tag = tag
+	word, rest, _ := strings.Cut(rest, " ")
+	switch w := strings.ToUpper(word); w {
+	case "OK", "NO", "BAD", "BYE", "PREAUTH":
+		r.Status = w
+	default:
+		r.Text = strings.TrimSpace(word + " " + rest)
+		return r
+	}
+	if strings.HasPrefix(rest, "[") {
+		if end := strings.IndexByte(rest, ']'); end > 0 {
+			r.Code = rest[1:end]
+			rest = strings.TrimSpace(rest[end+1:])
+		}
+	}
+	r.Text = rest
+	return r
+}
+
+// capabilities returns the CAPABILITY list carried by a response code, or nil.
+func (r response) capabilities() []string {
+	name, args, _ := strings.Cut(r.Code, " ")
+	if !strings.EqualFold(name, "CAPABILITY") {
+		return nil
+	}
+	return strings.Fields(strings.ToUpper(args))
+}
+
+// imapConn is the client side of one IMAP dialogue, on a plain or a TLS
+// connection. It is deliberately small: net/textproto's shape, IMAP's framing.
+type imapConn struct {
+	conn net.Conn
+	r    *bufio.Reader
+	tag  int
+	// budget is what the current command may still read; reset per command.
+	budget int
+	lines  int
+	// transcript keeps what was said, passwords redacted, for -v.
+	transcript []string
+}
+
+func newIMAPConn(c net.Conn) *imapConn {
+	return &imapConn{conn: c, r: bufio.NewReaderSize(c, 4096), budget: maxResponseBytes}
+}
+
+// readLine reads one CRLF-terminated line, without the CRLF. A line longer
+// than maxLineBytes is an error, not a reason to keep reading: bufio's
+// ReadSlice hands us at most one buffer at a time, so memory stays bounded.
+func (c *imapConn) readLine() (string, error) {
+	var line []byte
+	for {
+		frag, err := c.r.ReadSlice('\n')
+		if len(line)+len(frag) > maxLineBytes {
+			return "", ErrLineTooLong
+		}
+		line = append(line, frag...)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if errors.Is(err, io.EOF) && len(line) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		return "", err
+	}
+	c.budget -= len(line)
+	c.lines++
+	if c.budget < 0 || c.lines > maxResponseLines {
+		return "", ErrResponseTooLong
+	}
+	return strings.TrimRight(string(line), "\r\n"), nil
+}
+
+// readResponseLine reads one logical response line: a line that ends in a
+// literal announcement "{n}" continues after n raw bytes. Literals are read
+// into the line (bounded) because all we do with them is skip them.
+func (c *imapConn) readResponseLine() (string, error) {
+	line, err := c.readLine()
+	if err != nil {
+		return "", err
+	}
+	for {
+		n, ok := literalSize(line)
+		if !ok {
+			return line, nil
+		}
+		if n > maxLiteralBytes || n > c.budget {
+			return "", ErrLiteralTooLong
+		}
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(c.r, buf); err != nil {
+			return "", err
+		}
+		c.budget -= n
+		more, err := c.readLine()
+		if err != nil {
+			return "", err
+		}
+		line += string(buf) + more
+	}
+}
+
+// literalSize reports whether line ends with "{n}" and n.
+func literalSize(line string) (int, bool) {
+	if !strings.HasSuffix(line, "}") {
+		return 0, false
+	}
+	open := strings.LastIndexByte(line, '{')
+	if open < 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(line[open+1:len(line)-1], "+"))
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// greeting reads the server's first line.
+func (c *imapConn) greeting() (response, error) {
+	c.budget, c.lines = maxResponseBytes, 0
+	line, err := c.readLine()
+	if err != nil {
+		return response{}, err
+	}
+	c.transcript = append(c.transcript, "S: "+line)
+	return parseResponse(line), nil
+}
+
+// arg is one command argument: an atom written as is, or a string that is
+// sent as an IMAP quoted string or, when it cannot be one, a literal.
+type arg struct {
+	atom   string
+	str    string
+	isStr  bool
+	secret bool // redacted in the transcript
+}
+
+func astring(s string) arg      { return arg{str: s, isStr: true} }
+func secretString(s string) arg { return arg{str: s, isStr: true, secret: true} }
+func quotable(s string) bool    { return !strings.ContainsFunc(s, notQuotable) }
+func notQuotable(r rune) bool   { return r == '\r' || r == '\n' || r == 0 || r > 0x7e }
+func quote(s string) string     { return `"` + quoteReplacer.Replace(s) + `"` }
+
+var quoteReplacer = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
+// command sends a tagged command and reads until its tagged response.
+// Untagged lines are returned too. Strings that a quoted string cannot carry
+// (CR, LF, NUL, 8-bit: RFC 3501 section 4.3) go as synchronising literals,
+// which work on every server, LITERAL+ or not.
+func (c *imapConn) command(name string, args ...arg) (response, []response, error) {
+	c.tag++
+	tag := "a" + strconv.Itoa(c.tag)
+	c.budget, c.lines = maxResponseBytes, 0
+	var b strings.Builder
+	var shown strings.Builder
+	b.WriteString(tag + " " + name)
+	shown.WriteString(b.String())
+	for _, a := range args {
+		b.WriteByte(' ')
+		shown.WriteByte(' ')
+		if !a.isStr {
+			b.WriteString(a.atom)
+			shown.WriteString(a.atom)
+			continue
+		}
+		text := a.str
+		if a.secret {
+			shown.WriteString(`"***"`)
+		} else {
+			shown.WriteString(quote(text))
+		}
+		if quotable(text) {
+			b.WriteString(quote(text))
+			continue
+		}
+		// Literal: announce, wait for the server's "+", then send the bytes.
+		fmt.Fprintf(&b, "{%d}\r\n", len(text))
+		if _, err := io.WriteString(c.conn, b.String()); err != nil {
+			return response{}, nil, err
+		}
+		b.Reset()
+		line, err := c.readLine()
+		if err != nil {
+			return response{}, nil, err
+		}
+		if !strings.HasPrefix(line, "+") {
+			// The server refused the literal; its answer is the tagged reply.
+			c.transcript = append(c.transcript, "C: "+shown.String(), "S: "+line)
+			return parseResponse(line), nil, nil
+		}
+		b.WriteString(text)
+	}
+	b.WriteString("\r\n")
+	c.transcript = append(c.transcript, "C: "+shown.String())
+	if _, err := io.WriteString(c.conn, b.String()); err != nil {
+		return response{}, nil, err
+	}
+	var untagged []response
+	for {
+		line, err := c.readResponseLine()
+		if err != nil {
+			// A server that says BYE and hangs up explains why: keep it.
+			for _, u := range untagged {
+				if u.Status == "BYE" {
+					err = &ByeError{Err: err, Text: u.Text}
+				}
+			}
+			return response{}, untagged, err
+		}
+		c.transcript = append(c.transcript, "S: "+line)
+		r := parseResponse(line)
+		if r.Tag == tag {
+			return r, untagged, nil
+		}
+		untagged = append(untagged, r)
+	}
+}
+
+// capability runs CAPABILITY and returns the advertised list (upper case).
+func (c *imapConn) capability() ([]string, error) {
+	done, untagged, err := c.command("CAPABILITY")
+	if err != nil {
+		return nil, err
+	}
+	if done.Status != "OK" {
+		return nil, &StatusError{Command: "CAPABILITY", Resp: done}
+	}
+	var caps []string
+	for _, u := range untagged {
+		if name, rest, _ := strings.Cut(u.Line, " "); name == "*" {
+			if w, list, _ := strings.Cut(rest, " "); strings.EqualFold(w, "CAPABILITY") {
+				caps = append(caps, strings.Fields(strings.ToUpper(list))...)
+			}
+		}
+	}
+	return caps, nil
+}
+
+// StatusError is a command the server answered with NO, BAD or BYE.
+type StatusError struct {
+	Command string
+	Resp    response
+}
+
+func (e *StatusError) Error() string {
+	text := e.Resp.Status
+	if e.Resp.Code != "" {
+		text += " [" + e.Resp.Code + "]"
+	}
+	if e.Resp.Text != "" {
+		text += " " + e.Resp.Text
+	}
+	return e.Command + " answered " + text
+}
+
+// ByeError is a connection the server closed after an untagged BYE.
+type ByeError struct {
+	Err  error
+	Text string
+}
+
+func (e *ByeError) Error() string { return fmt.Sprintf("%v after BYE %q", e.Err, e.Text) }
+func (e *ByeError) Unwrap() error { return e.Err }
+
+// hasCap reports whether caps contains want (case-insensitive).
+func hasCap(caps []string, want string) bool {
+	for _, c := range caps {
+		if strings.EqualFold(c, want) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,228 @@
+package sandbox
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DovecotOptions configures a private Dovecot IMAP server.
+type DovecotOptions struct {
+	// CertPath and KeyPath are the served chain (leaf first) and its key.
+	// Dovecot reads them at start and on Reload only, which is what lets the
+	// tests reproduce "renewed on disk, never reloaded".
+	CertPath, KeyPath string
+	// Password is the one password every user has (static passdb).
+	Password string
+	// Mailboxes are created, besides INBOX, for every user that logs in.
+	Mailboxes []string
+}
+
+// Dovecot is a running private Dovecot. It listens on 127.0.0.1 and 127.0.0.2:
+// Dovecot treats a client on the server's own address as secure and then, for
+// example, omits LOGINDISABLED; connect to 127.0.0.2 to see what a remote
+// client sees.
+type Dovecot struct {
+	Dir       string
+	Conf      string
+	IMAPSPort int // implicit TLS (what port 993 is)
+	IMAPPort  int // plain IMAP with STARTTLS (what port 143 is)
+	HomeRoot  string
+	proc      *Process
+}
+
+// StartDovecot writes a configuration under a fresh directory in the system
+// temp dir and runs `dovecot -c CONF -F` until both ports accept.
+//
+// The directory is not under t.TempDir(): Go creates those 0700, and Dovecot's
+// unprivileged users (dovenull for the login processes, nobody for the mail
+// processes) must traverse it.
+func StartDovecot(opts DovecotOptions) (*Dovecot, error) {
+	if err := RequireRoot("Dovecot"); err != nil {
+		return nil, err
+	}
+	for _, u := range []string{"dovecot", "dovenull"} {
+		if _, err := user.Lookup(u); err != nil {
+			return nil, fmt.Errorf("dovecot sandbox: user %s: %w (install dovecot-core with `make deps`)", u, err)
+		}
+	}
+	mailUser, err := user.Lookup("nobody")
+	if err != nil {
+		return nil, fmt.Errorf("dovecot sandbox: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "mailchecks-dovecot-")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
+	d := &Dovecot{Dir: dir, Conf: filepath.Join(dir, "dovecot.conf"), HomeRoot: filepath.Join(dir, "home")}
+	if d.IMAPSPort, err = FreePort(); err != nil {
+		return nil, err
+	}
+	if d.IMAPPort, err = FreePort(); err != nil {
+		return nil, err
+	}
+	for _, sub := range []string{"run", "state"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(d.HomeRoot, 0o755); err != nil {
+		return nil, err
+	}
+	uid, _ := strconv.Atoi(mailUser.Uid)
+	gid, _ := strconv.Atoi(mailUser.Gid)
+	if err := os.Chown(d.HomeRoot, uid, gid); err != nil {
+		return nil, err
+	}
+	if opts.Password == "" {
+		opts.Password = "secret"
+	}
+	if err := WriteFile(d.Conf, dovecotConf(d, opts, mailUser.Uid, mailUser.Gid), 0o644); err != nil {
+		return nil, err
+	}
+	d.proc, err = StartProcess("dovecot", filepath.Join(dir, "dovecot.out"), nil,
+		"dovecot", "-c", d.Conf, "-F")
+	if err != nil {
+		return nil, err
+	}
+	if err := d.WaitReady(10 * time.Second); err != nil {
+		d.Stop()
+		return nil, err
+	}
+	return d, nil
+}
+
+func dovecotConf(d *Dovecot, opts DovecotOptions, uid, gid string) string {
+	var autocreate strings.Builder
+	for _, mb := range opts.Mailboxes {
+		fmt.Fprintf(&autocreate, "  mailbox \"%s\" {\n    auto = create\n  }\n", mb)
+	}
+	return fmt.Sprintf(`# private Dovecot for mailchecks tests; nothing from /etc/dovecot
+base_dir = %[1]s/run
+state_dir = %[1]s/state
+log_path = %[1]s/dovecot.log
+info_log_path = %[1]s/dovecot.log
+protocols = imap
+listen = 127.0.0.1, 127.0.0.2
+default_internal_user = dovecot
+default_login_user = dovenull
+ssl = yes
+ssl_cert = <%[2]s
+ssl_key = <%[3]s
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = yes
+auth_mechanisms = plain login
+service imap-login {
+  inet_listener imap {
+    port = %[4]d
+  }
+  inet_listener imaps {
+    port = %[5]d
+    ssl = yes
+  }
+}
+passdb {
+  driver = static
+  args = password=%[6]s
+}
+userdb {
+  driver = static
+  args = uid=%[7]s gid=%[8]s home=%[9]s/%%u
+}
+mail_location = maildir:~/Maildir
+namespace inbox {
+  inbox = yes
+%[10]s}
+`, d.Dir, opts.CertPath, opts.KeyPath, d.IMAPPort, d.IMAPSPort, opts.Password, uid, gid, d.HomeRoot, autocreate.String())
+}
+
+// IMAPSAddr is host:port of the implicit-TLS listener on 127.0.0.1.
+func (d *Dovecot) IMAPSAddr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(d.IMAPSPort)) }
+
+// WaitReady waits until both listeners accept and the auth service is up:
+// until then Dovecot greets with "* OK Waiting for authentication process to
+// respond..", and a test expecting a login would race it.
+func (d *Dovecot) WaitReady(timeout time.Duration) error {
+	addr := net.JoinHostPort("127.0.0.2", strconv.Itoa(d.IMAPSPort))
+	if err := d.proc.WaitFor(timeout, "listener on "+addr, TCPReady(addr)); err != nil {
+		return fmt.Errorf("%w\ndovecot.log:\n%s", err, d.LogTail())
+	}
+	addr = net.JoinHostPort("127.0.0.2", strconv.Itoa(d.IMAPPort))
+	if err := d.proc.WaitFor(timeout, "auth-ready greeting on "+addr, greetingReady(addr)); err != nil {
+		return fmt.Errorf("%w\ndovecot.log:\n%s", err, d.LogTail())
+	}
+	return nil
+}
+
+// greetingReady succeeds once the plain IMAP listener greets with its
+// capabilities, which Dovecot only does when auth is ready.
+func greetingReady(addr string) func() error {
+	return func() error {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(500 * time.Millisecond))
+		line, err := bufio.NewReaderSize(c, 4096).ReadString('\n')
+		if err != nil {
+			return err
+		}
+		if !strings.HasPrefix(line, "* OK [CAPABILITY") {
+			return fmt.Errorf("greeting %q", strings.TrimSpace(line))
+		}
+		return nil
+	}
+}
+
+// Reload makes Dovecot re-read its configuration and certificates, as
+// `doveadm reload` or `systemctl reload dovecot` would: SIGHUP to the master,
+// which we know by PID.
+func (d *Dovecot) Reload() error {
+	if d.proc == nil || d.proc.Exited() {
+		return ErrNotStarted
+	}
+	if err := syscall.Kill(d.proc.PID(), syscall.SIGHUP); err != nil {
+		return err
+	}
+	// The master re-execs its config process and restarts the login
+	// services; give it a moment, then make sure it still listens.
+	time.Sleep(300 * time.Millisecond)
+	return d.WaitReady(5 * time.Second)
+}
+
+// PID is the master process's ID.
+func (d *Dovecot) PID() int { return d.proc.PID() }
+
+// LogTail returns the end of Dovecot's own log, for failure messages.
+func (d *Dovecot) LogTail() string {
+	b, _ := os.ReadFile(filepath.Join(d.Dir, "dovecot.log"))
+	if len(b) > 3000 {
+		b = b[len(b)-3000:]
+	}
+	return string(b)
+}
+
+// Stop ends the master (and its children, one process group) and removes
+// the directory. Safe to call twice.
+func (d *Dovecot) Stop() {
+	if d == nil {
+		return
+	}
+	if d.proc != nil {
+		d.proc.Stop()
+	}
+	if d.Dir != "" {
+		os.RemoveAll(d.Dir)
+	}
+}
