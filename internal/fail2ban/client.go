@@ -72,10 +72,10 @@ func (c *ClientSource) run(ctx context.Context, stdin string, args ...string) (s
 func (c *ClientSource) classifyStderr(stderr string) error {
 	switch {
 	case strings.Contains(stderr, "Failed to access socket path"):
-		return gatherErr(KindMissing, startFix, "fail2ban socket %s does not exist: is fail2ban running? (fail2ban-client: %s)", c.Socket, lastLine(stderr))
+		return gatherErr(KindMissing, startFix, "fail2ban socket %s does not exist: is fail2ban running?", c.Socket)
 	case strings.Contains(stderr, "Permission denied to socket"):
 		return gatherErr(KindPermission, permissionFix(c.Socket, c.Path),
-			"permission denied on fail2ban socket %s (fail2ban-client must run as root: use --sudo)", c.Socket)
+			"permission denied on fail2ban socket %s (it is root-only by default)", c.Socket)
 	case strings.Contains(stderr, "sudo:"):
 		return gatherErr(KindPermission, permissionFix(c.Socket, c.Path), "sudo refused to run %s: %s", c.Path, lastLine(stderr))
 	case strings.Contains(stderr, "Unable to contact server"):

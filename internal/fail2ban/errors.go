@@ -54,15 +54,18 @@ func KindOf(err error) Kind {
 }
 
 // permissionFix says how to let the monitoring user in. The socket is
-// root:root 0600 by default, and fail2ban recreates it on every restart, so
-// an ACL must be reapplied after each start.
+// root:root 0600 by default and fail2ban recreates it on every start; and
+// whoever may write to it, or run fail2ban-client as root, controls
+// fail2ban's root-run actions. Hence the read-only sudo wrapper first.
 func permissionFix(socket, client string) string {
 	who := "nagios"
 	if u, err := user.Current(); err == nil && u.Username != "root" && u.Username != "" {
 		who = u.Username
 	}
-	return fmt.Sprintf("either allow `%s ALL=(root) NOPASSWD: %s` in /etc/sudoers.d/ and run with --backend=client --sudo, "+
-		"or grant the socket: setfacl -m u:%s:rw %s (fail2ban recreates the socket on restart: reapply it in a systemd ExecStartPost= drop-in)",
+	return fmt.Sprintf("run it as %s through sudo with the read-only wrapper: --backend=client --sudo "+
+		"--fail2ban-client /usr/lib/nagios/plugins/fail2ban-client-readonly (contrib/sudoers.d; never a sudo rule for %s itself), "+
+		"or grant the socket, which is as good as root: setfacl -m u:%s:rw %s "+
+		"(fail2ban recreates the socket on each start: contrib/systemd/fail2ban.service.d reapplies it)",
 		who, client, who, socket)
 }
 
