@@ -77,7 +77,7 @@ func Check(ctx context.Context, cfg Config) plugin.Result {
 	lookup := func(name string) (Service, error) {
 		s, err := cfg.Dirs.Service(name)
 		if err != nil && bus != nil {
-			if s2, err2 := bus.serviceDef(ctx, name); err2 == nil {
+			if s2, err2 := bus.serviceDef(ctx, name, map[string]bool{}); err2 == nil {
 				return s2, nil
 			}
 		}

@@ -138,7 +138,7 @@ func Cover(v *View, r Requirement) Coverage {
 
 func coverPort(v *View, want Port) (how, note string) {
 	for _, s := range v.Zone.Services {
-		for _, p := range v.Services[s].Ports {
+		for _, p := range v.Service(s).Ports {
 			if p.Covers(want) {
 				return "service " + s, ""
 			}
@@ -155,7 +155,7 @@ func coverPort(v *View, want Port) (how, note string) {
 		}
 		covered := rule.Port != nil && rule.Port.Covers(want)
 		if rule.Service != "" {
-			for _, p := range v.Services[rule.Service].Ports {
+			for _, p := range v.Service(rule.Service).Ports {
 				covered = covered || p.Covers(want)
 			}
 		}

@@ -130,52 +130,32 @@ func (s *DBusSource) RuntimeView(ctx context.Context, zone string) (*View, error
 		}
 	}
 	view := &View{Source: "D-Bus", Zone: z, Services: map[string]Service{}}
-
-	// Ask for all service definitions at once: D-Bus calls are pipelined on
-	// one connection, so N services cost one round trip, not N.
-	names := z.serviceNames()
-	calls := make([]*dbus.Call, len(names))
-	obj := s.conn.Object(busName, objectPath)
-	for i, name := range names {
-		calls[i] = obj.GoWithContext(ctx, ifaceMain+".getServiceSettings2", 0, nil, name)
-	}
-	for i, call := range calls {
-		<-call.Done
-		var def map[string]dbus.Variant
-		if err := classify("getServiceSettings2", call.Store(&def)); err != nil {
-			return nil, fmt.Errorf("service %q: %w", names[i], err)
-		}
-		svc := Service{Name: names[i]}
-		if v, ok := def["ports"]; ok {
-			svc.Ports = variantPorts(v)
-		}
-		if v, ok := def["includes"]; ok {
-			svc.Includes, _ = v.Value().([]string)
-		}
-		view.Services[names[i]] = svc
-	}
-	// firewalld reports a service's own ports; includes are resolved here.
-	for name, svc := range view.Services {
-		for _, inc := range svc.Includes {
-			if included, ok := view.Services[inc]; ok {
-				svc.Ports = appendMissing(svc.Ports, included.Ports...)
-			} else if def, err := s.serviceDef(ctx, inc); err == nil {
-				svc.Ports = appendMissing(svc.Ports, def.Ports...)
-			}
-		}
-		view.Services[name] = svc
-	}
+	view.resolve = func(name string) (Service, error) { return s.serviceDef(ctx, name, map[string]bool{}) }
 	return view, nil
 }
 
-func (s *DBusSource) serviceDef(ctx context.Context, name string) (Service, error) {
+// serviceDef fetches a runtime service definition (which may differ from the
+// file if it was edited without a reload) and follows its includes.
+func (s *DBusSource) serviceDef(ctx context.Context, name string, seen map[string]bool) (Service, error) {
+	if seen[name] {
+		return Service{Name: name}, nil
+	}
+	seen[name] = true
 	var def map[string]dbus.Variant
 	if err := s.call(ctx, ifaceMain, "getServiceSettings2", &def, name); err != nil {
-		return Service{}, err
+		return Service{}, fmt.Errorf("service %q: %w", name, err)
 	}
 	svc := Service{Name: name}
 	if v, ok := def["ports"]; ok {
 		svc.Ports = variantPorts(v)
+	}
+	if v, ok := def["includes"]; ok {
+		svc.Includes, _ = v.Value().([]string)
+	}
+	for _, inc := range svc.Includes {
+		if included, err := s.serviceDef(ctx, inc, seen); err == nil {
+			svc.Ports = appendMissing(svc.Ports, included.Ports...)
+		}
 	}
 	return svc, nil
 }

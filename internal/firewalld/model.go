@@ -81,7 +81,28 @@ type Service struct {
 type View struct {
 	Source   string // "D-Bus", "firewall-cmd", "/etc/firewalld/zones/public.xml"
 	Zone     Zone
-	Services map[string]Service // by name; a zone service missing here is unresolved
+	Services map[string]Service // by name, filled eagerly or by resolve
+	// resolve, when set, fetches a definition missing from Services on first
+	// use: over D-Bus each one is a round trip to firewalld, and most checks
+	// are decided by service name alone.
+	resolve func(name string) (Service, error)
+}
+
+// Service returns the definition of a service the zone uses; an unresolvable
+// one has no ports (it then opens nothing as far as coverage is concerned).
+func (v *View) Service(name string) Service {
+	if s, ok := v.Services[name]; ok {
+		return s
+	}
+	var s Service
+	if v.resolve != nil {
+		s, _ = v.resolve(name)
+	}
+	if v.Services == nil {
+		v.Services = map[string]Service{}
+	}
+	v.Services[name] = s
+	return s
 }
 
 // sortedCopy returns a sorted copy of words, for stable output and diffs.

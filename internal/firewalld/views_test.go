@@ -96,7 +96,7 @@ func TestViewsEqualFirewallCmd(t *testing.T) {
 	if got := comparable(pv.Zone); !reflect.DeepEqual(got, comparable(want)) {
 		t.Errorf("permanent view differs from firewall-cmd --permanent --list-all:\n got %v\nwant %v", got, comparable(want))
 	}
-	if got := pv.Services["mailadmin"].Ports; len(got) != 3 {
+	if got := pv.Service("mailadmin").Ports; len(got) != 3 {
 		t.Errorf("custom service with include resolved to %v, want 4190/tcp, 8443-8444/tcp, 993/tcp", got)
 	}
 
@@ -121,7 +121,7 @@ func TestViewsEqualFirewallCmd(t *testing.T) {
 	if got := comparable(rv.Zone); !reflect.DeepEqual(got, comparable(want)) {
 		t.Errorf("D-Bus runtime view differs from firewall-cmd --list-all:\n got %v\nwant %v", got, comparable(want))
 	}
-	if got := rv.Services["mailadmin"].Ports; len(got) != 3 {
+	if got := rv.Service("mailadmin").Ports; len(got) != 3 {
 		t.Errorf("runtime custom service resolved to %v, want 3 ports including the include", got)
 	}
 	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", fw.BusAddress)

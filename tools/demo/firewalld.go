@@ -1,0 +1,61 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
+)
+
+func init() { addSection(10, "firewalld: mail ports wiped by a reload", firewalldDemo) }
+
+func firewalldDemo(d *demo) error {
+	dir := filepath.Join(d.work, "firewalld")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	fw, err := sandbox.StartFirewalld(dir)
+	if err != nil {
+		return err
+	}
+	defer fw.Stop()
+	env := fw.Env()
+	plugin := func(want int) error {
+		return d.expect(want, env, "check_firewalld_mail", "--config-dir", fw.ConfigDir)
+	}
+
+	d.say("A mail host: smtp, submission, imap(s) and web opened with --permanent. All good.")
+	for _, s := range []string{"smtp", "smtps", "smtp-submission", "imap", "imaps", "http", "https"} {
+		if _, err := fw.Cmd("--permanent", "--add-service="+s); err != nil {
+			return err
+		}
+	}
+	if err := d.shell(env, "firewall-cmd", "--reload"); err != nil {
+		return err
+	}
+	if err := plugin(0); err != nil {
+		return err
+	}
+	d.say("Now the incident's state: imaps present in runtime only, as after `firewall-cmd --add-service=imaps`\n# without --permanent (here: dropped from permanent, kept in runtime). Mail works... for now.")
+	if err := d.shell(env, "firewall-cmd", "--permanent", "--remove-service=imaps"); err != nil {
+		return err
+	}
+	if err := plugin(1); err != nil {
+		return err
+	}
+	d.say("A package update reloads firewalld. IMAPS is gone; SSH still works, so nobody notices.")
+	if err := d.shell(env, "firewall-cmd", "--reload"); err != nil {
+		return err
+	}
+	if err := plugin(2); err != nil {
+		return err
+	}
+	d.say("The fix the plugin printed: add it permanently, then reload.")
+	if err := d.shell(env, "firewall-cmd", "--permanent", "--zone=public", "--add-service=imaps"); err != nil {
+		return err
+	}
+	if err := d.shell(env, "firewall-cmd", "--reload"); err != nil {
+		return err
+	}
+	return plugin(0)
+}
