@@ -1,0 +1,158 @@
+package fail2ban
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/plugin"
+)
+
+// fakeServer is a unix-socket peer for what a real fail2ban never does on
+// demand: answer garbage, stall, reset, or send an endless reply. handle
+// gets each accepted connection after the request has been read.
+func fakeServer(t *testing.T, handle func(c net.Conn)) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "fake.sock")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				// read one request up to the terminator
+				buf := make([]byte, 0, 4096)
+				tmp := make([]byte, 4096)
+				for !bytes.Contains(buf, []byte(terminator)) {
+					n, err := c.Read(tmp)
+					if err != nil {
+						return
+					}
+					buf = append(buf, tmp[:n]...)
+				}
+				handle(c)
+			}()
+		}
+	}()
+	return path
+}
+
+func runFake(t *testing.T, path string, timeout time.Duration) (plugin.Result, time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	start := time.Now()
+	r := Check(ctx, Options{Socket: path, IPs: []string{"203.0.113.7"}, Unlisted: plugin.Warning})
+	return r, time.Since(start)
+}
+
+func TestFakeGarbageReply(t *testing.T) {
+	path := fakeServer(t, func(c net.Conn) { c.Write([]byte("220 mail.example.org ESMTP\r\n" + terminator)) })
+	r, _ := runFake(t, path, 2*time.Second)
+	if r.State() != plugin.Unknown || !strings.Contains(r.Summary, "answered `status` with something that is not a fail2ban reply") {
+		t.Fatalf("%v %q", r.State(), r.Summary)
+	}
+}
+
+func TestFakeCorruptPickle(t *testing.T) {
+	// a real reply, cut in the middle of its jail list string
+	status := readReply(t, "status")
+	path := fakeServer(t, func(c net.Conn) { c.Write(append(status[:len(status)-12:len(status)-12], terminator...)) })
+	r, _ := runFake(t, path, 2*time.Second)
+	if r.State() != plugin.Unknown || !strings.Contains(r.Summary, "corrupt pickle") {
+		t.Fatalf("%v %q", r.State(), r.Summary)
+	}
+}
+
+func TestFakeStallIsNamedTimeout(t *testing.T) {
+	block := make(chan struct{})
+	t.Cleanup(func() { close(block) })
+	path := fakeServer(t, func(c net.Conn) { <-block })
+	r, took := runFake(t, path, 300*time.Millisecond)
+	if r.State() != plugin.Unknown || !strings.Contains(r.Summary, "stalled: no progress reading the reply to `status`") {
+		t.Fatalf("%v %q", r.State(), r.Summary)
+	}
+	if took > time.Second {
+		t.Fatalf("took %v for a 300ms deadline", took)
+	}
+}
+
+func TestFakeReset(t *testing.T) {
+	path := fakeServer(t, func(c net.Conn) {
+		if uc, ok := c.(*net.UnixConn); ok {
+			uc.Close()
+		}
+	})
+	r, _ := runFake(t, path, 2*time.Second)
+	if r.State() != plugin.Unknown || !strings.Contains(r.Summary, "closed the connection while reading the reply to `status`") {
+		t.Fatalf("%v %q", r.State(), r.Summary)
+	}
+}
+
+func TestFakeEndlessReplyIsCapped(t *testing.T) {
+	path := fakeServer(t, func(c net.Conn) {
+		chunk := bytes.Repeat([]byte("A"), 1<<20)
+		for i := 0; i < 40; i++ {
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	src := &SocketSource{Path: path, MaxReply: 2 << 20}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := src.JailNames(ctx)
+	if KindOf(err) != KindGarbage || !strings.Contains(err.Error(), "exceeds 2 MiB") {
+		t.Fatalf("%v", err)
+	}
+	// and the default cap is the documented 16 MiB
+	r, _ := runFake(t, path, 5*time.Second)
+	if !strings.Contains(r.Summary, "exceeds 16 MiB") {
+		t.Fatalf("%q", r.Summary)
+	}
+}
+
+func TestSocketPathErrors(t *testing.T) {
+	dir := t.TempDir()
+	r, _ := runFake(t, filepath.Join(dir, "missing.sock"), time.Second)
+	if r.State() != plugin.Unknown || !strings.Contains(r.Summary, "does not exist") || r.Findings[0].Fix == "" {
+		t.Fatalf("missing: %q %+v", r.Summary, r.Findings)
+	}
+	plain := filepath.Join(dir, "plain")
+	os.WriteFile(plain, nil, 0o644)
+	if r, _ := runFake(t, plain, time.Second); r.State() != plugin.Unknown {
+		t.Fatalf("plain file: %q", r.Summary)
+	}
+}
+
+// A fail2ban-client that hangs (a wedged server, a sudo prompt) must be
+// killed at the deadline and named. The script stands in for the client
+// only because a real one does not hang on demand.
+func TestClientBackendStall(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "fail2ban-client")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nexec sleep 30\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	r := Check(ctx, Options{Backend: "client", ClientPath: script, Socket: "/nonexistent.sock", IPs: []string{"203.0.113.7"}})
+	if r.State() != plugin.Unknown || !strings.Contains(r.Summary, "-s /nonexistent.sock status` did not finish") {
+		t.Fatalf("%v %q", r.State(), r.Summary)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("took %v", took)
+	}
+}
