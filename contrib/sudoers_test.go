@@ -1,0 +1,169 @@
+package contrib
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
+)
+
+// TestSudoersSyntax: visudo accepts the shipped file, and rejects a broken
+// copy (so the check can fail).
+func TestSudoersSyntax(t *testing.T) {
+	visudo := requireTool(t, "/usr/sbin/visudo")
+	if r := run(t, false, nil, "", visudo, "-cf", "sudoers.d/mailchecks"); r.code != 0 {
+		t.Fatalf("visudo -cf sudoers.d/mailchecks exited %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	broken := filepath.Join(t.TempDir(), "mailchecks")
+	writeFile(t, broken, strings.Replace(readFile(t, "sudoers.d/mailchecks"), "NOPASSWD:", "NOPASWD:", 1), 0o440)
+	if r := run(t, false, nil, "", visudo, "-cf", broken); r.code == 0 {
+		t.Fatal("visudo accepted a sudoers file with NOPASWD: the syntax test cannot fail")
+	}
+}
+
+// installed is the layout the sudoers rules name, recreated in a private
+// mount namespace so that nothing on the host changes: our sudoers file as
+// /etc/sudoers.d (root 0440, as visudo wants), and the built plugins with the
+// contrib wrappers as /usr/lib/nagios/plugins.
+type installed struct {
+	sudoersDir, pluginsDir string
+	extra                  string // more shell run before the command (mounts)
+}
+
+func install(t *testing.T) *installed {
+	t.Helper()
+	requireRoot(t)
+	requireTool(t, "unshare")
+	requireTool(t, "setpriv")
+	requireTool(t, "/usr/bin/sudo")
+	dir := worldDir(t)
+	in := &installed{sudoersDir: filepath.Join(dir, "sudoers.d"), pluginsDir: filepath.Join(dir, "plugins")}
+	writeFile(t, filepath.Join(in.sudoersDir, "mailchecks"), readFile(t, "sudoers.d/mailchecks"), 0o440)
+	for _, p := range plugins {
+		writeFile(t, filepath.Join(in.pluginsDir, p), readFile(t, pluginBin(t, p)), 0o755)
+	}
+	for _, w := range []string{"fail2ban-client-readonly", "firewall-cmd-sudo"} {
+		writeFile(t, filepath.Join(in.pluginsDir, w), readFile(t, filepath.Join("sudoers.d", w)), 0o755)
+	}
+	return in
+}
+
+// run runs argv in a fresh mount namespace with the installed layout, as
+// root or (asNagios) dropped to nagios the way NRPE and the agent run
+// plugins.
+func (in *installed) run(t *testing.T, asNagios bool, stdin string, argv ...string) result {
+	t.Helper()
+	script := `set -e
+mount --bind "$0" /etc/sudoers.d
+mount --bind "$1" ` + pluginDir + `
+` + in.extra + `
+shift
+exec "$@"`
+	full := []string{"unshare", "--mount", "--propagation", "private", "sh", "-c", script, in.sudoersDir, in.pluginsDir}
+	if asNagios {
+		full = append(full, "setpriv", "--reuid=nagios", "--regid=nagios", "--init-groups", "--")
+	}
+	return run(t, false, []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"}, stdin, append(full, argv...)...)
+}
+
+// TestSudoersAllowOnlyWhatThePluginsRun asks sudo itself (sudo -l -U nagios
+// CMD) with the shipped rules in place: the commands the plugins run are
+// allowed, anything that writes or that would let the caller choose what
+// root reads or runs is not.
+func TestSudoersAllowOnlyWhatThePluginsRun(t *testing.T) {
+	in := install(t)
+	f2b := pluginDir + "/fail2ban-client-readonly"
+	fw := pluginDir + "/check_firewalld_mail"
+	sock := "/var/run/fail2ban/fail2ban.sock"
+	cases := []struct {
+		allow bool
+		argv  []string
+	}{
+		// what check_fail2ban_trusted --backend client --sudo runs
+		{true, []string{f2b, "-s", sock, "status"}},
+		{true, []string{f2b, "-s", sock, "-i"}},
+		{false, []string{f2b, "-s", "/tmp/other.sock", "-i"}},
+		{false, []string{f2b, "-s", sock, "set", "dovecot", "unbanip", "203.0.113.7"}},
+		// fail2ban-client itself never: -i would take any command on stdin
+		{false, []string{"/usr/bin/fail2ban-client", "-s", sock, "-i"}},
+		{false, []string{"/usr/bin/fail2ban-client", "status"}},
+		// firewall-cmd: the one read the cli source does
+		{true, []string{"/usr/bin/firewall-cmd", "--list-all"}},
+		{true, []string{"/usr/bin/firewall-cmd", "--zone=public", "--list-all"}},
+		{false, []string{"/usr/bin/firewall-cmd", "--zone=public", "--add-service=imaps"}},
+		{false, []string{"/usr/bin/firewall-cmd", "--reload"}},
+		{false, []string{"/usr/bin/firewall-cmd", "--zone=public", "--list-all", "--permanent"}},
+		// the whole firewalld plugin as root, with what-to-check flags only
+		{true, []string{fw}},
+		{true, []string{fw, "--zone", "public", "--service", "imaps", "--port=4190/tcp", "--drift", "critical", "-t", "10", "-vv"}},
+		{false, []string{fw, "--config-dir", "/etc"}},
+		{false, []string{fw, "--runtime-source", "cli", "--firewall-cmd", "/tmp/evil"}},
+		{false, []string{fw, "--zone", "public --default-config-dir /root"}},
+		{false, []string{fw, "--zone", "--firewall-cmd=/tmp/evil"}},
+	}
+	for _, c := range cases {
+		r := in.run(t, false, "", append([]string{"sudo", "-n", "-l", "-U", "nagios"}, c.argv...)...)
+		if allowed := r.code == 0; allowed != c.allow {
+			t.Errorf("sudo -l -U nagios %q: allowed=%v, want %v\n%s%s", c.argv, allowed, c.allow, r.stdout, r.stderr)
+		}
+	}
+}
+
+// TestFail2banThroughSudo runs check_fail2ban_trusted as nagios exactly as
+// the examples configure it (--backend client --sudo through the read-only
+// filter) against a real fail2ban-server whose socket sits at the default
+// path inside the namespace, and checks that the same route refuses a write.
+func TestFail2banThroughSudo(t *testing.T) {
+	in := install(t)
+	f2b, err := sandbox.StartFail2ban(filepath.Join(worldDir(t), "fail2ban"), "127.0.0.1/8 198.51.100.0/24",
+		sandbox.Fail2banJail{Name: "dovecot"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f2b.Stop)
+	const banned = "203.0.113.7"
+	if err := f2b.DovecotFailures(banned, 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := f2b.WaitBanned("dovecot", banned, 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// The default socket path, pointing at the sandbox's socket.
+	in.extra = `mount -t tmpfs -o mode=0755 tmpfs /run/fail2ban 2>/dev/null || { mkdir -p /run/fail2ban && mount -t tmpfs -o mode=0755 tmpfs /run/fail2ban; }
+ln -s ` + f2b.Socket + ` /run/fail2ban/fail2ban.sock`
+	if _, err := os.Stat("/run/fail2ban"); err != nil {
+		t.Logf("/run/fail2ban does not exist on the host; creating it empty (the namespace mounts over it)")
+	}
+
+	check := func(ip string) result {
+		return in.run(t, true, "", pluginDir+"/check_fail2ban_trusted", "--backend", "client", "--sudo",
+			"--fail2ban-client", pluginDir+"/fail2ban-client-readonly", "--ip", ip)
+	}
+	r := check(banned)
+	t.Logf("as nagios through sudo: %s", r.firstLine())
+	if r.code != 2 || !strings.Contains(r.stdout, banned) {
+		t.Errorf("banned IP through sudo: exit %d, want 2 (CRITICAL) naming %s:\n%s%s", r.code, banned, r.stdout, r.stderr)
+	}
+	if r := check("198.51.100.10"); r.code != 0 {
+		t.Errorf("whitelisted IP through sudo: exit %d, want 0:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// The route the plugin uses must not carry a write: the filter refuses
+	// the session, and sudo refuses fail2ban-client itself.
+	r = in.run(t, true, "get dovecot ignoreip\nset dovecot unbanip "+banned+"\nexit\n",
+		"sudo", "-n", pluginDir+"/fail2ban-client-readonly", "-s", "/var/run/fail2ban/fail2ban.sock", "-i")
+	if r.code == 0 || !strings.Contains(r.stderr, "refused") {
+		t.Errorf("the filter let a write through: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = in.run(t, true, "set dovecot unbanip "+banned+"\n",
+		"sudo", "-n", "/usr/bin/fail2ban-client", "-s", "/var/run/fail2ban/fail2ban.sock", "-i")
+	if r.code == 0 {
+		t.Errorf("sudo ran fail2ban-client -i for nagios:\n%s%s", r.stdout, r.stderr)
+	}
+	if out, err := f2b.Client("get", "dovecot", "banip"); err != nil || !strings.Contains(out, banned) {
+		t.Errorf("%s is no longer banned after the refused writes: %v\n%s", banned, err, out)
+	}
+}
