@@ -151,7 +151,7 @@ func TestDriftPolicyAndFail2banBansAreNotDrift(t *testing.T) {
 	// Real drift: a runtime-only port nobody asked for.
 	mustCmd(t, fw, "--add-port=8080/tcp")
 	code, out = check(t, fw)
-	expect(t, code, 1, out, "port 8080/tcp is in runtime only", "'drift'=1;",
+	expect(t, code, 1, out, "WARNING: runtime and permanent differ: port 8080/tcp (runtime only)", "port 8080/tcp is in runtime only", "'drift'=1;",
 		"to keep it: firewall-cmd --permanent --zone=public --add-port=8080/tcp")
 	code, out = check(t, fw, "--drift", "critical")
 	expect(t, code, 2, out, "port 8080/tcp is in runtime only")

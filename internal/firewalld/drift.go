@@ -20,6 +20,17 @@ func (d DriftItem) Describe() string {
 	return fmt.Sprintf("%s %s is in permanent only: it appears at the next reload", d.Kind, d.Value)
 }
 
+// Short is the summary form: "port 8080/tcp (runtime only)".
+func (d DriftItem) Short() string {
+	switch {
+	case d.Kind == "target":
+		return "zone target (" + d.Value + ")"
+	case d.RuntimeOnly:
+		return d.Kind + " " + d.Value + " (runtime only)"
+	}
+	return d.Kind + " " + d.Value + " (permanent only)"
+}
+
 // Fix gives both ways out: keep it, or drop it.
 func (d DriftItem) Fix(zone string) string {
 	flag := map[string]string{"service": "service", "port": "port", "rich rule": "rich-rule"}[d.Kind]

@@ -95,6 +95,7 @@ func Evaluate(f Facts, p Policy) plugin.Result {
 	}
 
 	driftCount := 0
+	var drifted []string // the first few, for the summary
 	if runtimeKnown && permanentKnown {
 		items, bans := Diff(f.Runtime.Zone, f.Permanent.Zone)
 		for _, item := range items {
@@ -107,9 +108,14 @@ func Evaluate(f Facts, p Policy) plugin.Result {
 				continue
 			}
 			r.Add(p.Drift, item.Describe(), item.Fix(zone))
+			if len(drifted) < 3 {
+				drifted = append(drifted, item.Short())
+			} else if len(drifted) == 3 {
+				drifted = append(drifted, "more")
+			}
 		}
-		if driftCount > 0 && p.Drift != plugin.OK {
-			problems = append(problems, fmt.Sprintf("%d other difference%s between runtime and permanent", driftCount, plural(driftCount)))
+		if len(drifted) > 0 {
+			problems = append(problems, "runtime and permanent differ: "+plugin.Join(drifted))
 		}
 		if bans > 0 {
 			r.Detailf("%d runtime-only reject/drop rich rule%s for single sources (Fail2ban bans): not drift", bans, plural(bans))
