@@ -1,0 +1,439 @@
+package imaptls
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/plugin"
+)
+
+// fakeServer is an in-process server for what no real server does on
+// demand: stall, talk forever, reset. handle gets each accepted connection.
+type fakeServer struct {
+	ln   net.Listener
+	port int
+	wg   sync.WaitGroup
+}
+
+func startFake(t *testing.T, handle func(net.Conn)) *fakeServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeServer{ln: ln, port: ln.Addr().(*net.TCPAddr).Port}
+	var mu sync.Mutex
+	var conns []net.Conn
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			f.wg.Add(1)
+			go func() {
+				defer f.wg.Done()
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		f.wg.Wait()
+	})
+	return f
+}
+
+// drain blocks until the peer (or the test's cleanup) closes the
+// connection: a stalled server, without sleeping past the test.
+func drain(c net.Conn) { _, _ = io.Copy(io.Discard, c) }
+
+// tlsHandler wraps a plain-text IMAP handler in implicit TLS.
+func tlsHandler(cert tls.Certificate, maxVersion uint16, handle func(net.Conn)) func(net.Conn) {
+	return func(c net.Conn) {
+		tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: maxVersion, MinVersion: tls.VersionTLS10})
+		_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
+		if err := tc.Handshake(); err != nil {
+			return
+		}
+		handle(tc)
+	}
+}
+
+// imapScript greets, then answers every command OK (LOGOUT with BYE),
+// recording what it was sent.
+func imapScript(greeting string, got *[]string, mu *sync.Mutex) func(net.Conn) {
+	return func(c net.Conn) {
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(c, greeting+"\r\n")
+		r := bufio.NewReader(c)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			line = strings.TrimRight(line, "\r\n")
+			// A synchronising literal: ask for it, then read it whole.
+			if n, ok := literalSize(line); ok {
+				io.WriteString(c, "+ go ahead\r\n")
+				buf := make([]byte, n)
+				if _, err := io.ReadFull(r, buf); err != nil {
+					return
+				}
+				rest, _ := r.ReadString('\n')
+				line += string(buf) + strings.TrimRight(rest, "\r\n")
+			}
+			if mu != nil {
+				mu.Lock()
+				*got = append(*got, line)
+				mu.Unlock()
+			}
+			tag, cmd, _ := strings.Cut(line, " ")
+			cmd, _, _ = strings.Cut(cmd, " ")
+			switch strings.ToUpper(cmd) {
+			case "LOGOUT":
+				io.WriteString(c, "* BYE bye\r\n"+tag+" OK done\r\n")
+				return
+			case "CAPABILITY":
+				io.WriteString(c, "* CAPABILITY IMAP4rev1 IDLE\r\n"+tag+" OK done\r\n")
+			case "SELECT":
+				io.WriteString(c, "* 3 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n"+tag+" OK [READ-WRITE] done\r\n")
+			default:
+				io.WriteString(c, tag+" OK done\r\n")
+			}
+		}
+	}
+}
+
+type fakeEnv struct {
+	pki  *testPKI
+	cert tls.Certificate
+	ca   string
+}
+
+func newFakeEnv(t *testing.T) *fakeEnv {
+	pki := newTestPKI(t)
+	return &fakeEnv{pki: pki, cert: pki.leaf(t, time.Now().Add(-time.Hour), time.Now().AddDate(1, 0, 0)), ca: pki.caFile(t)}
+}
+
+func (e *fakeEnv) cfg(port int) Config {
+	c := Config{Host: "127.0.0.1", Port: port, CAFile: e.ca}
+	c.Warning, _ = ParseDays("30")
+	c.Critical, _ = ParseDays("14")
+	return c
+}
+
+// gather runs the gather stage alone with a deadline, as plugin.Main would.
+func (e *fakeEnv) gather(t *testing.T, cfg Config, timeout time.Duration, password string) (Session, time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	start := time.Now()
+	f := Gather(ctx, cfg, e.pki.pool(), password)
+	if len(f.Sessions) != 1 {
+		t.Fatalf("sessions: %+v (resolve %v)", f.Sessions, f.ResolveErr)
+	}
+	return f.Sessions[0], time.Since(start)
+}
+
+func wantPhase(t *testing.T, s Session, phase Phase, kind Kind) {
+	t.Helper()
+	if s.Err == nil || s.Err.Phase != phase || s.Err.Kind != kind {
+		t.Fatalf("want %s failure of kind %d, got %+v", phase, kind, s.Err)
+	}
+}
+
+func TestFakeSilentAfterAccept(t *testing.T) {
+	e := newFakeEnv(t)
+	srv := startFake(t, func(c net.Conn) { drain(c) })
+	// Implicit TLS: we speak first, so silence is a handshake stall.
+	s, took := e.gather(t, e.cfg(srv.port), 400*time.Millisecond, "")
+	wantPhase(t, s, PhaseTLS, KindTimeout)
+	if took > time.Second {
+		t.Errorf("the deadline was not honoured: %v", took)
+	}
+	// STARTTLS: the server speaks first, so silence is a missing greeting.
+	cfg := e.cfg(srv.port)
+	cfg.StartTLS = true
+	s, _ = e.gather(t, cfg, 400*time.Millisecond, "")
+	wantPhase(t, s, PhaseGreeting, KindTimeout)
+}
+
+func TestFakeStallMidHandshake(t *testing.T) {
+	e := newFakeEnv(t)
+	// Reads the ClientHello, answers half a ServerHello, then stalls.
+	srv := startFake(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		_, _ = c.Read(buf)
+		_, _ = c.Write([]byte{0x16, 0x03, 0x03, 0x00, 0x7a, 0x02})
+		drain(c)
+	})
+	s, took := e.gather(t, e.cfg(srv.port), 400*time.Millisecond, "")
+	wantPhase(t, s, PhaseTLS, KindTimeout)
+	if took > time.Second {
+		t.Errorf("the deadline was not honoured: %v", took)
+	}
+}
+
+func TestFakeStallAfterHandshake(t *testing.T) {
+	e := newFakeEnv(t)
+	srv := startFake(t, tlsHandler(e.cert, 0, func(c net.Conn) { drain(c) }))
+	s, _ := e.gather(t, e.cfg(srv.port), 500*time.Millisecond, "")
+	wantPhase(t, s, PhaseGreeting, KindTimeout)
+	if !s.Handshaked || s.Cert.TrustErr != nil {
+		t.Errorf("the chain should still be known: %+v", s.Cert)
+	}
+}
+
+func TestFakeEndlessGreeting(t *testing.T) {
+	e := newFakeEnv(t)
+	srv := startFake(t, tlsHandler(e.cert, 0, func(c net.Conn) {
+		io.WriteString(c, "* OK ")
+		chunk := []byte(strings.Repeat("A", 32<<10))
+		for {
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	s, took := e.gather(t, e.cfg(srv.port), 5*time.Second, "")
+	wantPhase(t, s, PhaseGreeting, KindTooLong)
+	if took > 2*time.Second {
+		t.Errorf("stopped reading only after %v", took)
+	}
+}
+
+func TestFakeEndlessUntaggedResponses(t *testing.T) {
+	e := newFakeEnv(t)
+	srv := startFake(t, tlsHandler(e.cert, 0, func(c net.Conn) {
+		io.WriteString(c, "* OK hi\r\n")
+		bufio.NewReader(c).ReadString('\n')
+		for {
+			if _, err := io.WriteString(c, "* CAPABILITY IMAP4rev1 "+strings.Repeat("X", 200)+"\r\n"); err != nil {
+				return
+			}
+		}
+	}))
+	s, _ := e.gather(t, e.cfg(srv.port), 5*time.Second, "")
+	wantPhase(t, s, PhaseCapability, KindTooLong)
+}
+
+func TestFakeHugeLiteral(t *testing.T) {
+	e := newFakeEnv(t)
+	srv := startFake(t, tlsHandler(e.cert, 0, func(c net.Conn) {
+		io.WriteString(c, "* OK hi\r\n")
+		bufio.NewReader(c).ReadString('\n')
+		io.WriteString(c, "* CAPABILITY {999999999}\r\n")
+		drain(c)
+	}))
+	s, _ := e.gather(t, e.cfg(srv.port), 5*time.Second, "")
+	wantPhase(t, s, PhaseCapability, KindTooLong)
+}
+
+func TestFakeReset(t *testing.T) {
+	e := newFakeEnv(t)
+	srv := startFake(t, func(c net.Conn) {
+		buf := make([]byte, 1024)
+		_, _ = c.Read(buf) // the ClientHello arrived; now RST instead of FIN
+		_ = c.(*net.TCPConn).SetLinger(0)
+	})
+	s, _ := e.gather(t, e.cfg(srv.port), 2*time.Second, "")
+	if s.Err == nil || s.Err.Phase != PhaseTLS || s.Err.Kind != KindReset {
+		t.Fatalf("want a TLS handshake reset, got %+v", s.Err)
+	}
+}
+
+func TestFakeMinTLS(t *testing.T) {
+	e := newFakeEnv(t)
+	srv := startFake(t, tlsHandler(e.cert, tls.VersionTLS12, imapScript("* OK ready", nil, nil)))
+	cfg := e.cfg(srv.port)
+	cfg.MinTLS = TLSVersion(tls.VersionTLS13)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	r := Check(ctx, cfg)
+	if r.State() != plugin.Critical || !strings.HasPrefix(r.Summary, "TLS handshake: negotiated TLS 1.2, below --min-tls TLS 1.3") {
+		t.Fatalf("%v %q", r.State(), r.Summary)
+	}
+}
+
+func TestFakeLoginQuotingAndLiteral(t *testing.T) {
+	e := newFakeEnv(t)
+	var mu sync.Mutex
+	var got []string
+	srv := startFake(t, tlsHandler(e.cert, 0, imapScript("* OK [CAPABILITY IMAP4rev1] ready", &got, &mu)))
+	cfg := e.cfg(srv.port)
+	cfg.Login, cfg.Select = `mon"itor`, "Sent Items"
+	s, _ := e.gather(t, cfg, 3*time.Second, `p\w"d`)
+	if s.Err != nil || !s.LoggedIn || !s.Selected || s.Exists != 3 {
+		t.Fatalf("%+v", s)
+	}
+	s2, _ := e.gather(t, cfg, 3*time.Second, "pässwörd\n")
+	if s2.Err != nil || !s2.LoggedIn {
+		t.Fatalf("%+v", s2.Err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{`a1 LOGIN "mon\"itor" "p\\w\"d"`, `a2 SELECT "Sent Items"`, "a3 LOGOUT",
+		"a1 LOGIN \"mon\\\"itor\" {11}pässwörd\n"}
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			found = found || g == w
+		}
+		if !found {
+			t.Errorf("server never got %q; got %q", w, got)
+		}
+	}
+	for _, line := range s.Transcript {
+		if strings.Contains(line, `p\w`) {
+			t.Errorf("password in the transcript: %q", line)
+		}
+	}
+}
+
+func TestFakeSTARTTLSInjection(t *testing.T) {
+	e := newFakeEnv(t)
+	srv := startFake(t, func(c net.Conn) {
+		io.WriteString(c, "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] hi\r\n")
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		tag, _, _ := strings.Cut(line, " ")
+		io.WriteString(c, tag+" OK Begin TLS\r\n* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\r\n")
+		drain(c)
+	})
+	cfg := e.cfg(srv.port)
+	cfg.StartTLS = true
+	s, _ := e.gather(t, cfg, 3*time.Second, "")
+	if s.Err == nil || s.Err.Phase != PhaseStartTLS || s.Err.Err != ErrInjected {
+		t.Fatalf("%+v", s.Err)
+	}
+}
+
+// The command as a whole, through plugin.Run: a hostile greeting must not
+// break the first line or the perfdata, and -t bounds a stalled server.
+func TestFakeOutputStaysClean(t *testing.T) {
+	e := newFakeEnv(t)
+	greetings := []string{
+		"* BYE go away | 'evil'=1;;;; \x1b[31mred",
+		"HTTP/1.1 400 Bad|Request\rinjected=2",
+	}
+	for _, g := range greetings {
+		srv := startFake(t, tlsHandler(e.cert, 0, func(c net.Conn) { io.WriteString(c, g+"\r\n") }))
+		var out strings.Builder
+		code := plugin.Run(plugin.Info{Name: "check_imaps_tls"}, &testCLI{cfg: e.cfg(srv.port)}, []string{"-t", "3"}, &out)
+		text := out.String()
+		first, _, _ := strings.Cut(text, "\n")
+		if code != 2 || !strings.HasPrefix(first, "CRITICAL: greeting: ") {
+			t.Errorf("code %d first line %q", code, first)
+		}
+		if strings.Count(text, "|") != 1 || strings.ContainsAny(first, "|\r\x1b") {
+			t.Errorf("output broken by %q:\n%s", g, text)
+		}
+		_, perf, _ := strings.Cut(text, "|")
+		for _, item := range strings.Fields(perf) {
+			if !strings.HasPrefix(item, "'") || strings.Count(item, "'") != 2 {
+				t.Errorf("bad perfdata item %q", item)
+			}
+		}
+	}
+}
+
+func TestFakeTimeoutIsThePhaseNotTheWatchdog(t *testing.T) {
+	e := newFakeEnv(t)
+	srv := startFake(t, tlsHandler(e.cert, 0, func(c net.Conn) { drain(c) }))
+	var out strings.Builder
+	start := time.Now()
+	code := plugin.Run(plugin.Info{Name: "check_imaps_tls"}, &testCLI{cfg: e.cfg(srv.port)}, []string{"-t", "1"}, &out)
+	if took := time.Since(start); took > 1100*time.Millisecond {
+		t.Errorf("took %v with -t 1", took)
+	}
+	if code != 2 || !strings.HasPrefix(out.String(), "CRITICAL: greeting: no IMAP greeting: the server went silent") {
+		t.Errorf("code %d:\n%s", code, out.String())
+	}
+}
+
+// testCLI runs Check with a prepared Config through plugin.Run.
+type testCLI struct {
+	plugin.CommonFlags `embed:""`
+	cfg                Config
+}
+
+func (c *testCLI) Check(ctx context.Context) plugin.Result { return Check(ctx, c.cfg) }
+
+func TestResolve(t *testing.T) {
+	ctx := context.Background()
+	if a, err := resolve(ctx, "127.0.0.1", "ip"); err != nil || len(a) != 1 || a[0] != netip.MustParseAddr("127.0.0.1") {
+		t.Errorf("%v %v", a, err)
+	}
+	if _, err := resolve(ctx, "::1", "ip4"); err == nil {
+		t.Error("-4 accepted an IPv6 literal")
+	}
+	if a, err := resolve(ctx, "localhost", "ip4"); err != nil || len(a) == 0 || !a[0].Is4() {
+		t.Errorf("%v %v", a, err)
+	}
+	f := Gather(ctx, Config{Host: "no-such-host.invalid"}, nil, "")
+	if f.ResolveErr == nil || f.ResolveErr.Phase != PhaseResolve {
+		t.Errorf("%+v", f.ResolveErr)
+	}
+}
+
+// filteredPort is a port whose SYNs go unanswered, as behind a DROP rule:
+// a listener with a backlog of 0 whose one slot is taken, so the kernel
+// drops every further SYN (loopback only; no firewall needed).
+func filteredPort(t *testing.T) int {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := syscall.Getsockname(fd)
+	port := sa.(*syscall.SockaddrInet4).Port
+	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return port
+}
+
+func TestFakeFilteredPort(t *testing.T) {
+	e := newFakeEnv(t)
+	port := filteredPort(t)
+	var out strings.Builder
+	start := time.Now()
+	code := plugin.Run(plugin.Info{Name: "check_imaps_tls"}, &testCLI{cfg: e.cfg(port)}, []string{"-t", "1"}, &out)
+	if took := time.Since(start); took > 1100*time.Millisecond {
+		t.Errorf("took %v with -t 1", took)
+	}
+	if code != 2 || !strings.Contains(out.String(), "CRITICAL: connect: no answer from 127.0.0.1:"+strconv.Itoa(port)+" within 0.9") ||
+		!strings.Contains(out.String(), "the port looks filtered") {
+		t.Errorf("code %d:\n%s", code, out.String())
+	}
+}
