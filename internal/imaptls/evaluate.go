@@ -53,7 +53,10 @@ type sessionEval struct {
 }
 
 func (e *sessionEval) add(state plugin.State, text, fix string) {
-	e.r.Add(state, e.prefix+text, fix)
+	if e.prefix != "" && !strings.Contains(text, e.s.Addr.String()) {
+		text = e.prefix + text
+	}
+	e.r.Add(state, text, fix)
 }
 
 func (e *sessionEval) run() {

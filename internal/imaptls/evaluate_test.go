@@ -74,11 +74,11 @@ func TestEvaluate(t *testing.T) {
 		{name: "fell back from a refusing address", facts: func(f *Facts) {
 			v6 := Session{Addr: netip.MustParseAddrPort("[2001:db8::10]:993"), Err: phase(PhaseConnect, KindRefused, syscall.ECONNREFUSED)}
 			f.Sessions = []Session{v6, okSession()}
-		}, state: plugin.Warning, first: "[2001:db8::10]:993: connect: [2001:db8::10]:993 refused the connection; fell back"},
+		}, state: plugin.Warning, first: "connect: [2001:db8::10]:993 refused the connection (port closed, firewall reject or Fail2ban ban); fell back"},
 		{name: "all addresses, one family closed", cfg: func(c *Config) { c.AllAddresses = true }, facts: func(f *Facts) {
 			v6 := Session{Addr: netip.MustParseAddrPort("[2001:db8::10]:993"), Err: phase(PhaseConnect, KindRefused, syscall.ECONNREFUSED)}
 			f.Sessions = []Session{okSession(), v6}
-		}, state: plugin.Critical, first: "[2001:db8::10]:993: connect:", want: []string{"192.0.2.10:993: TLS: TLS 1.3"}},
+		}, state: plugin.Critical, first: "connect: [2001:db8::10]:993 refused", want: []string{"192.0.2.10:993: TLS: TLS 1.3"}},
 		{name: "handshake stall", facts: one(func(s *Session) {
 			*s = Session{Addr: addr, Connect: time.Millisecond, Err: phase(PhaseTLS, KindTimeout, errors.New("i/o timeout"))}
 		}), state: plugin.Critical, first: "TLS handshake: 192.0.2.10:993 accepted the connection but the handshake stalled"},

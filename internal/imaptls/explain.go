@@ -24,7 +24,7 @@ func explain(cfg Config, port int, s Session) (text, fix string) {
 	case PhaseConnect:
 		switch pe.Kind {
 		case KindRefused:
-			return fmt.Sprintf("connect: %s refused the connection", addr), refusedFix(cfg, port)
+			return fmt.Sprintf("connect: %s refused the connection (port closed, firewall reject or Fail2ban ban)", addr), refusedFix(cfg, port)
 		case KindTimeout:
 			return fmt.Sprintf("connect: no answer from %s within %s: the port looks filtered (packets dropped)", addr, after),
 				"check the firewalls on the way: firewall-cmd --list-all on the mail host (the imaps service or port " +

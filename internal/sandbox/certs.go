@@ -140,7 +140,9 @@ func (ca *CA) Issue(name string, l Leaf) (*Issued, error) {
 }
 
 func newCADir(parent, name string) (*CA, error) {
-	dir := filepath.Join(parent, name)
+	// The directory is the name without spaces, so paths shown in the demo
+	// can be pasted into a shell.
+	dir := filepath.Join(parent, strings.ReplaceAll(name, " ", "-"))
 	if err := os.MkdirAll(filepath.Join(dir, "newcerts"), 0o755); err != nil {
 		return nil, err
 	}
