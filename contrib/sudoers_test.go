@@ -1,8 +1,10 @@
 package contrib
 
 import (
-	"os"
+	"fmt"
+	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,11 +53,10 @@ func install(t *testing.T) *installed {
 	return in
 }
 
-// run runs argv in a fresh mount namespace with the installed layout, as
-// root or (asNagios) dropped to nagios the way NRPE and the agent run
-// plugins.
-func (in *installed) run(t *testing.T, asNagios bool, stdin string, argv ...string) result {
-	t.Helper()
+// argv wraps a command so that it runs in a fresh mount namespace with the
+// installed layout, as root or (asNagios) dropped to nagios the way NRPE and
+// the agent run plugins.
+func (in *installed) argv(asNagios bool, argv ...string) []string {
 	script := `set -e
 mount --bind "$0" /etc/sudoers.d
 mount --bind "$1" ` + pluginDir + `
@@ -66,7 +67,13 @@ exec "$@"`
 	if asNagios {
 		full = append(full, "setpriv", "--reuid=nagios", "--regid=nagios", "--init-groups", "--")
 	}
-	return run(t, false, []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"}, stdin, append(full, argv...)...)
+	return append(full, argv...)
+}
+
+// run runs argv in the installed layout and waits for it.
+func (in *installed) run(t *testing.T, asNagios bool, stdin string, argv ...string) result {
+	t.Helper()
+	return run(t, false, []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"}, stdin, in.argv(asNagios, argv...)...)
 }
 
 // TestSudoersAllowOnlyWhatThePluginsRun asks sudo itself (sudo -l -U nagios
@@ -131,12 +138,10 @@ func TestFail2banThroughSudo(t *testing.T) {
 	if err := f2b.WaitBanned("dovecot", banned, 15*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	// The default socket path, pointing at the sandbox's socket.
+	// The default socket path, pointing at the sandbox's socket. (If the host
+	// has no /run/fail2ban, an empty one is left behind as a mount point.)
 	in.extra = `mount -t tmpfs -o mode=0755 tmpfs /run/fail2ban 2>/dev/null || { mkdir -p /run/fail2ban && mount -t tmpfs -o mode=0755 tmpfs /run/fail2ban; }
 ln -s ` + f2b.Socket + ` /run/fail2ban/fail2ban.sock`
-	if _, err := os.Stat("/run/fail2ban"); err != nil {
-		t.Logf("/run/fail2ban does not exist on the host; creating it empty (the namespace mounts over it)")
-	}
 
 	check := func(ip string) result {
 		return in.run(t, true, "", pluginDir+"/check_fail2ban_trusted", "--backend", "client", "--sudo",
@@ -150,6 +155,11 @@ ln -s ` + f2b.Socket + ` /run/fail2ban/fail2ban.sock`
 	if r := check("198.51.100.10"); r.code != 0 {
 		t.Errorf("whitelisted IP through sudo: exit %d, want 0:\n%s%s", r.code, r.stdout, r.stderr)
 	}
+
+	// The shipped NRPE line, verbatim (mailchecks.cfg included as is): nrpe
+	// runs in the same kind of namespace, so its /usr/lib/nagios/plugins and
+	// /etc/sudoers.d are ours. 203.0.113.7 is one of the line's trusted IPs.
+	nrpeCheck(t, in, "check_fail2ban_trusted", 2, "CRITICAL: "+banned+" is banned")
 
 	// The route the plugin uses must not carry a write: the filter refuses
 	// the session, and sudo refuses fail2ban-client itself.
@@ -165,5 +175,52 @@ ln -s ` + f2b.Socket + ` /run/fail2ban/fail2ban.sock`
 	}
 	if out, err := f2b.Client("get", "dovecot", "banip"); err != nil || !strings.Contains(out, banned) {
 		t.Errorf("%s is no longer banned after the refused writes: %v\n%s", banned, err, out)
+	}
+}
+
+// nrpeCheck starts nrpe (as nagios, no TLS) in the installed layout with
+// contrib/nrpe/mailchecks.cfg included unchanged, runs one of its commands
+// with the real check_nrpe, and checks exit code and status line.
+func nrpeCheck(t *testing.T, in *installed, command string, code int, prefix string) {
+	t.Helper()
+	nrpe := requireTool(t, "/usr/sbin/nrpe")
+	checkNRPE := requireTool(t, pluginDir+"/check_nrpe")
+	dir := worldDir(t)
+	chownNagios(t, dir)
+	port, err := sandbox.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped, err := filepath.Abs(filepath.Join("nrpe", "mailchecks.cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "nrpe.cfg")
+	writeFile(t, cfg, fmt.Sprintf(`pid_file=%[1]s/nrpe.pid
+server_address=127.0.0.1
+server_port=%[2]d
+nrpe_user=nagios
+nrpe_group=nagios
+allowed_hosts=127.0.0.1
+dont_blame_nrpe=0
+command_timeout=30
+disable_syslog=1
+log_file=%[1]s/nrpe.log
+include=%[3]s
+`, dir, port, shipped), 0o644)
+	argv := in.argv(false, nrpe, "-c", cfg, "-f", "-n")
+	proc, err := sandbox.StartProcess("nrpe", filepath.Join(dir, "nrpe.out"), nil, argv...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proc.Stop)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if err := proc.WaitFor(10*time.Second, "listening on "+addr, sandbox.TCPReady(addr)); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, false, nil, "", checkNRPE, "-n", "-H", "127.0.0.1", "-p", strconv.Itoa(port), "-t", "30", "-c", command)
+	t.Logf("check_nrpe -c %s: %s", command, r.firstLine())
+	if r.code != code || !strings.HasPrefix(r.firstLine(), prefix) {
+		t.Errorf("check_nrpe -c %s: exit %d, want %d with %q:\n%s%s", command, r.code, code, prefix, r.stdout, r.stderr)
 	}
 }
