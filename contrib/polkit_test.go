@@ -68,7 +68,8 @@ wait
 // polkitd and system-bus policy, and check_firewalld_mail as nagios:
 // without contrib/polkit's rule the runtime view is denied (UNKNOWN), with
 // it the check works, over D-Bus and through firewall-cmd, and nagios still
-// cannot change the firewall.
+// cannot change the firewall. The sudo routes (contrib/sudoers.d) work
+// without the rule.
 func TestPolkitRuleLetsNagiosReadFirewalld(t *testing.T) {
 	requireRoot(t)
 	for _, tool := range []string{"unshare", "dbus-daemon", "dbus-send", "/usr/lib/polkit-1/polkitd", "firewalld", "firewall-cmd"} {
@@ -127,6 +128,25 @@ func TestPolkitRuleLetsNagiosReadFirewalld(t *testing.T) {
 	if r.code != 3 || !strings.Contains(r.stdout, "access denied") || !strings.Contains(r.stdout, "contrib/polkit") {
 		t.Fatalf("without the polkit rule, want UNKNOWN access denied pointing at contrib/polkit; got exit %d:\n%s%s\ndaemons:\n%s",
 			r.code, r.stdout, r.stderr, proc.Log())
+	}
+
+	// Still without the rule: the sudo routes of contrib/sudoers.d. sudo
+	// resets the environment, so root's clients use the default bus address:
+	// the namespace points it, and /etc/firewalld, at the sandbox.
+	in := install(t)
+	in.extra = `mount -t tmpfs tmpfs /run/dbus
+ln -s ` + sock + ` /run/dbus/system_bus_socket
+mount --bind ` + etc + ` /etc/firewalld`
+	viaSudo := in.run(t, true, "", pluginDir+"/check_firewalld_mail", "--config-dir", etc,
+		"--runtime-source", "cli", "--firewall-cmd", pluginDir+"/firewall-cmd-sudo")
+	t.Logf("as nagios, firewall-cmd through sudo: %s", viaSudo.firstLine())
+	if viaSudo.code != 0 {
+		t.Errorf("runtime through firewall-cmd-sudo (no polkit rule): want OK, got exit %d:\n%s%s", viaSudo.code, viaSudo.stdout, viaSudo.stderr)
+	}
+	asRoot := in.run(t, true, "", "sudo", "-n", pluginDir+"/check_firewalld_mail", "--zone", "public")
+	t.Logf("as nagios, whole plugin through sudo: %s", asRoot.firstLine())
+	if asRoot.code != 0 {
+		t.Errorf("the whole plugin through sudo (no polkit rule, no ACL): want OK, got exit %d:\n%s%s", asRoot.code, asRoot.stdout, asRoot.stderr)
 	}
 
 	// With the rule. polkitd notices new rules files (inotify) and reloads.
