@@ -1,6 +1,7 @@
 package imaptls
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"net/netip"
@@ -31,6 +32,9 @@ type Config struct {
 
 	// Getenv reads IMAP_PASSWORD; nil means os.Getenv. Tests replace it.
 	Getenv func(string) string
+	// lookup resolves names; nil means the system resolver. Tests replace
+	// it to give a name several addresses without touching /etc/hosts.
+	lookup func(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
 // PasswordEnv is the environment variable --login falls back to.

@@ -90,7 +90,7 @@ func phaseError(ctx context.Context, phase Phase, err error, started time.Time) 
 
 // resolve turns the host into addresses of the wanted family ("ip", "ip4",
 // "ip6"), in the resolver's order. An IP literal is used as is.
-func resolve(ctx context.Context, host, network string) ([]netip.Addr, error) {
+func resolve(ctx context.Context, host, network string, lookup func(context.Context, string, string) ([]netip.Addr, error)) ([]netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		a = a.Unmap()
 		if (network == "ip4" && !a.Is4()) || (network == "ip6" && !a.Is6()) {
@@ -98,7 +98,10 @@ func resolve(ctx context.Context, host, network string) ([]netip.Addr, error) {
 		}
 		return []netip.Addr{a}, nil
 	}
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
+	if lookup == nil {
+		lookup = net.DefaultResolver.LookupNetIP
+	}
+	addrs, err := lookup(ctx, network, host)
 	if err != nil {
 		return nil, err
 	}

@@ -171,19 +171,23 @@ func (e *sessionEval) greetingVerdict() bool {
 // login judges LOGIN and SELECT.
 func (e *sessionEval) login() {
 	s, cfg := e.s, e.cfg
-	if cfg.Login == "" {
+	if cfg.Login == "" && cfg.Select == "" {
 		return
 	}
-	if s.LoginSkipped != "" {
+	preauth := s.Greeting.Status == "PREAUTH"
+	switch {
+	case cfg.Login == "":
+	case preauth:
+		e.add(plugin.OK, "LOGIN: not needed, "+s.LoginSkipped, "")
+	case s.LoginSkipped != "":
+		// The certificate finding says why; this line says what was not checked.
 		e.add(plugin.Warning, "LOGIN: not attempted: "+s.LoginSkipped, "")
 		return
-	}
-	if s.Err != nil && s.Err.Phase == PhaseLogin {
+	case s.Err != nil && s.Err.Phase == PhaseLogin:
 		text, fix := explain(cfg, e.f.Port, s)
 		e.add(plugin.Critical, text, fix)
 		return
-	}
-	if s.LoggedIn {
+	case s.LoggedIn:
 		e.add(plugin.OK, "LOGIN: logged in as "+cfg.Login, "")
 	}
 	if cfg.Select == "" {

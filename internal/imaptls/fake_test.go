@@ -382,13 +382,13 @@ func (c *testCLI) Check(ctx context.Context) plugin.Result { return Check(ctx, c
 
 func TestResolve(t *testing.T) {
 	ctx := context.Background()
-	if a, err := resolve(ctx, "127.0.0.1", "ip"); err != nil || len(a) != 1 || a[0] != netip.MustParseAddr("127.0.0.1") {
+	if a, err := resolve(ctx, "127.0.0.1", "ip", nil); err != nil || len(a) != 1 || a[0] != netip.MustParseAddr("127.0.0.1") {
 		t.Errorf("%v %v", a, err)
 	}
-	if _, err := resolve(ctx, "::1", "ip4"); err == nil {
+	if _, err := resolve(ctx, "::1", "ip4", nil); err == nil {
 		t.Error("-4 accepted an IPv6 literal")
 	}
-	if a, err := resolve(ctx, "localhost", "ip4"); err != nil || len(a) == 0 || !a[0].Is4() {
+	if a, err := resolve(ctx, "localhost", "ip4", nil); err != nil || len(a) == 0 || !a[0].Is4() {
 		t.Errorf("%v %v", a, err)
 	}
 	f := Gather(ctx, Config{Host: "no-such-host.invalid"}, nil, "")
@@ -435,5 +435,59 @@ func TestFakeFilteredPort(t *testing.T) {
 	if code != 2 || !strings.Contains(out.String(), "CRITICAL: connect: no answer from 127.0.0.1:"+strconv.Itoa(port)+" within 0.9") ||
 		!strings.Contains(out.String(), "the port looks filtered") {
 		t.Errorf("code %d:\n%s", code, out.String())
+	}
+}
+
+// A dual-stack name open on one family only: IPv6 (::1, nothing listens on
+// the port there) refuses, IPv4 answers.
+func TestFakeAllAddresses(t *testing.T) {
+	e := newFakeEnv(t)
+	srv := startFake(t, tlsHandler(e.cert, 0, imapScript("* OK ready", nil, nil)))
+	cfg := e.cfg(srv.port)
+	cfg.Host, cfg.SNI = "mail.test", "localhost"
+	cfg.lookup = func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("::1"), netip.MustParseAddr("127.0.0.1")}, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	// As a client: falls back to IPv4 and works, but says what IPv6 users get.
+	r := Check(ctx, cfg)
+	if r.State() != plugin.Warning || !strings.HasPrefix(r.Summary, "connect: [::1]:"+strconv.Itoa(srv.port)+" refused the connection") ||
+		!strings.Contains(r.Summary, "fell back to the next address") {
+		t.Errorf("fallback: %v %q", r.State(), r.Summary)
+	}
+	// --all-addresses: every address is a session of its own.
+	cfg.AllAddresses = true
+	r = Check(ctx, cfg)
+	all := render(r)
+	if r.State() != plugin.Critical || !strings.Contains(all, "[OK] 127.0.0.1:"+strconv.Itoa(srv.port)+": TLS handshake") {
+		t.Errorf("all addresses: %v %q\n%s", r.State(), r.Summary, all)
+	}
+}
+
+func TestFakePreauthAndDroppedSelect(t *testing.T) {
+	e := newFakeEnv(t)
+	srv := startFake(t, tlsHandler(e.cert, 0, func(c net.Conn) {
+		io.WriteString(c, "* PREAUTH [CAPABILITY IMAP4rev1] logged in already\r\n")
+		r := bufio.NewReader(c)
+		line, _ := r.ReadString('\n')
+		if strings.Contains(line, "SELECT") {
+			return // the imap process "crashed" on a corrupt index
+		}
+	}))
+	cfg := e.cfg(srv.port)
+	cfg.Login, cfg.Select = "monitor", "INBOX"
+	cfg.Getenv = func(string) string { return "pw" }
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	r := Check(ctx, cfg)
+	all := r.Summary + "\n" + render(r)
+	for _, want := range []string{"greeting: * PREAUTH", "LOGIN: not needed, the server pre-authenticated", "SELECT INBOX: the server closed the connection"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("lacks %q:\n%s", want, all)
+		}
+	}
+	if r.State() != plugin.Critical {
+		t.Errorf("state %v", r.State())
 	}
 }

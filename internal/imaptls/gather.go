@@ -59,7 +59,7 @@ func Gather(ctx context.Context, cfg Config, roots *x509.CertPool, password stri
 		network = "ip"
 	}
 	started := time.Now()
-	addrs, err := resolve(ctx, cfg.Host, network)
+	addrs, err := resolve(ctx, cfg.Host, network, cfg.lookup)
 	if err != nil {
 		f.ResolveErr = phaseError(ctx, PhaseResolve, err, started)
 		return f
