@@ -87,7 +87,7 @@ func TestBinaryAgainstRealFail2ban(t *testing.T) {
 			[]string{"Fix: fail2ban-client set postfix-sasl unbanip 203.0.113.7", "[WARNING] 203.0.113.7 is not whitelisted in dovecot and postfix-sasl"}},
 		{0, []string{"--ip", "203.0.113.7", "--backend", "client"}, 2, "CRITICAL: 203.0.113.7 is banned in postfix-sasl (59m left)", nil},
 		{0, []string{"--ip", "192.0.2.1"}, 1, "WARNING: 192.0.2.1 is not whitelisted in dovecot and postfix-sasl",
-			[]string{"Fix: add 192.0.2.1 to `ignoreip =` in /etc/fail2ban/jail.local under [DEFAULT], then: fail2ban-client reload"}},
+			[]string{"Fix: add 192.0.2.1 to `ignoreip =` in /etc/fail2ban/jail.local under [DEFAULT] and under any jail section that sets its own ignoreip, then: fail2ban-client reload"}},
 		{0, []string{"--ip", "192.0.2.1", "--jail", "sshd"}, 3, "UNKNOWN: jail sshd does not exist on this fail2ban (it runs: dovecot, postfix-sasl)", nil},
 		{65534, []string{"--ip", "198.51.100.7"}, 3, "UNKNOWN: permission denied on fail2ban socket " + f.Socket,
 			[]string{"--backend=client --sudo --fail2ban-client /usr/lib/nagios/plugins/fail2ban-client-readonly", "setfacl -m u:nobody:rw " + f.Socket}},

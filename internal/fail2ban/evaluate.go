@@ -290,16 +290,18 @@ func lastingFix(t Target, o overrides) string {
 		// dynamic egress IP; the address alone would go stale.
 		entry = t.From
 	}
-	where := "[DEFAULT]"
+	// Without a detectable override, a jail may still set its own list
+	// identical to [DEFAULT]'s today; the edit must cover it too.
+	where := "[DEFAULT] and under any jail section that sets its own ignoreip"
 	switch {
 	case len(o.Jails) > 0:
 		secs := make([]string, len(o.Jails))
 		for i, j := range o.Jails {
 			secs[i] = "[" + j + "]"
 		}
-		where += " and under " + plugin.Join(secs) + " (a jail's own ignoreip replaces [DEFAULT]'s)"
+		where = "[DEFAULT] and under " + plugin.Join(secs) + " (a jail's own ignoreip replaces [DEFAULT]'s)"
 	case len(o.Ambiguous) > 0:
-		where += " and under each of " + plugin.Join(o.Ambiguous) + " that sets its own ignoreip (their lists differ)"
+		where = "[DEFAULT] and under each of " + plugin.Join(o.Ambiguous) + " that sets its own ignoreip (their lists differ)"
 	}
 	return fmt.Sprintf("add %s to `ignoreip =` in /etc/fail2ban/jail.local under %s, then: fail2ban-client reload", entry, where)
 }

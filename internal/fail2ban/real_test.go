@@ -125,7 +125,7 @@ func TestRealFail2ban(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, j := range []string{"dovecot", "postfix-sasl"} {
-			if err := f.WaitBanned(j, ip, 10*time.Second); err != nil {
+			if err := f.WaitBanned(j, ip, 20*time.Second); err != nil {
 				t.Fatal(err)
 			}
 		}

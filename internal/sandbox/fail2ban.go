@@ -230,11 +230,17 @@ func (f *Fail2ban) WaitBanned(jail, ip string, timeout time.Duration) error {
 	f.mu.Lock()
 	mark := f.mark
 	f.mu.Unlock()
-	return f.proc.WaitFor(timeout, "ban of "+ip+" in "+jail, func() error {
+	err := f.proc.WaitFor(timeout, "ban of "+ip+" in "+jail, func() error {
 		log, _ := os.ReadFile(f.F2BLog)
 		if len(log) >= mark && strings.Contains(string(log[mark:]), "["+jail+"] Ban "+ip+"\n") {
 			return nil
 		}
 		return fmt.Errorf("not banned yet")
 	})
+	if err != nil {
+		log, _ := os.ReadFile(f.F2BLog)
+		auth, _ := os.ReadFile(f.LogPath)
+		return fmt.Errorf("%v\nfail2ban.log:\n%s\nauth log:\n%s", err, tail(string(log), 3000), tail(string(auth), 1000))
+	}
+	return nil
 }
