@@ -261,7 +261,7 @@ func icingaConfig(t *testing.T, dir string, mutate func(file, text string) strin
 include <itl>
 include <plugins>
 
-const PluginDir = "`+binDir+`"
+const PluginDir = "`+pluginDir+`"
 const NodeName = "master.example.org"
 object Endpoint NodeName { }
 object Zone "master" { endpoints = [ NodeName ] }
@@ -293,7 +293,6 @@ func validate(t *testing.T, dir, main string) result {
 // (so a passing run means something).
 func TestIcingaConfigValidates(t *testing.T) {
 	requireRoot(t)
-	pluginBin(t, plugins[0]) // sets binDir for PluginDir
 	dir := worldDir(t)
 	r := validate(t, dir, icingaConfig(t, dir, nil))
 	if r.code != 0 {

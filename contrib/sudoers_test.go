@@ -106,10 +106,14 @@ func TestSudoersAllowOnlyWhatThePluginsRun(t *testing.T) {
 		// the whole firewalld plugin as root, with what-to-check flags only
 		{true, []string{fw}},
 		{true, []string{fw, "--zone", "public", "--service", "imaps", "--port=4190/tcp", "--drift", "critical", "-t", "10", "-vv"}},
+		{true, []string{fw, "--runtime-source=cli", "--service=smtp-submission", "--port", "1000-1010/udp", "--timeout", "1500ms"}},
 		{false, []string{fw, "--config-dir", "/etc"}},
 		{false, []string{fw, "--runtime-source", "cli", "--firewall-cmd", "/tmp/evil"}},
 		{false, []string{fw, "--zone", "public --default-config-dir /root"}},
 		{false, []string{fw, "--zone", "--firewall-cmd=/tmp/evil"}},
+		{false, []string{fw, "--zone", "../../../root/x"}},
+		{false, []string{fw, "--service=../../tmp/x"}},
+		{false, []string{fw, "--port", "4190/tcp/../x"}},
 	}
 	for _, c := range cases {
 		r := in.run(t, false, "", append([]string{"sudo", "-n", "-l", "-U", "nagios"}, c.argv...)...)
