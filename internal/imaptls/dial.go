@@ -29,6 +29,7 @@ const (
 	PhaseTLS        Phase = "TLS handshake"
 	PhaseLogin      Phase = "LOGIN"
 	PhaseSelect     Phase = "SELECT"
+	PhaseLogout     Phase = "LOGOUT"
 )
 
 // Kind classifies a failure so that evaluate can choose the hint.

@@ -100,6 +100,10 @@ func (e *sessionEval) run() {
 		}
 	}
 	e.login()
+	if le := s.LogoutErr; le != nil && le.Kind == KindTimeout {
+		e.add(plugin.Warning, fmt.Sprintf("LOGOUT: no answer within %s (everything before it worked)", seconds(le.After)),
+			"see the Dovecot log for a hanging imap or imap-login process; doveadm who")
+	}
 }
 
 // plainPhase judges what happened before STARTTLS; false when the dialogue

@@ -11,6 +11,9 @@ import (
 	"time"
 )
 
+// logoutWait bounds the LOGOUT exchange.
+const logoutWait = time.Second
+
 // Session is what one connection to one address showed.
 type Session struct {
 	Addr netip.AddrPort
@@ -34,7 +37,7 @@ type Session struct {
 	LoggedIn     bool
 	Selected     bool
 	Exists       int // messages in the selected mailbox (SELECT's EXISTS)
-	LogoutErr    error
+	LogoutErr    *PhaseError
 
 	Transcript []string // the dialogue, password redacted, for -v
 }
@@ -205,12 +208,21 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 			}
 		}
 	}
-	// LOGOUT is courtesy, so Dovecot logs a clean disconnect; its failure is
-	// noted, not judged.
-	if done, _, err := ic.command("LOGOUT"); err != nil {
-		s.LogoutErr = err
-	} else if done.Status != "OK" {
-		s.LogoutErr = &StatusError{Command: "LOGOUT", Resp: done}
+	// LOGOUT is courtesy, so Dovecot logs a clean disconnect. Everything
+	// that was checked has been answered by now, so it gets a short
+	// deadline of its own: a server that hangs here must not hold the
+	// check until -t. A stall is judged (WARNING); a server that hangs up
+	// instead of answering is only noted.
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > logoutWait {
+		_ = raw.SetDeadline(time.Now().Add(logoutWait))
+	}
+	began = time.Now()
+	done, _, err := ic.command("LOGOUT")
+	if err == nil && done.Status != "OK" {
+		err = &StatusError{Command: "LOGOUT", Resp: done}
+	}
+	if err != nil {
+		s.LogoutErr = phaseError(ctx, PhaseLogout, err, began)
 	}
 	return s
 }

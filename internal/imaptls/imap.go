@@ -230,14 +230,20 @@ func (c *imapConn) command(name string, args ...arg) (response, []response, erro
 			return response{}, nil, err
 		}
 		b.Reset()
-		line, err := c.readLine()
-		if err != nil {
-			return response{}, nil, err
-		}
-		if !strings.HasPrefix(line, "+") {
-			// The server refused the literal; its answer is the tagged reply.
-			c.transcript = append(c.transcript, "C: "+shown.String(), "S: "+line)
-			return parseResponse(line), nil, nil
+		for {
+			line, err := c.readLine()
+			if err != nil {
+				return response{}, nil, err
+			}
+			if strings.HasPrefix(line, "+") {
+				break
+			}
+			if r := parseResponse(line); r.Tag == tag {
+				// The server refused the literal; this is its answer.
+				c.transcript = append(c.transcript, "C: "+shown.String(), "S: "+line)
+				return r, nil, nil
+			}
+			// An untagged line may come first; it does not answer us.
 		}
 		b.WriteString(text)
 	}
