@@ -16,7 +16,17 @@ import (
 
 func startFirewalld(t *testing.T) *sandbox.Firewalld {
 	t.Helper()
-	fw, err := sandbox.StartFirewalld(t.TempDir())
+	// Traversable by other users, so runAsNobody reaches the bus socket and
+	// firewalld itself gets to say "not authorized".
+	dir, err := os.MkdirTemp("", "fw-sandbox-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := sandbox.StartFirewalld(dir)
 	if err != nil {
 		t.Fatalf("cannot start the firewalld sandbox (make deps installs it): %v", err)
 	}
@@ -205,6 +215,13 @@ func TestUnknownPaths(t *testing.T) {
 	t.Run("unreadable zone file", func(t *testing.T) {
 		code, out := runAsNobody(t, fw, "--service", "imaps")
 		expect(t, code, 3, out, "UNKNOWN", "permission denied", "setfacl")
+	})
+	t.Run("D-Bus access denied", func(t *testing.T) {
+		// No polkit agent on the sandbox bus: firewalld refuses a non-root
+		// caller its .info action, as it would without contrib/polkit.
+		code, out := runAsNobody(t, fw, "--zone", "public", "--service", "imaps")
+		expect(t, code, 3, out, "UNKNOWN: runtime config unreadable: D-Bus getZoneSettings2: access denied",
+			"Not Authorized", "org.fedoraproject.FirewallD1.config.info", "contrib/polkit")
 	})
 	t.Run("no bus", func(t *testing.T) {
 		t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "nobus"))

@@ -84,11 +84,7 @@ func Check(ctx context.Context, cfg Config) plugin.Result {
 		return s, err
 	}
 	reqs, err := BuildRequirements(cfg.Services, cfg.Ports, lookup)
-	if err != nil {
-		return plugin.UnknownResult(fmt.Errorf("cannot resolve what must be open: %w", err), accessFix(err, false))
-	}
-
-	r := Evaluate(f, Policy{Requirements: reqs, Drift: cfg.Drift})
+	r := Evaluate(f, Policy{Requirements: reqs, RequirementsErr: err, Drift: cfg.Drift})
 	debugView(&r, "runtime", f.Runtime)
 	debugView(&r, "permanent", f.Permanent)
 	return r

@@ -21,7 +21,10 @@ type Facts struct {
 // Policy is what the operator asked for.
 type Policy struct {
 	Requirements []Requirement
-	Drift        plugin.State // plugin.OK means --drift=ignore
+	// RequirementsErr is set when a required service could not be resolved
+	// to ports; the check still reports what else it found.
+	RequirementsErr error
+	Drift           plugin.State // plugin.OK means --drift=ignore
 }
 
 // Evaluate judges the facts. It is pure: every state decision of
@@ -40,6 +43,11 @@ func Evaluate(f Facts, p Policy) plugin.Result {
 	case !runtimeKnown:
 		r.Add(plugin.Unknown, "cannot read the runtime config: "+errText(f.RuntimeErr), accessFix(f.RuntimeErr, true))
 		problems = append(problems, "runtime config unreadable: "+errText(f.RuntimeErr))
+	}
+	if p.RequirementsErr != nil {
+		msg := "cannot resolve what must be open: " + p.RequirementsErr.Error()
+		r.Add(plugin.Unknown, msg, accessFix(p.RequirementsErr, false))
+		problems = append(problems, msg)
 	}
 	if !permanentKnown {
 		r.Add(plugin.Unknown, "cannot read the permanent config: "+errText(f.PermanentErr), accessFix(f.PermanentErr, false))
@@ -86,10 +94,15 @@ func Evaluate(f Facts, p Policy) plugin.Result {
 		case runtimeKnown:
 			r.Add(plugin.Critical, fmt.Sprintf("%s is closed in runtime zone %s; permanent not verified", what, zone), addFix+" && firewall-cmd --reload")
 			closed = append(closed, req.Name)
-		case pm.Open: // runtime unknown or firewalld stopped
+		case pm.Open && notRunning:
 			r.Add(plugin.OK, fmt.Sprintf("%s is in the permanent config (%s): it comes back when firewalld runs", what, pm.How), "")
-		case permanentKnown:
+		case pm.Open: // runtime unreadable
+			r.Add(plugin.OK, fmt.Sprintf("%s is in the permanent config (%s); runtime not verified", what, pm.How), "")
+		case permanentKnown && notRunning:
 			r.Add(plugin.Warning, fmt.Sprintf("%s is missing from the permanent config: it will not come back when firewalld starts", what), addFix)
+			notPersisted = append(notPersisted, req.Name)
+		case permanentKnown:
+			r.Add(plugin.Warning, fmt.Sprintf("%s is missing from the permanent config: closed after the next reload; runtime not verified", what), addFix)
 			notPersisted = append(notPersisted, req.Name)
 		}
 	}

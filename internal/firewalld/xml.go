@@ -37,6 +37,16 @@ type FileError struct {
 func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
 func (e *FileError) Unwrap() error { return e.Err }
 
+// fileError wraps err with path, dropping the *fs.PathError layer that would
+// repeat the path.
+func fileError(path string, err error) *FileError {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return &FileError{path, err}
+}
+
 // DefaultZone reads DefaultZone= from <ConfigDir>/firewalld.conf. A missing
 // file or key means firewalld's fallback zone, as firewalld itself does.
 func (d Dirs) DefaultZone() (string, error) {
@@ -46,7 +56,7 @@ func (d Dirs) DefaultZone() (string, error) {
 		return FallbackZone, nil
 	}
 	if err != nil {
-		return "", &FileError{path, err}
+		return "", fileError(path, err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -74,7 +84,7 @@ func (d Dirs) locate(kind, name string) (string, error) {
 			return path, nil
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
-			return "", &FileError{path, err}
+			return "", fileError(path, err)
 		}
 	}
 	return "", fs.ErrNotExist
@@ -88,11 +98,7 @@ const maxXMLBytes = 4 << 20
 func readXML(path string) (*etree.Element, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, &FileError{path, err}
+		return nil, fileError(path, err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxXMLBytes+1))
