@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -250,7 +251,7 @@ func runAsNobody(t *testing.T, fw *sandbox.Firewalld, args ...string) (int, stri
 	t.Cleanup(func() { os.RemoveAll(binDir) })
 	os.Chmod(binDir, 0o755)
 	bin := filepath.Join(binDir, "check_firewalld_mail")
-	if out, err := sandbox.Run(nil, []string{"CGO_ENABLED=0"}, "go", "build", "-o", bin, "."); err != nil {
+	if out, err := sandbox.Run(context.Background(), []string{"CGO_ENABLED=0"}, "go", "build", "-o", bin, "."); err != nil {
 		t.Fatalf("build: %v %s", err, out)
 	}
 	if err := os.Chmod(fw.ConfigDir, 0o700); err != nil {
@@ -258,7 +259,7 @@ func runAsNobody(t *testing.T, fw *sandbox.Firewalld, args ...string) (int, stri
 	}
 	argv := append([]string{"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", bin,
 		"--config-dir", fw.ConfigDir, "--default-config-dir", fw.DefaultDir}, args...)
-	out, err := sandbox.Run(nil, nil, argv...)
+	out, err := sandbox.Run(context.Background(), nil, argv...)
 	code := 0
 	if err != nil {
 		code = sandbox.ExitCode(err)
