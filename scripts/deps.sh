@@ -44,5 +44,5 @@ if [ ! -e "$policy" ]; then
 fi
 trap '[ -n "$created_policy" ] && rm -f "$policy"' EXIT
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt-get install -y -qq "${missing[@]}" >/dev/null
 echo "deps: installed ${#missing[@]} packages"
