@@ -122,19 +122,25 @@ func refusedFix(cfg Config, port int) string {
 		"does the runtime firewall allow it (firewall-cmd --list-services; " + open + ")? " + fail2banFix
 }
 
-// trustFix guesses the usual cause of an untrusted chain.
+// trustFix names the usual causes of an untrusted chain. An unknown
+// authority is the certificate the served chain points to but that is
+// neither sent nor trusted: a missing intermediate, or a CA the monitoring
+// host does not know.
 func trustFix(err error, chain []*x509.Certificate, cfg Config) string {
 	var unknown x509.UnknownAuthorityError
-	if !errors.As(err, &unknown) {
-		return "see the reason above; check the chain with: openssl s_client -connect HOST:PORT -showcerts"
+	if !errors.As(err, &unknown) || len(chain) == 0 {
+		return "see the reason above; look at the served chain with: openssl s_client -connect HOST:PORT -showcerts"
 	}
-	if len(chain) == 1 && !bytesEqualName(chain[0]) {
-		return "the server sends only its own certificate: point ssl_cert at the full chain (e.g. fullchain.pem), then doveadm reload; for a private CA pass its certificate with --ca-file"
+	last := chain[len(chain)-1]
+	if bytesEqualName(last) {
+		return fmt.Sprintf("the server sends a self-signed certificate (%q): serve one from a CA clients trust, or, for a private CA, pass it with --ca-file", last.Subject.String())
 	}
+	trust := "the system roots"
 	if cfg.CAFile != "" {
-		return "the chain does not lead to a CA in --ca-file " + cfg.CAFile + ": serve the full chain (ssl_cert = <fullchain.pem) or give the right CA"
+		trust = "--ca-file " + cfg.CAFile
 	}
-	return "serve a certificate from a CA the clients trust, with its intermediates (ssl_cert = <fullchain.pem), then doveadm reload; for a private CA pass it with --ca-file"
+	return fmt.Sprintf("the chain ends at issuer %q, which the server does not send and %s does not contain: if it is an intermediate, point ssl_cert at the full chain (e.g. fullchain.pem) and doveadm reload; if it is your private CA, pass it with --ca-file",
+		last.Issuer.String(), trust)
 }
 
 // bytesEqualName reports a self-signed certificate (issuer = subject).
