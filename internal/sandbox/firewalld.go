@@ -52,6 +52,9 @@ func StartFirewalld(dir string) (*Firewalld, error) {
 	if err := RequireRoot("firewalld"); err != nil {
 		return nil, err
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
 	f := &Firewalld{
 		Dir:        dir,
 		ConfigDir:  filepath.Join(dir, "etc-firewalld"),
@@ -137,6 +140,18 @@ func (f *Firewalld) Stop() {
 // Cmd runs firewall-cmd against this firewalld.
 func (f *Firewalld) Cmd(args ...string) (string, error) {
 	return Run(context.Background(), f.Env(), append([]string{"firewall-cmd"}, args...)...)
+}
+
+// OpenPermanently adds services to the permanent config and reloads, as an
+// operator who did it right would.
+func (f *Firewalld) OpenPermanently(services ...string) error {
+	for _, s := range services {
+		if _, err := f.Cmd("--permanent", "--add-service="+s); err != nil {
+			return err
+		}
+	}
+	_, err := f.Cmd("--reload")
+	return err
 }
 
 // OfflineCmd runs firewall-offline-cmd on this sandbox's config tree.

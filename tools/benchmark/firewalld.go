@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
@@ -13,21 +12,12 @@ func init() { addBench(10, "check_firewalld_mail vs firewall-cmd --list-all", fi
 // view, evaluation) against the single firewall-cmd call a shell-script check
 // needs just to read the runtime zone.
 func firewalldBench(r *runner) error {
-	dir := filepath.Join(r.work, "firewalld")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	fw, err := sandbox.StartFirewalld(dir)
+	fw, err := sandbox.StartFirewalld(filepath.Join(r.work, "firewalld"))
 	if err != nil {
 		return err
 	}
 	defer fw.Stop()
-	for _, s := range []string{"smtp", "smtps", "smtp-submission", "imap", "imaps", "http", "https"} {
-		if _, err := fw.Cmd("--permanent", "--add-service="+s); err != nil {
-			return err
-		}
-	}
-	if _, err := fw.Cmd("--reload"); err != nil {
+	if err := fw.OpenPermanently("smtp", "smtps", "smtp-submission", "imap", "imaps", "http", "https"); err != nil {
 		return err
 	}
 	ours := filepath.Join(r.bin, "check_firewalld_mail") + " --config-dir " + fw.ConfigDir

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
@@ -10,11 +9,7 @@ import (
 func init() { addSection(10, "firewalld: mail ports wiped by a reload", firewalldDemo) }
 
 func firewalldDemo(d *demo) error {
-	dir := filepath.Join(d.work, "firewalld")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	fw, err := sandbox.StartFirewalld(dir)
+	fw, err := sandbox.StartFirewalld(filepath.Join(d.work, "firewalld"))
 	if err != nil {
 		return err
 	}
@@ -25,10 +20,8 @@ func firewalldDemo(d *demo) error {
 	}
 
 	d.say("A mail host: smtp, submission, imap(s) and web opened with --permanent. All good.")
-	for _, s := range []string{"smtp", "smtps", "smtp-submission", "imap", "imaps", "http", "https"} {
-		if _, err := fw.Cmd("--permanent", "--add-service="+s); err != nil {
-			return err
-		}
+	if err := fw.OpenPermanently("smtp", "smtps", "smtp-submission", "imap", "imaps", "http", "https"); err != nil {
+		return err
 	}
 	if err := d.shell(env, "firewall-cmd", "--reload"); err != nil {
 		return err
