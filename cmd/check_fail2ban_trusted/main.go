@@ -21,8 +21,8 @@ type cli struct {
 	Unlisted    string   `name:"unlisted" default:"warning" enum:"ok,warning,critical" help:"State when an IP is not whitelisted by a jail's ignoreip (ok, warning, critical)."`
 
 	Backend        string `name:"backend" default:"socket" enum:"socket,client" help:"socket: speak fail2ban's control protocol directly; client: run fail2ban-client (for a sudo rule)."`
-	Socket         string `name:"socket" default:"/var/run/fail2ban/fail2ban.sock" placeholder:"PATH" help:"fail2ban control socket."`
-	Fail2banClient string `name:"fail2ban-client" default:"/usr/bin/fail2ban-client" placeholder:"PATH" help:"fail2ban-client to run with --backend=client."`
+	Socket         string `name:"socket" default:"/var/run/fail2ban/fail2ban.sock" placeholder:"PATH" help:"fail2ban control socket (default: /var/run/fail2ban/fail2ban.sock)."`
+	Fail2banClient string `name:"fail2ban-client" default:"/usr/bin/fail2ban-client" placeholder:"PATH" help:"fail2ban-client to run with --backend=client (default: /usr/bin/fail2ban-client; with --sudo, the read-only wrapper from contrib/sudoers.d)."`
 	Sudo           bool   `name:"sudo" help:"With --backend=client, run fail2ban-client through sudo -n."`
 }
 

@@ -62,11 +62,11 @@ func permissionFix(socket, client string) string {
 	if u, err := user.Current(); err == nil && u.Username != "root" && u.Username != "" {
 		who = u.Username
 	}
-	return fmt.Sprintf("run it as %s through sudo with the read-only wrapper: --backend=client --sudo "+
-		"--fail2ban-client /usr/lib/nagios/plugins/fail2ban-client-readonly (contrib/sudoers.d; never a sudo rule for %s itself), "+
-		"or grant the socket, which is as good as root: setfacl -m u:%s:rw %s "+
-		"(fail2ban recreates the socket on each start: contrib/systemd/fail2ban.service.d reapplies it)",
-		who, client, who, socket)
+	// Kept under the 400-character line cap of the render stage.
+	return fmt.Sprintf("use the read-only sudo wrapper: --backend=client --sudo --fail2ban-client /usr/lib/nagios/plugins/fail2ban-client-readonly "+
+		"(contrib/sudoers.d; a sudo rule for %s itself grants root), "+
+		"or setfacl -m u:%s:rw %s (as good as root; fail2ban recreates the socket on start: contrib/systemd reapplies it)",
+		client, who, socket)
 }
 
 const startFix = "systemctl start fail2ban (or pass --socket with the path set in /etc/fail2ban/fail2ban.local)"
