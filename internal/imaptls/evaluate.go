@@ -96,7 +96,7 @@ func (e *sessionEval) run() {
 			e.add(plugin.OK, "CAPABILITY: "+strings.ToUpper(want)+" advertised", "")
 		} else {
 			e.add(plugin.Warning, fmt.Sprintf("CAPABILITY: %s is not advertised (server offers: %s)", strings.ToUpper(want), strings.Join(s.Caps, " ")),
-				"enable it in Dovecot (doveconf -n | grep -i "+strings.ToLower(want)+"; imap_capability, mail_plugins), then doveadm reload")
+				"enable it in Dovecot (see doveconf imap_capability mail_plugins protocols), then doveadm reload")
 		}
 	}
 	e.login()
@@ -126,15 +126,14 @@ func (e *sessionEval) plainPhase() bool {
 		return false
 	}
 	e.add(plugin.OK, "STARTTLS: advertised and accepted", "")
-	if !hasCap(s.PlainCaps, "LOGINDISABLED") {
-		state := plugin.Warning
-		if cfg.AllowPlaintextLogin {
-			state = plugin.OK
-		}
-		e.add(state, "STARTTLS: the server does not advertise LOGINDISABLED before TLS: passwords can be sent in clear text",
-			"set disable_plaintext_auth = yes (conf.d/10-auth.conf), then doveadm reload; or accept it with --allow-plaintext-login")
-	} else {
+	switch {
+	case hasCap(s.PlainCaps, "LOGINDISABLED"):
 		e.add(plugin.OK, "STARTTLS: LOGINDISABLED before TLS", "")
+	case cfg.AllowPlaintextLogin:
+		e.add(plugin.OK, "STARTTLS: LOGIN is offered before TLS (allowed by --allow-plaintext-login)", "")
+	default:
+		e.add(plugin.Warning, "STARTTLS: the server does not advertise LOGINDISABLED before TLS: passwords can be sent in clear text",
+			"set disable_plaintext_auth = yes (conf.d/10-auth.conf), then doveadm reload; or accept it with --allow-plaintext-login")
 	}
 	return true
 }
@@ -272,7 +271,7 @@ func (e *sessionEval) tlsFacts() {
 			fix := "doveadm reload (or systemctl reload dovecot); make it the renewal's deploy hook (certbot --deploy-hook 'systemctl reload dovecot')"
 			if !d.NotAfter.After(served.NotAfter) {
 				// Not newer: more likely the wrong file than a missed reload.
-				fix += "; the file on disk is not newer than the served certificate, so also check that --cert-file is Dovecot's ssl_cert (doveconf -n | grep ssl_cert)"
+				fix += "; the file on disk is not newer than the served certificate, so also check that --cert-file is Dovecot's ssl_cert (doveconf ssl_cert)"
 			}
 			e.add(plugin.Warning, text, fix)
 		}

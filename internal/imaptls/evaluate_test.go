@@ -191,6 +191,10 @@ func TestEvaluate(t *testing.T) {
 				}
 			}
 			for _, fd := range r.Findings {
+				if strings.Contains(fd.Fix, "|") {
+					// The renderer turns "|" into "¦": a piped fix could not be pasted.
+					t.Errorf("fix with a pipe: %q", fd.Fix)
+				}
 				if fd.State != plugin.OK && fd.State != plugin.Warning && fd.Fix == "" && !strings.HasPrefix(fd.Text, "LOGIN: not attempted") {
 					t.Errorf("finding without a fix: %q", fd.Text)
 				}

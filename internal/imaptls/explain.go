@@ -40,19 +40,19 @@ func explain(cfg Config, port int, s Session) (text, fix string) {
 				"see the Dovecot log (imap-login); an overloaded or hung login process stalls handshakes: doveadm reload, or systemctl restart dovecot"
 		case KindClosed, KindReset:
 			return fmt.Sprintf("TLS handshake: %s closed the connection during the handshake (%s)", addr, rootCause(pe.Err)),
-				"see the Dovecot log for the SSL error (journalctl -u dovecot | grep -i ssl): ssl_cert/ssl_key, ssl_min_protocol and ssl_cipher_list must allow a modern client"
+				"see the Dovecot log for the SSL error (journalctl -u dovecot --grep -i ssl): ssl_cert/ssl_key, ssl_min_protocol and ssl_cipher_list must allow a modern client"
 		}
 		var alert tls.AlertError
 		if errors.As(pe.Err, &alert) {
 			return fmt.Sprintf("TLS handshake with %s failed: the server sent the alert %q", addr, alert.Error()),
-				"compare what both sides accept: doveconf -n | grep ssl_ (ssl_min_protocol, ssl_cipher_list); --min-tls only judges after a handshake"
+				"compare what both sides accept: doveconf ssl_min_protocol ssl_cipher_list; --min-tls only judges after a handshake"
 		}
 		if strings.Contains(pe.Err.Error(), "first record does not look like a TLS handshake") {
 			return fmt.Sprintf("TLS handshake with %s failed: the server does not speak TLS on this port", addr),
 				"if this is the plain IMAP port, use --starttls (port 143); for implicit TLS check the imaps listener in conf.d/10-master.conf"
 		}
 		return fmt.Sprintf("TLS handshake with %s failed: %s", addr, rootCause(pe.Err)),
-			"see the Dovecot log for the SSL error: journalctl -u dovecot | grep -i ssl"
+			"see the Dovecot log for the SSL error: journalctl -u dovecot --grep -i ssl"
 	case PhaseGreeting, PhaseCapability, PhaseStartTLS, PhaseLogin, PhaseSelect:
 		return explainIMAP(cfg, s)
 	}
@@ -84,19 +84,23 @@ func explainIMAP(cfg Config, s Session) (text, fix string) {
 	}
 	switch pe.Phase {
 	case PhaseGreeting:
-		return "greeting: no IMAP greeting: " + what,
-			"the login processes may be exhausted or hung: see the Dovecot log and doveadm who; check service imap-login process_limit, then systemctl restart dovecot"
+		fix := "the login processes may be exhausted or hung: see the Dovecot log and doveadm who; check service imap-login process_limit, then systemctl restart dovecot"
+		if cfg.StartTLS && pe.Kind == KindTimeout {
+			// A TLS port waits for our ClientHello while we wait for its greeting.
+			fix = "if this port is implicit TLS (993), drop --starttls; otherwise " + fix
+		}
+		return "greeting: no IMAP greeting: " + what, fix
 	case PhaseStartTLS:
 		if pe.Kind == KindNotOffered {
 			return "STARTTLS: " + what, "enable TLS in Dovecot: ssl = yes (or required) with ssl_cert and ssl_key in conf.d/10-ssl.conf, then doveadm reload"
 		}
-		return "STARTTLS: " + what, "see the Dovecot log (journalctl -u dovecot | grep -i ssl)"
+		return "STARTTLS: " + what, "see the Dovecot log (journalctl -u dovecot --grep -i ssl)"
 	case PhaseLogin:
 		if pe.Kind == KindRejected {
 			return fmt.Sprintf("LOGIN as %s failed: %s", cfg.Login, what),
 				fmt.Sprintf("test the account on the mail host: doveadm auth test %s; check the password in --password-file or %s", cfg.Login, PasswordEnv)
 		}
-		return fmt.Sprintf("LOGIN as %s: %s", cfg.Login, what), "see the Dovecot log for the auth process (journalctl -u dovecot | grep auth)"
+		return fmt.Sprintf("LOGIN as %s: %s", cfg.Login, what), "see the Dovecot log for the auth process (journalctl -u dovecot --grep auth)"
 	case PhaseSelect:
 		fix := fmt.Sprintf("check the mailbox exists (doveadm mailbox list -u %s); if it does, rebuild its index: doveadm force-resync -u %s %q", cfg.Login, cfg.Login, cfg.Select)
 		if pe.Kind == KindRejected {
