@@ -38,12 +38,15 @@ var mailJails = []sandbox.Fail2banJail{
 func both(t *testing.T, f *sandbox.Fail2ban, o Options) plugin.Result {
 	t.Helper()
 	o.Socket, o.ClientPath = f.Socket, "/usr/bin/fail2ban-client"
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	o.Backend = "socket"
-	native := Check(ctx, o)
-	o.Backend = "client"
-	client := Check(ctx, o)
+	// Each backend gets its own generous deadline: two Python starts on a
+	// loaded CI machine must not turn into a flaky "stalled".
+	run := func(backend string) plugin.Result {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		o.Backend = backend
+		return Check(ctx, o)
+	}
+	native, client := run("socket"), run("client")
 	if native.State() != client.State() || native.Summary != client.Summary ||
 		!reflect.DeepEqual(native.Findings, client.Findings) || !reflect.DeepEqual(native.Metrics, client.Metrics) {
 		t.Fatalf("backends disagree:\nnative %v %q\n%+v\n%+v\nclient %v %q\n%+v\n%+v",

@@ -144,12 +144,15 @@ func (c *conn) readFrame(ctx context.Context, cmd []string) ([]byte, error) {
 		limit = DefaultMaxReply
 	}
 	buf := make([]byte, 64<<10)
+	scanned := 0 // bytes of pending already searched: keeps a long reply linear
 	for {
-		if i := bytes.Index(c.pending, []byte(terminator)); i >= 0 {
+		if i := bytes.Index(c.pending[scanned:], []byte(terminator)); i >= 0 {
+			i += scanned
 			frame := c.pending[:i]
 			c.pending = c.pending[i+len(terminator):]
 			return frame, nil
 		}
+		scanned = max(0, len(c.pending)-len(terminator)+1)
 		if len(c.pending) > limit {
 			return nil, gatherErr(KindGarbage, "", "fail2ban socket %s: reply to %s exceeds %d MiB without an end marker",
 				c.src.Path, quoteCmd(cmd), limit>>20)
@@ -160,7 +163,7 @@ func (c *conn) readFrame(ctx context.Context, cmd []string) ([]byte, error) {
 			if n > 0 && err != io.EOF {
 				continue
 			}
-			if err == io.EOF && bytes.Contains(c.pending, []byte(terminator)) {
+			if err == io.EOF && bytes.Contains(c.pending[scanned:], []byte(terminator)) {
 				continue
 			}
 			return nil, c.ioErr(ctx, "reading the reply to "+quoteCmd(cmd), err)
