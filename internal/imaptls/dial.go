@@ -46,7 +46,8 @@ const (
 	KindTooLong          // the server exceeded a reader limit
 	KindRejected         // the server answered NO/BAD
 	KindNotOffered       // STARTTLS not advertised
-	KindUnreachable      // no route, network unreachable
+	KindHostUnreachable  // ICMP host/admin prohibited or unreachable: firewalld's default reject
+	KindNetUnreachable   // no route to the network
 )
 
 // PhaseError is a failure tagged with the phase it happened in.
@@ -83,8 +84,10 @@ func phaseError(ctx context.Context, phase Phase, err error, started time.Time) 
 		pe.Kind = KindClosed
 	case errors.Is(err, ErrLineTooLong), errors.Is(err, ErrResponseTooLong), errors.Is(err, ErrLiteralTooLong):
 		pe.Kind = KindTooLong
-	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EADDRNOTAVAIL):
-		pe.Kind = KindUnreachable
+	case errors.Is(err, syscall.EHOSTUNREACH):
+		pe.Kind = KindHostUnreachable
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EADDRNOTAVAIL):
+		pe.Kind = KindNetUnreachable
 	}
 	return pe
 }

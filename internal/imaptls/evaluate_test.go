@@ -71,6 +71,10 @@ func TestEvaluate(t *testing.T) {
 		{name: "connect timeout", facts: one(func(s *Session) {
 			*s = Session{Addr: addr, Err: phase(PhaseConnect, KindTimeout, errors.New("i/o timeout"))}
 		}), state: plugin.Critical, first: "connect: no answer from 192.0.2.10:993 within 2.000s: the port looks filtered"},
+		{name: "firewalld reject (ICMP admin prohibited)", facts: one(func(s *Session) {
+			*s = Session{Addr: addr, Err: phase(PhaseConnect, KindHostUnreachable, syscall.EHOSTUNREACH)}
+		}), state: plugin.Critical, first: "connect: 192.0.2.10:993 rejected the connection with ICMP (no route to host): a firewall reject",
+			want: []string{"firewall-cmd --permanent --add-service=imaps", "fail2ban-client banned", "ip route get 192.0.2.10"}},
 		{name: "fell back from a refusing address", facts: func(f *Facts) {
 			v6 := Session{Addr: netip.MustParseAddrPort("[2001:db8::10]:993"), Err: phase(PhaseConnect, KindRefused, syscall.ECONNREFUSED)}
 			f.Sessions = []Session{v6, okSession()}

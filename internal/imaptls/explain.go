@@ -29,8 +29,14 @@ func explain(cfg Config, port int, s Session) (text, fix string) {
 			return fmt.Sprintf("connect: no answer from %s within %s: the port looks filtered (packets dropped)", addr, after),
 				"check the firewalls on the way: firewall-cmd --list-all on the mail host (the imaps service or port " +
 					strconv.Itoa(port) + "/tcp), any cloud security group or router in between; " + fail2banFix
-		case KindUnreachable:
-			return fmt.Sprintf("connect: %s is unreachable from here: %s", addr, rootCause(pe.Err)), "check the route to the mail host (ip route get " + s.Addr.Addr().String() + ")"
+		case KindHostUnreachable:
+			// firewalld rejects what a zone does not allow with an ICMP
+			// "admin prohibited", which the client reports as "no route
+			// to host": on a reachable host this is a firewall, not routing.
+			return fmt.Sprintf("connect: %s rejected the connection with ICMP (no route to host): a firewall reject, as firewalld answers for a service the zone does not allow", addr),
+				refusedFix(cfg, port) + "; if no firewall is involved, check the route: ip route get " + s.Addr.Addr().String()
+		case KindNetUnreachable:
+			return fmt.Sprintf("connect: %s is unreachable from here: %s", addr, rootCause(pe.Err)), "check the route to the mail host: ip route get " + s.Addr.Addr().String()
 		}
 		return fmt.Sprintf("connect: %s: %s", addr, rootCause(pe.Err)), refusedFix(cfg, port)
 	case PhaseTLS:
