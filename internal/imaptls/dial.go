@@ -37,17 +37,17 @@ type Kind int
 
 // The kinds of failure.
 const (
-	KindOther       Kind = iota
-	KindNotFound         // DNS: no such host
-	KindRefused          // TCP RST to our SYN: closed port, firewall REJECT, Fail2ban
-	KindTimeout          // no answer before the deadline: filtered port or a stalled server
-	KindReset            // connection reset mid-dialogue
-	KindClosed           // the server closed the connection (EOF)
-	KindTooLong          // the server exceeded a reader limit
-	KindRejected         // the server answered NO/BAD
-	KindNotOffered       // STARTTLS not advertised
-	KindHostUnreachable  // ICMP host/admin prohibited or unreachable: firewalld's default reject
-	KindNetUnreachable   // no route to the network
+	KindOther           Kind = iota
+	KindNotFound             // DNS: no such host
+	KindRefused              // TCP RST to our SYN: closed port, firewall REJECT, Fail2ban
+	KindTimeout              // no answer before the deadline: filtered port or a stalled server
+	KindReset                // connection reset mid-dialogue
+	KindClosed               // the server closed the connection (EOF)
+	KindTooLong              // the server exceeded a reader limit
+	KindRejected             // the server answered NO/BAD
+	KindNotOffered           // STARTTLS not advertised
+	KindHostUnreachable      // ICMP host/admin prohibited or unreachable: firewalld's default reject
+	KindNetUnreachable       // no route to the network
 )
 
 // PhaseError is a failure tagged with the phase it happened in.
