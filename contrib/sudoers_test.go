@@ -167,10 +167,20 @@ ln -s ` + f2b.Socket + ` /run/fail2ban/fail2ban.sock`
 
 	// The route the plugin uses must not carry a write: the filter refuses
 	// the session, and sudo refuses fail2ban-client itself.
-	r = in.run(t, true, "get dovecot ignoreip\nset dovecot unbanip "+banned+"\nexit\n",
-		"sudo", "-n", pluginDir+"/fail2ban-client-readonly", "-s", "/var/run/fail2ban/fail2ban.sock", "-i")
-	if r.code == 0 || !strings.Contains(r.stderr, "refused") {
-		t.Errorf("the filter let a write through: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	for _, bad := range []string{
+		"set dovecot unbanip " + banned,
+		"unban --all",
+		"get dovecot ignoreip extra",
+		"get dovecot banip --with-time ignoreip",
+		"get $(id) ignoreip",
+		"get 'dovecot' ignoreip",
+		"stop",
+	} {
+		r = in.run(t, true, "get dovecot ignoreip\n"+bad+"\nexit\n",
+			"sudo", "-n", pluginDir+"/fail2ban-client-readonly", "-s", "/var/run/fail2ban/fail2ban.sock", "-i")
+		if r.code == 0 || !strings.Contains(r.stderr, "refused: line 2") {
+			t.Errorf("the filter let %q through: exit %d\n%s%s", bad, r.code, r.stdout, r.stderr)
+		}
 	}
 	r = in.run(t, true, "set dovecot unbanip "+banned+"\n",
 		"sudo", "-n", "/usr/bin/fail2ban-client", "-s", "/var/run/fail2ban/fail2ban.sock", "-i")
