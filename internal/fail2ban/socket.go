@@ -73,6 +73,11 @@ func (s *SocketSource) classifyDial(ctx context.Context, err error, start time.T
 	case errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM):
 		return gatherErr(KindPermission, permissionFix(s.Path, s.clientPath()),
 			"permission denied on fail2ban socket %s (it is root-only by default)", s.Path)
+	case errors.Is(err, syscall.EAGAIN):
+		// a unix socket whose listen backlog is full: the server is not
+		// accepting connections any more
+		return gatherErr(KindTimeout, "fail2ban-server is hung: check its log, or restart it (systemctl restart fail2ban)",
+			"fail2ban socket %s accepts no more connections (backlog full): fail2ban-server is hung", s.Path)
 	case errors.Is(err, syscall.ENOTSOCK):
 		return gatherErr(KindMissing, startFix, "%s is not a socket", s.Path)
 	case isTimeout(ctx, err):
@@ -127,7 +132,7 @@ func (c *conn) do(ctx context.Context, cmds [][]string) ([]reply, error) {
 		case errors.As(err, &se):
 			replies[i] = reply{err: se}
 		case err != nil:
-			return nil, gatherErr(KindGarbage, "check that --socket is fail2ban's socket (fail2ban-client get socket... or `socket =` in fail2ban.conf)",
+			return nil, gatherErr(KindGarbage, "check that --socket is fail2ban's control socket (`socket =` in /etc/fail2ban/fail2ban.conf or fail2ban.local)",
 				"fail2ban socket %s answered %s with something that is not a fail2ban reply: %v", c.src.Path, quoteCmd(cmd), err)
 		default:
 			replies[i] = reply{value: v}
