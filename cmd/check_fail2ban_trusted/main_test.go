@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
@@ -106,5 +109,45 @@ func TestBinaryAgainstRealFail2ban(t *testing.T) {
 		if strings.Count(out, "|") != 1 {
 			t.Errorf("%v: want exactly one perfdata pipe:\n%s", tc.args, out)
 		}
+	}
+}
+
+// A server that accepts and never answers (which a real fail2ban does not do
+// on demand, hence the fake) must give the check's own UNKNOWN naming the
+// stalled request, before -t, not the watchdog's generic timeout.
+func TestStallNamedBeforeTimeout(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stall.sock")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var mu sync.Mutex
+	var conns []net.Conn // held open, never answered
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	start := time.Now()
+	code, out := run(t, "--socket", path, "--ip", "203.0.113.7", "-t", "1")
+	if code != 3 || !strings.Contains(out, "stalled: no progress reading the reply to `status`") || strings.Contains(out, "plugin timed out") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if took := time.Since(start); took > 1500*time.Millisecond {
+		t.Fatalf("took %v with -t 1", took)
 	}
 }
