@@ -81,7 +81,7 @@ func Evaluate(f Facts, cfg Config) plugin.Result {
 			if se, ok := j.Err.(*ServerError); ok && se.UnknownJail() {
 				addUnknown(fmt.Sprintf("jail %s vanished while checking (reload in progress?)", j.Name), "run the check again")
 			} else {
-				addUnknown(fmt.Sprintf("could not read jail %s: %v", j.Name, j.Err), "")
+				addUnknown(fmt.Sprintf("could not read jail %s: %v", j.Name, j.Err), FixFor(j.Err))
 			}
 			continue
 		}

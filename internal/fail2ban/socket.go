@@ -35,7 +35,7 @@ func (s *SocketSource) Name() string { return "socket " + s.Path }
 // reply is the answer to one command: a value, or the server's refusal.
 type reply struct {
 	value any
-	err   error // *ServerError
+	err   error // *ServerError, or a KindGarbage GatherError for an undecodable value
 }
 
 // conn is one connection; requests are pipelined (fail2ban's asynchat
@@ -132,8 +132,11 @@ func (c *conn) do(ctx context.Context, cmds [][]string) ([]reply, error) {
 		case errors.As(err, &se):
 			replies[i] = reply{err: se}
 		case err != nil:
-			return nil, gatherErr(KindGarbage, "check that --socket is fail2ban's control socket (`socket =` in /etc/fail2ban/fail2ban.conf or fail2ban.local)",
-				"fail2ban socket %s answered %s with something that is not a fail2ban reply: %v", c.src.Path, quoteCmd(cmd), err)
+			// Framing is intact (the terminator was found), so the other
+			// replies can still be used: one undecodable value (a future
+			// fail2ban object in a list) costs one jail, not the check.
+			replies[i] = reply{err: gatherErr(KindGarbage, "check that --socket is fail2ban's control socket (`socket =` in /etc/fail2ban/fail2ban.conf or fail2ban.local)",
+				"fail2ban socket %s answered %s with something that is not a fail2ban reply: %v", c.src.Path, quoteCmd(cmd), err)}
 		default:
 			replies[i] = reply{value: v}
 		}
@@ -202,6 +205,9 @@ func (s *SocketSource) JailNames(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	if r[0].err != nil {
+		if KindOf(r[0].err) == KindGarbage {
+			return nil, r[0].err
+		}
 		return nil, gatherErr(KindOther, "", "fail2ban refused `status`: %v", r[0].err)
 	}
 	names, err := jailListFromStatus(r[0].value)

@@ -156,3 +156,78 @@ func TestClientBackendStall(t *testing.T) {
 		t.Fatalf("took %v", took)
 	}
 }
+
+// respondingServer answers every request frame with reply(request), for a
+// server that speaks the protocol but sends a value we cannot decode.
+func respondingServer(t *testing.T, reply func(req []byte) []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "fake.sock")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				var buf []byte
+				tmp := make([]byte, 4096)
+				for {
+					n, err := c.Read(tmp)
+					if err != nil {
+						return
+					}
+					buf = append(buf, tmp[:n]...)
+					for {
+						i := bytes.Index(buf, []byte(terminator))
+						if i < 0 {
+							break
+						}
+						req := buf[:i]
+						buf = buf[i+len(terminator):]
+						if string(req) == closeCommand {
+							return
+						}
+						c.Write(append(reply(req), terminator...))
+					}
+				}
+			}()
+		}
+	}()
+	return path
+}
+
+func TestFakeUndecodableValueCostsOneJail(t *testing.T) {
+	status := readReply(t, "status") // dovecot, postfix-sasl, recidive
+	path := respondingServer(t, func(req []byte) []byte {
+		s := string(req)
+		switch {
+		case strings.Contains(s, "status"):
+			return status
+		case strings.Contains(s, "recidive") && strings.Contains(s, "ignoreip"):
+			// (0, [<object built with BUILD>]): og-rek cannot decode it
+			return []byte("\x80\x02K\x00]q\x00(cfail2ban.server.ipdns\nFileIPAddrSet\nq\x01)\x81q\x02}q\x03bea\x86q\x04.")
+		case strings.Contains(s, "ignoreip"):
+			return readReply(t, "ignoreip")
+		case strings.Contains(s, "ignoreself"):
+			return readReply(t, "ignoreself")
+		case strings.Contains(s, "ignorecommand"):
+			return readReply(t, "ignorecommand-unset")
+		}
+		return readReply(t, "banip-with-time")
+	})
+	r, _ := runFake(t, path, 2*time.Second)
+	var unknown, crit bool
+	for _, f := range r.Findings {
+		unknown = unknown || (f.State == plugin.Unknown && strings.Contains(f.Text, "could not read jail recidive") && strings.Contains(f.Text, "`get recidive ignoreip`"))
+		crit = crit || (f.State == plugin.Critical && strings.Contains(f.Text, "203.0.113.7 is banned in dovecot"))
+	}
+	if !unknown || !crit || metric(r, "jails_checked") != 2 {
+		t.Fatalf("%v %q\n%+v", r.State(), r.Summary, r.Findings)
+	}
+}
