@@ -154,6 +154,12 @@ func (e *sessionEval) greeting() bool {
 func (e *sessionEval) greetingVerdict() bool {
 	g := e.s.Greeting
 	switch {
+	case g.Tag == "*" && g.Status == "OK" && strings.HasPrefix(g.Text, "Waiting for authentication process"):
+		// Dovecot greets this way when its auth service does not answer
+		// (a hung passdb: LDAP, SQL): the port works, logins will not.
+		e.add(plugin.Warning, "greeting: "+g.Line+": Dovecot's auth service is not answering, logins will stall or fail",
+			"doveadm log errors; check the passdb/userdb backend (LDAP, SQL) is reachable; systemctl restart dovecot if auth is hung")
+		return true
 	case g.Tag == "*" && g.Status == "OK":
 		e.add(plugin.OK, fmt.Sprintf("greeting: * OK in %s", seconds(e.s.GreetingTime)), "")
 		return true

@@ -123,6 +123,9 @@ func TestEvaluate(t *testing.T) {
 			s.Greeting = parseResponse("* BYE Too many connections")
 			s.Err = phase(PhaseGreeting, KindRejected, errors.New("greeting is not * OK"))
 		}), state: plugin.Critical, first: "greeting: the server refused the session: * BYE Too many connections", want: []string{"process_limit"}},
+		{name: "auth service not answering", facts: one(func(s *Session) {
+			s.Greeting = parseResponse("* OK Waiting for authentication process to respond..")
+		}), state: plugin.Warning, first: "greeting: * OK Waiting for authentication process to respond..: Dovecot's auth service is not answering", want: []string{"passdb/userdb backend"}},
 		{name: "PREAUTH greeting", facts: one(func(s *Session) { s.Greeting = parseResponse("* PREAUTH welcome") }),
 			state: plugin.Warning, first: "greeting: * PREAUTH"},
 		{name: "not IMAP", facts: one(func(s *Session) {

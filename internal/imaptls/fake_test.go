@@ -188,6 +188,7 @@ func TestFakeOutputStaysClean(t *testing.T) {
 	greetings := []string{
 		"* BYE go away | 'evil'=1;;;; \x1b[31mred",
 		"HTTP/1.1 400 Bad|Request\rinjected=2",
+		"* BYE first line\nsecond line | 'injected'=3",
 	}
 	for _, g := range greetings {
 		srv := startFake(t, tlsHandler(e.cert, 0, func(c net.Conn) { io.WriteString(c, g+"\r\n") }))
