@@ -229,7 +229,11 @@ func TestAgainstDovecot(t *testing.T) {
 		expect(t, 2, []string{"does not speak TLS on this port", "--starttls"}, args...)
 	})
 	t.Run("login ok, password from a file", func(t *testing.T) {
-		expect(t, 0, []string{"logged in as bob", "[OK] LOGIN: logged in as bob"}, append(l.imaps("good"), "--login", "bob", "--password-file", l.pwFile)...)
+		out := expect(t, 0, []string{"logged in as bob", "[OK] LOGIN: logged in as bob", `C: a1 LOGIN "bob" "***"`, "S: a1 OK"},
+			append(l.imaps("good"), "--login", "bob", "--password-file", l.pwFile, "-v")...)
+		if strings.Contains(out, "s3cr") {
+			t.Error("the password leaked into the -v transcript")
+		}
 	})
 	t.Run("login ok over STARTTLS, password from IMAP_PASSWORD", func(t *testing.T) {
 		t.Setenv("IMAP_PASSWORD", "s3cr\"et\\pw")

@@ -154,7 +154,7 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 	// From here on the dialogue runs over TLS; the transcript continues.
 	transcript := ic.transcript
 	ic = newIMAPConn(tc)
-	ic.transcript = append(transcript, "-- TLS "+tls.VersionName(cs.Version)+" --")
+	ic.transcript = append(transcript, "-- "+tls.VersionName(cs.Version)+" handshake done --")
 
 	began = time.Now()
 	if !cfg.StartTLS {
