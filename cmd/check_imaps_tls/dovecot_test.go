@@ -133,7 +133,7 @@ func newLab(t *testing.T) *lab {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d, err := sandbox.StartDovecot(sandbox.DovecotOptions{CertPath: served, KeyPath: key, Password: "s3cr\"et\\pw", Mailboxes: []string{"Archive"}})
+			d, err := sandbox.StartDovecot(sandbox.DovecotOptions{CertPath: served, KeyPath: key, Password: "s3cr\"et\\pw", Mailboxes: []string{"Archive", "Entwürfe"}})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -248,6 +248,10 @@ func TestAgainstDovecot(t *testing.T) {
 	})
 	t.Run("select an existing mailbox", func(t *testing.T) {
 		expect(t, 0, []string{"Archive has 0 messages", "[OK] SELECT: Archive opened"}, append(l.imaps("good"), "--login", "bob", "--password-file", l.pwFile, "--select", "Archive")...)
+	})
+	t.Run("select a mailbox with a non-ASCII name (modified UTF-7)", func(t *testing.T) {
+		expect(t, 0, []string{"[OK] SELECT: Entwürfe opened", `C: a2 SELECT "Entw&APw-rfe"`},
+			append(l.imaps("good"), "--login", "bob", "--password-file", l.pwFile, "--select", "Entwürfe", "-v")...)
 	})
 	t.Run("select a missing mailbox", func(t *testing.T) {
 		expect(t, 2, []string{"CRITICAL: SELECT No Such Box failed: SELECT answered NO", "doveadm force-resync -u bob"},

@@ -192,7 +192,7 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 	}
 	if cfg.Select != "" && (s.LoggedIn || s.Greeting.Status == "PREAUTH") {
 		began = time.Now()
-		done, untagged, err := ic.command("SELECT", astring(cfg.Select))
+		done, untagged, err := ic.command("SELECT", astring(mailboxName(cfg.Select)))
 		if err == nil && done.Status != "OK" {
 			err = &StatusError{Command: "SELECT", Resp: done}
 		}

@@ -177,17 +177,16 @@ func (c *imapConn) greeting() (response, error) {
 	return parseResponse(line), nil
 }
 
-// arg is one command argument: an atom written as is, or a string that is
-// sent as an IMAP quoted string or, when it cannot be one, a literal.
+// arg is one string argument of a command, sent as an IMAP quoted string
+// or, when it cannot be one, a literal. The commands we send take no atoms
+// beyond the command name.
 type arg struct {
-	atom   string
 	str    string
-	isStr  bool
 	secret bool // redacted in the transcript
 }
 
-func astring(s string) arg      { return arg{str: s, isStr: true} }
-func secretString(s string) arg { return arg{str: s, isStr: true, secret: true} }
+func astring(s string) arg      { return arg{str: s} }
+func secretString(s string) arg { return arg{str: s, secret: true} }
 func quotable(s string) bool    { return !strings.ContainsFunc(s, notQuotable) }
 func notQuotable(r rune) bool   { return r == '\r' || r == '\n' || r == 0 || r > 0x7e }
 func quote(s string) string     { return `"` + quoteReplacer.Replace(s) + `"` }
@@ -209,11 +208,6 @@ func (c *imapConn) command(name string, args ...arg) (response, []response, erro
 	for _, a := range args {
 		b.WriteByte(' ')
 		shown.WriteByte(' ')
-		if !a.isStr {
-			b.WriteString(a.atom)
-			shown.WriteString(a.atom)
-			continue
-		}
 		text := a.str
 		if a.secret {
 			shown.WriteString(`"***"`)

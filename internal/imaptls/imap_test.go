@@ -59,3 +59,18 @@ func TestReadLineLimit(t *testing.T) {
 		t.Fatalf("want ErrLineTooLong, got %v", err)
 	}
 }
+
+func TestMailboxName(t *testing.T) {
+	// Examples from RFC 3501 section 5.1.3 and Dovecot's own encoding.
+	for in, want := range map[string]string{
+		"INBOX":              "INBOX",
+		"Entwürfe":           "Entw&APw-rfe",
+		"Tom & Jerry":        "Tom &- Jerry",
+		"~peter/mail/台北/日本語": "~peter/mail/&U,BTFw-/&ZeVnLIqe-",
+		"Gelöschte Elemente": "Gel&APY-schte Elemente",
+	} {
+		if got := mailboxName(in); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+}
