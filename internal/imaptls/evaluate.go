@@ -63,7 +63,7 @@ func (e *sessionEval) run() {
 	s, cfg := e.s, e.cfg
 	if e.fellBack {
 		text, fix := explain(cfg, e.f.Port, s)
-		e.add(plugin.Warning, text+"; fell back to the next address, as clients do after the same wait", fix)
+		e.add(plugin.Warning, text+"; fell back to the next address, as clients do (after the same delay)", fix)
 		return
 	}
 	if s.Err != nil && s.Err.Phase == PhaseConnect {
