@@ -21,6 +21,9 @@ func Check(ctx context.Context, cfg Config) plugin.Result {
 	if cfg.Critical == (Days{}) {
 		cfg.Critical, _ = ParseDays("14")
 	}
+	if cfg.Port < 0 || cfg.Port > 65535 {
+		return plugin.UnknownResult(fmt.Errorf("--port %d is not a TCP port", cfg.Port), "")
+	}
 	if cfg.Select != "" && cfg.Login == "" {
 		return plugin.UnknownResult(errors.New("--select needs --login"), "")
 	}

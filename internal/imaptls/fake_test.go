@@ -334,3 +334,21 @@ func TestFakeLogoutStall(t *testing.T) {
 		t.Errorf("%v %q", r.State(), r.Summary)
 	}
 }
+
+func TestCheckRejectsBadInput(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Host: "h", Port: 70000}, "--port 70000 is not a TCP port"},
+		{Config{Host: "h", Select: "INBOX"}, "--select needs --login"},
+		{Config{Host: "h", CAFile: "/nonexistent/ca.pem"}, "--ca-file: open /nonexistent/ca.pem"},
+		{Config{Host: "h", Login: "u", Getenv: func(string) string { return "" }}, "--login u needs a password"},
+	} {
+		r := Check(ctx, c.cfg)
+		if r.State() != plugin.Unknown || !strings.HasPrefix(r.Summary, c.want) {
+			t.Errorf("%+v: %v %q", c.cfg, r.State(), r.Summary)
+		}
+	}
+}
