@@ -102,6 +102,12 @@ func StartDovecot(opts DovecotOptions) (*Dovecot, error) {
 	return d, nil
 }
 
+// dovecotConf is a complete configuration (no !include of /etc/dovecot):
+// what a typical mail host sets for IMAP over TLS. disable_plaintext_auth
+// makes Dovecot advertise LOGINDISABLED before STARTTLS to remote clients,
+// as a correct server should; static passdb/userdb give every user the one
+// password, mail as "nobody" (Dovecot refuses root and system UIDs below
+// first_valid_uid for mail processes).
 func dovecotConf(d *Dovecot, opts DovecotOptions, uid, gid string) string {
 	var autocreate strings.Builder
 	for _, mb := range opts.Mailboxes {
