@@ -83,14 +83,28 @@ func verifyChain(served []*x509.Certificate, roots *x509.CertPool, name string, 
 	chains, err := leaf.Verify(opts)
 	var invalid x509.CertificateInvalidError
 	if errors.As(err, &invalid) && invalid.Reason == x509.Expired {
-		// Dates failed; is the chain otherwise sound?
-		if t, ok := commonValidity(served); ok {
+		// Dates failed; is the chain otherwise sound? Try moments inside
+		// every served certificate's validity: the start, the middle and
+		// the end, as a CA that is only in the trust store may have its
+		// own, shorter window (an expired root).
+		for _, t := range commonValidity(served) {
 			opts.CurrentTime = t
-			chains, err = leaf.Verify(opts)
+			if chains, err = leaf.Verify(opts); err == nil {
+				break
+			}
 		}
 		cc.TrustErr = err
 		if err == nil {
 			cc.Verified = chains[0]
+			// evaluate reports the dates of served certificates; a CA
+			// that is only in the trust store (an expired root) must be
+			// reported here, or nothing would say why clients refuse.
+			for _, c := range cc.Verified[len(served):] {
+				if now.After(c.NotAfter) || now.Before(c.NotBefore) {
+					cc.TrustErr = fmt.Errorf("the trusted CA %q is outside its validity (%s to %s)",
+						c.Subject.String(), c.NotBefore.UTC().Format(time.DateOnly), c.NotAfter.UTC().Format(time.DateOnly))
+				}
+			}
 		}
 		return cc // not accepted now: something is out of date
 	}
@@ -102,9 +116,10 @@ func verifyChain(served []*x509.Certificate, roots *x509.CertPool, name string, 
 	return cc
 }
 
-// commonValidity is a moment at which every served certificate is within
-// its dates, if there is one.
-func commonValidity(chain []*x509.Certificate) (time.Time, bool) {
+// commonValidity returns moments at which every served certificate is
+// within its dates (start, middle, end of the overlap), none if there is no
+// overlap.
+func commonValidity(chain []*x509.Certificate) []time.Time {
 	from, to := chain[0].NotBefore, chain[0].NotAfter
 	for _, c := range chain[1:] {
 		if c.NotBefore.After(from) {
@@ -115,9 +130,9 @@ func commonValidity(chain []*x509.Certificate) (time.Time, bool) {
 		}
 	}
 	if from.After(to) {
-		return time.Time{}, false
+		return nil
 	}
-	return from.Add(to.Sub(from) / 2), true
+	return []time.Time{from, from.Add(to.Sub(from) / 2), to}
 }
 
 // LoadCertFile reads the certificate Dovecot is configured with (the first
