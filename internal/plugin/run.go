@@ -105,7 +105,9 @@ func parse(info Info, cli Checker, args []string, w io.Writer) (done bool, err e
 // stalled. If Check still has not returned at the timeout itself, the
 // watchdog answers UNKNOWN: a plugin must never outlive -t.
 func checkWithTimeout(cli Checker, timeout time.Duration) Result {
-	margin := min(timeout/10, 500*time.Millisecond)
+	// The margin must leave a loaded machine time to turn a phase error into
+	// a Result (250 ms at least), but never eat more than half of -t.
+	margin := min(max(timeout/10, 250*time.Millisecond), 500*time.Millisecond, timeout/2)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout-margin)
 	defer cancel()
 
