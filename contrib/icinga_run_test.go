@@ -137,8 +137,7 @@ object Service "fail2ban" {
 	}
 	t.Cleanup(proc.Stop)
 
-	// Each plugin's command line and first exit code, by binary and a
-	// distinguishing argument.
+	// Each plugin run Icinga logged: command line and exit code.
 	type execution struct {
 		argv string
 		code int
@@ -164,9 +163,9 @@ object Service "fail2ban" {
 		}
 		return out
 	}
-	find := func(rs []execution, plugin, marker string) *execution {
+	find := func(rs []execution, plugin string) *execution {
 		for i := range rs {
-			if strings.Contains(rs[i].argv, "/"+plugin+"'") && strings.Contains(rs[i].argv, marker) {
+			if strings.Contains(rs[i].argv, "/"+plugin+"'") {
 				return &rs[i]
 			}
 		}
@@ -184,7 +183,7 @@ object Service "fail2ban" {
 				n++
 			}
 		}
-		if (find(rs, "check_firewalld_mail", "") != nil && find(rs, "check_fail2ban_trusted", "") != nil && n >= 2) || time.Now().After(deadline) {
+		if (find(rs, "check_firewalld_mail") != nil && find(rs, "check_fail2ban_trusted") != nil && n >= 2) || time.Now().After(deadline) {
 			break
 		}
 		if proc.Exited() {
@@ -208,7 +207,7 @@ object Service "fail2ban" {
 			`'--exclude-jail' 'recidive'`, `'-t' '10'`}},
 	}
 	for _, w := range want {
-		r := find(rs, w.plugin, "")
+		r := find(rs, w.plugin)
 		if r == nil {
 			t.Errorf("Icinga never ran %s; log:\n%s", w.plugin, log)
 			continue
@@ -252,7 +251,7 @@ object Service "fail2ban" {
 	if !has(0) || !has(2) {
 		t.Errorf("imaps runs exited %v, want one 0 (password from IMAP_PASSWORD works) and one 2 (wrong password)", codes)
 		// Icinga does not log plugin output: run the command line again.
-		if r := find(rs, "check_imaps_tls", ""); r != nil {
+		if r := find(rs, "check_imaps_tls"); r != nil {
 			argv := strings.Split(strings.Trim(r.argv, "'"), "' '")
 			again := run(t, true, []string{"IMAP_PASSWORD=" + password}, "", argv...)
 			t.Logf("the same command as nagios with the right password: exit %d\n%s%s", again.code, again.stdout, again.stderr)
