@@ -175,15 +175,17 @@ object Service "fail2ban" {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		rs = runs()
-		// the two imaps services differ only in the environment: wait
-		// until there are two imaps runs
-		n := 0
+		// The two imaps services differ only in the environment, so their
+		// runs look alike: wait for both outcomes (or the deadline).
+		imapsCodes := map[int]bool{}
 		for _, r := range rs {
 			if strings.Contains(r.argv, "/check_imaps_tls'") {
-				n++
+				imapsCodes[r.code] = true
 			}
 		}
-		if (find(rs, "check_firewalld_mail") != nil && find(rs, "check_fail2ban_trusted") != nil && n >= 2) || time.Now().After(deadline) {
+		done := find(rs, "check_firewalld_mail") != nil && find(rs, "check_fail2ban_trusted") != nil &&
+			imapsCodes[0] && imapsCodes[2]
+		if done || time.Now().After(deadline) {
 			break
 		}
 		if proc.Exited() {
