@@ -159,6 +159,11 @@ mount --bind ` + etc + ` /etc/firewalld`
 		t.Fatalf("with the polkit rule, want OK over D-Bus; got exit %d:\n%s%s\ndaemons:\n%s", r.code, r.stdout, r.stderr, proc.Log())
 	}
 	t.Logf("as nagios, D-Bus: %s", r.firstLine())
+	// The shipped NRPE line, verbatim, as nagios under a real nrpe in the
+	// same namespace (default bus address and /etc/firewalld = the sandbox):
+	// it also requires 4190/tcp, which the zone does not open.
+	nrpeCheck(t, in, "check_firewalld_mail", 2, "CRITICAL: 4190/tcp")
+
 	r = check("--runtime-source", "cli")
 	if r.code != 0 {
 		t.Errorf("with the polkit rule, want OK through firewall-cmd --list-all as nagios (no sudo); got exit %d:\n%s%s", r.code, r.stdout, r.stderr)
