@@ -5,14 +5,13 @@ go 1.26.8
 require (
 	github.com/alecthomas/kong v1.17.0
 	github.com/atc0005/go-nagios v0.20.0
+	github.com/beevik/etree v1.8.1
+	github.com/godbus/dbus/v5 v5.2.4
+	github.com/kisielk/og-rek v1.3.0
 )
 
 require (
 	github.com/aristanetworks/gomap v0.0.0-20230726210543-f4e41046dced // indirect
-	github.com/beevik/etree v1.8.1 // indirect
-	github.com/godbus/dbus/v5 v5.2.4 // indirect
-	github.com/kisielk/og-rek v1.3.0 // indirect
-	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/exp v0.0.0-20230725093048-515e97ebf090 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 )
