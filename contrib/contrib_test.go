@@ -103,12 +103,24 @@ func requireRoot(t *testing.T) {
 	}
 }
 
+// debPackage names the Debian package of each program the tests run.
+var debPackage = map[string]string{
+	"icinga2": "icinga2-bin", "/usr/sbin/nrpe": "nagios-nrpe-server", pluginDir + "/check_nrpe": "nagios-nrpe-plugin",
+	"/usr/bin/sudo": "sudo", "/usr/sbin/visudo": "sudo", "systemd-analyze": "systemd",
+	"unshare": "util-linux", "setpriv": "util-linux", "dbus-daemon": "dbus", "dbus-send": "dbus",
+	"/usr/lib/polkit-1/polkitd": "polkitd", "firewalld": "firewalld", "firewall-cmd": "firewalld",
+}
+
 // requireTool fails with the `make deps` hint when a program is missing.
 func requireTool(t *testing.T, path string) string {
 	t.Helper()
 	p, err := exec.LookPath(path)
 	if err != nil {
-		t.Fatalf("%s: %v: install the Debian packages with `make deps` (as root)", path, err)
+		pkg := debPackage[path]
+		if pkg == "" {
+			pkg = "that provides it"
+		}
+		t.Fatalf("%s: %v: install the Debian package %s (`make deps`, as root, installs the test dependencies)", path, err, pkg)
 	}
 	return p
 }
