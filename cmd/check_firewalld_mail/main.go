@@ -14,7 +14,7 @@ type cli struct {
 
 	Zone             string   `help:"Zone to check (default: firewalld's default zone)." placeholder:"ZONE"`
 	Service          []string `help:"Service that must be open (repeatable; default: smtp, smtps, smtp-submission, imap, imaps, http, https)." placeholder:"NAME"`
-	Port             []string `help:"Port that must be open, e.g. 4190/tcp (repeatable)." placeholder:"PORT/PROTO"`
+	Port             []string `help:"Port that must be open too, e.g. 4190/tcp (repeatable; adds to the services)." placeholder:"PORT/PROTO"`
 	RuntimeSource    string   `enum:"dbus,cli" default:"dbus" help:"Where the runtime view comes from: dbus (firewalld over the system bus) or cli (one firewall-cmd --list-all)."`
 	FirewallCmd      string   `default:"firewall-cmd" help:"firewall-cmd to run with --runtime-source=cli (may be a sudo wrapper)." placeholder:"PATH"`
 	ConfigDir        string   `default:"/etc/firewalld" help:"firewalld's admin config tree." placeholder:"DIR"`
@@ -24,7 +24,8 @@ type cli struct {
 
 func (c *cli) Check(ctx context.Context) plugin.Result {
 	services := c.Service
-	if len(services) == 0 && len(c.Port) == 0 {
+	// --port adds to the default services; only --service replaces them.
+	if len(services) == 0 {
 		services = firewalld.DefaultServices
 	}
 	drift, _ := plugin.ParseState(c.Drift) // kong's enum already validated it

@@ -103,6 +103,10 @@ func TestIncidentReloadWipesRuntimeOnlyServices(t *testing.T) {
 	expect(t, code, 0, out, "OK: all 7 required services and ports open in zone public",
 		"'required'=7;", "'open_runtime'=7;", "'open_permanent'=7;", "'missing'=0;", "'drift'=0;")
 
+	// --port adds to the default services rather than replacing them.
+	code, out = check(t, fw, "--port", "4190/tcp")
+	expect(t, code, 2, out, "4190/tcp closed in runtime zone public", "'required'=8;", "'open_runtime'=7;")
+
 	// firewalld stopped: CRITICAL, and the permanent view still says what
 	// comes back.
 	fw.StopDaemon()

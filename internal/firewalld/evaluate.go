@@ -203,7 +203,7 @@ func accessFix(err error, runtime bool) string {
 	case errors.Is(err, ErrAccessDenied):
 		return "allow the monitoring user firewalld's read-only D-Bus actions (contrib/polkit), or use --runtime-source=cli with the sudo rule in contrib/sudoers.d"
 	case errors.Is(err, fs.ErrPermission):
-		return "run the check as root through the sudo rule in contrib/sudoers.d, or grant read access: setfacl -R -m u:nagios:rX /etc/firewalld"
+		return "run the check as root through the sudo rule in contrib/sudoers.d, or grant read access: setfacl -R -m u:nagios:rX /etc/firewalld && setfacl -R -d -m u:nagios:rX /etc/firewalld (the second keeps files firewalld writes later readable)"
 	case errors.Is(err, ErrNoBus):
 		return "is dbus running? check DBUS_SYSTEM_BUS_ADDRESS, or use --runtime-source=cli"
 	case errors.Is(err, ErrNoSuchZone):
