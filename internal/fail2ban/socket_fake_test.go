@@ -13,10 +13,9 @@ import (
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
 
-// fakeServer is a unix-socket peer for what a real fail2ban never does on
-// demand: answer garbage, stall, reset, or send an endless reply. handle
-// gets each accepted connection after the request has been read.
-func fakeServer(t *testing.T, handle func(c net.Conn)) string {
+// serveUnix listens on a fresh unix socket and runs serve on every accepted
+// connection (closing it afterwards) until the test ends.
+func serveUnix(t *testing.T, serve func(c net.Conn)) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "fake.sock")
 	l, err := net.Listen("unix", path)
@@ -32,21 +31,31 @@ func fakeServer(t *testing.T, handle func(c net.Conn)) string {
 			}
 			go func() {
 				defer c.Close()
-				// read one request up to the terminator
-				buf := make([]byte, 0, 4096)
-				tmp := make([]byte, 4096)
-				for !bytes.Contains(buf, []byte(terminator)) {
-					n, err := c.Read(tmp)
-					if err != nil {
-						return
-					}
-					buf = append(buf, tmp[:n]...)
-				}
-				handle(c)
+				serve(c)
 			}()
 		}
 	}()
 	return path
+}
+
+// fakeServer is a unix-socket peer for what a real fail2ban never does on
+// demand: answer garbage, stall, reset, or send an endless reply. handle
+// gets each accepted connection after the request has been read.
+func fakeServer(t *testing.T, handle func(c net.Conn)) string {
+	t.Helper()
+	return serveUnix(t, func(c net.Conn) {
+		// read one request up to the terminator
+		buf := make([]byte, 0, 4096)
+		tmp := make([]byte, 4096)
+		for !bytes.Contains(buf, []byte(terminator)) {
+			n, err := c.Read(tmp)
+			if err != nil {
+				return
+			}
+			buf = append(buf, tmp[:n]...)
+		}
+		handle(c)
+	})
 }
 
 func runFake(t *testing.T, path string, timeout time.Duration) (plugin.Result, time.Duration) {
@@ -161,45 +170,29 @@ func TestClientBackendStall(t *testing.T) {
 // server that speaks the protocol but sends a value we cannot decode.
 func respondingServer(t *testing.T, reply func(req []byte) []byte) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "fake.sock")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
+	return serveUnix(t, func(c net.Conn) {
+		var buf []byte
+		tmp := make([]byte, 4096)
 		for {
-			c, err := l.Accept()
+			n, err := c.Read(tmp)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				var buf []byte
-				tmp := make([]byte, 4096)
-				for {
-					n, err := c.Read(tmp)
-					if err != nil {
-						return
-					}
-					buf = append(buf, tmp[:n]...)
-					for {
-						i := bytes.Index(buf, []byte(terminator))
-						if i < 0 {
-							break
-						}
-						req := buf[:i]
-						buf = buf[i+len(terminator):]
-						if string(req) == closeCommand {
-							return
-						}
-						c.Write(append(reply(req), terminator...))
-					}
+			buf = append(buf, tmp[:n]...)
+			for {
+				i := bytes.Index(buf, []byte(terminator))
+				if i < 0 {
+					break
 				}
-			}()
+				req := buf[:i]
+				buf = buf[i+len(terminator):]
+				if string(req) == closeCommand {
+					return
+				}
+				c.Write(append(reply(req), terminator...))
+			}
 		}
-	}()
-	return path
+	})
 }
 
 func TestFakeUndecodableValueCostsOneJail(t *testing.T) {
