@@ -189,6 +189,10 @@ func TestCLISourceMatchesDBus(t *testing.T) {
 	fw.StopDaemon()
 	code, out := check(t, fw, "--runtime-source", "cli")
 	expect(t, code, 2, out, "CRITICAL: firewalld is not running")
+	// imaps lived in runtime only: the permanent view says it will not come back.
+	code, out = check(t, fw, "--service", "smtp", "--service", "imaps")
+	expect(t, code, 2, out, "[WARNING] imaps (993/tcp) is missing from the permanent config: it will not come back when firewalld starts",
+		"Fix: firewall-cmd --permanent --zone=public --add-service=imaps", "smtp (25/tcp) is in the permanent config")
 }
 
 func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
