@@ -8,7 +8,7 @@ PREFIX   ?= /usr/lib/nagios/plugins
 GO       ?= go
 export CGO_ENABLED := 0
 
-.PHONY: all build test deps demo bench lint install clean $(BINS)
+.PHONY: all build test deps demo bench lint install package clean $(BINS)
 
 all: build
 
@@ -43,5 +43,10 @@ install: build
 	install -d $(DESTDIR)$(PREFIX)
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/
 
+## package: .deb and .rpm (nFPM, packaging/nfpm.yaml) into dist/; version
+## scheme in packaging/version.sh
+package:
+	GO=$(GO) packaging/build.sh dist
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -17,6 +17,8 @@ packages=(
   dovecot-core dovecot-imapd openssl
   # remote gathering over SSH, Icinga 2 config validation, NRPE
   openssh-server icinga2-bin nagios-nrpe-server nagios-nrpe-plugin
+  # packages: rpm's own version comparison, file lists (rpm -qpl), rpm2cpio + cpio
+  rpm cpio
   # peers for `make bench` (check_ssl_cert needs bind9-host, bc, curl, file)
   monitoring-plugins monitoring-plugins-contrib bind9-host bc curl file hyperfine
 )

@@ -1,0 +1,69 @@
+#!/bin/sh
+# build.sh [OUTDIR]: build the .deb and .rpm of this checkout with nFPM into
+# OUTDIR (default dist/). `make package` runs it; so does packaging's test,
+# with a scratch OUTDIR. Prints the two package paths, one per line.
+#
+# Binaries: static (CGO_ENABLED=0), -trimpath, with the package version
+# (packaging/version.sh) as what -V prints. nFPM v2.45.2 is installed with
+# `go install` when missing (newer ones do not install here).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+out=${1:-$root/dist}
+case "$out" in /*) ;; *) out=$(pwd)/$out ;; esac
+GO=${GO:-go}
+module=github.com/mailhost-checks/mailchecks
+nfpm_version=v2.45.2
+
+cd "$root"
+version=$("$here/version.sh")
+arch=$($GO env GOARCH)
+
+nfpm=$(command -v nfpm || true)
+if [ -z "$nfpm" ]; then
+	nfpm="$($GO env GOPATH | cut -d: -f1)/bin/nfpm"
+	if [ ! -x "$nfpm" ]; then
+		echo "build.sh: installing nFPM $nfpm_version" >&2
+		$GO install github.com/goreleaser/nfpm/v2/cmd/nfpm@$nfpm_version
+	fi
+fi
+
+work="$out/.build-$version"
+rm -rf "$work"
+mkdir -p "$work/bin" "$out"
+trap 'rm -rf "$work"' EXIT
+
+for p in check_firewalld_mail check_fail2ban_trusted check_imaps_tls; do
+	CGO_ENABLED=0 $GO build -trimpath \
+		-ldflags "-s -w -X $module/internal/plugin.Version=$version" \
+		-o "$work/bin/$p" "./cmd/$p"
+done
+
+# stage FORMAT PLUGINDIR: contrib/, README and LICENSE as the package ships
+# them. The files name the plugin directory (sudoers rules, the wrappers'
+# install lines, the Icinga examples); the rpm gets them with its own.
+stage() {
+	dir="$work/stage-$1"
+	mkdir -p "$dir"
+	cp -R contrib/icinga contrib/nrpe contrib/sudoers.d contrib/polkit contrib/systemd "$dir/"
+	cp README.md LICENSE "$dir/"
+	if [ "$2" != /usr/lib/nagios/plugins ]; then
+		grep -rlF /usr/lib/nagios/plugins "$dir" | while read -r f; do
+			sed -i "s#/usr/lib/nagios/plugins#$2#g" "$f"
+		done
+	fi
+	echo "$dir"
+}
+
+for format in deb rpm; do
+	case $format in
+	deb) plugindir=/usr/lib/nagios/plugins ;;
+	rpm) plugindir=/usr/lib64/nagios/plugins ;;
+	esac
+	stagedir=$(stage $format $plugindir)
+	MAILCHECKS_VERSION=$version MAILCHECKS_ARCH=$arch MAILCHECKS_BIN="$work/bin" \
+		MAILCHECKS_STAGE="$stagedir" MAILCHECKS_PLUGINDIR=$plugindir \
+		SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || date +%s) \
+		"$nfpm" package --config "$here/nfpm.yaml" --packager $format --target "$out/" >&2
+done
+ls -1 "$out"/mailchecks*"$version"*.deb "$out"/mailchecks*"$version"*.rpm

@@ -1,0 +1,153 @@
+package packaging
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The plugins every package carries, as named in cmd/.
+var plugins = []string{"check_firewalld_mail", "check_fail2ban_trusted", "check_imaps_tls"}
+
+// Plugin directories of the two formats (Debian's and Fedora's PluginDir).
+const (
+	debPluginDir = "/usr/lib/nagios/plugins"
+	rpmPluginDir = "/usr/lib64/nagios/plugins"
+)
+
+// debPackage names the Debian package of each program the tests run.
+var debPackage = map[string]string{
+	"dpkg": "dpkg", "dpkg-deb": "dpkg", "rpm": "rpm", "rpm2cpio": "rpm", "cpio": "cpio",
+	"unshare": "util-linux", "nsenter": "util-linux", "git": "git",
+}
+
+// requireTool fails (never skips) with the install line when a program is missing.
+func requireTool(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Fatalf("%s: %v: install the Debian package %s (`make deps`, as root, installs the test dependencies)", name, err, debPackage[name])
+	}
+}
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("this test needs root (mount namespaces, dpkg -i); run `make test` as root, as CI does")
+	}
+}
+
+// run executes argv (bounded to a minute) and returns its combined output;
+// a non-zero exit fails the test with that output.
+func run(t *testing.T, env []string, argv ...string) string {
+	t.Helper()
+	out, code := runCode(t, env, argv...)
+	if code != 0 {
+		t.Fatalf("%s: exit %d\n%s", strings.Join(argv, " "), code, out)
+	}
+	return out
+}
+
+// runCode is run that returns the exit code instead of failing on it.
+func runCode(t *testing.T, env []string, argv ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), 0
+	case errors.As(err, &ee) && ee.Exited():
+		return out.String(), ee.ExitCode()
+	}
+	t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out.String())
+	return "", -1
+}
+
+// built is the result of one packaging/build.sh run, shared by the tests.
+type built struct {
+	version string // what version.sh prints, and the plugins' -V
+	deb     string
+	rpm     string
+	err     error
+}
+
+var (
+	buildOnce sync.Once
+	packages  built
+	scratch   string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if scratch != "" {
+		os.RemoveAll(scratch)
+	}
+	os.Exit(code)
+}
+
+// buildPackages runs build.sh (what `make package` runs) once into a scratch
+// directory, so that the tests neither need nor touch the checkout's dist/.
+func buildPackages(t *testing.T) built {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "mailchecks-packages-")
+		if err != nil {
+			packages.err = err
+			return
+		}
+		scratch = dir
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "./build.sh", dir)
+		cmd.Env = append(os.Environ(), "GO="+goTool())
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			packages.err = errors.New("packaging/build.sh: " + err.Error() + "\n" + stderr.String())
+			return
+		}
+		for _, p := range strings.Fields(string(out)) {
+			switch filepath.Ext(p) {
+			case ".deb":
+				packages.deb = p
+			case ".rpm":
+				packages.rpm = p
+			}
+		}
+		v, err := exec.Command("./version.sh").Output()
+		packages.version = strings.TrimSpace(string(v))
+		if err != nil || packages.deb == "" || packages.rpm == "" {
+			packages.err = errors.New("build.sh printed no .deb and .rpm (or version.sh failed): " + string(out) + stderr.String())
+		}
+	})
+	if packages.err != nil {
+		t.Fatal(packages.err)
+	}
+	return packages
+}
+
+// goTool finds the go command: `go test` does not always put it on PATH.
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	for _, p := range []string{os.Getenv("GOROOT") + "/bin/go", "/usr/local/go/bin/go"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return "go"
+}
