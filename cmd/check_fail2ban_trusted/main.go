@@ -9,6 +9,7 @@ import (
 
 	"github.com/mailhost-checks/mailchecks/internal/fail2ban"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
 type cli struct {
@@ -31,7 +32,7 @@ func (c *cli) Check(ctx context.Context) plugin.Result {
 	if err != nil {
 		return plugin.UnknownResult(fmt.Errorf("--unlisted: %v", err), "")
 	}
-	return fail2ban.Check(ctx, fail2ban.Options{
+	return fail2ban.Check(ctx, remote.Local{}, fail2ban.Options{
 		Backend:      c.Backend,
 		Socket:       c.Socket,
 		ClientPath:   c.Fail2banClient,

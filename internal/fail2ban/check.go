@@ -3,13 +3,12 @@ package fail2ban
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
-	"os"
 	"slices"
 	"time"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
 // Options is the check's configuration, converted from the command line.
@@ -24,9 +23,13 @@ type Options struct {
 	ExcludeJails []string
 	Unlisted     plugin.State
 
-	// For tests: a resolver and a clock. Zero values mean the real ones.
+	// Resolver resolves the DNS names of --ip-from-dns and ignoreip as the
+	// mail host does. nil: Go's resolver for a local host, `getent ahosts`
+	// run through the host for a remote one (fail2ban resolves with the mail
+	// host's /etc/hosts and DNS, not the monitoring server's).
 	Resolver Resolver
-	Now      func() time.Time
+	// For tests: a clock. nil means time.Now.
+	Now func() time.Time
 }
 
 // Resolver resolves names the way the host does (/etc/hosts, then DNS).
@@ -34,43 +37,52 @@ type Resolver interface {
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
-// Check gathers, evaluates and returns the result. Gathering failures that
-// leave nothing to judge are UNKNOWN with their fix.
-func Check(ctx context.Context, o Options) plugin.Result {
-	facts, err := Gather(ctx, o)
+// Check gathers from host, evaluates and returns the result. Gathering
+// failures that leave nothing to judge are UNKNOWN with their fix.
+func Check(ctx context.Context, host remote.Host, o Options) plugin.Result {
+	facts, err := Gather(ctx, host, o)
 	if err != nil {
 		return plugin.UnknownResult(err, FixFor(err))
 	}
 	return Evaluate(facts, Config{Unlisted: o.Unlisted})
 }
 
-// NewSource builds the backend the options ask for.
-func NewSource(o Options) (Source, error) {
+// NewSource builds the backend the options ask for, reading through host.
+func NewSource(host remote.Host, o Options) (Source, error) {
 	switch o.Backend {
 	case "", "socket":
-		return &SocketSource{Path: o.Socket, ClientPath: o.ClientPath}, nil
+		return &SocketSource{Host: host, Path: o.Socket, ClientPath: o.ClientPath}, nil
 	case "client":
-		return &ClientSource{Path: o.ClientPath, Socket: o.Socket, Sudo: o.Sudo}, nil
+		return &ClientSource{Host: host, Path: o.ClientPath, Socket: o.Socket, Sudo: o.Sudo}, nil
 	}
 	return nil, fmt.Errorf("unknown backend %q (want socket or client)", o.Backend)
 }
 
 // Gather collects the facts: targets, jail states, and the resolution of
-// every DNS name those jails whitelist.
-func Gather(ctx context.Context, o Options) (Facts, error) {
+// every DNS name those jails whitelist. Everything about the mail host is
+// read through host (remote.Local{} on the mail host itself), so a local and
+// a remote run judge the same facts.
+func Gather(ctx context.Context, host remote.Host, o Options) (Facts, error) {
+	src, err := NewSource(host, o)
+	if err != nil {
+		return Facts{}, err
+	}
+	return GatherFrom(ctx, host, src, o)
+}
+
+// GatherFrom is Gather with the backend chosen by the caller (a remote mode
+// that falls back from the socket to fail2ban-client builds its own).
+func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (Facts, error) {
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
 	}
 	res := o.Resolver
 	if res == nil {
-		res = net.DefaultResolver
+		res = defaultResolver(host)
 	}
-	src, err := NewSource(o)
-	if err != nil {
-		return Facts{}, err
-	}
-	f := Facts{Source: src.Name()}
+	f := Facts{Source: src.Name(), Via: host.Where()}
+	var err error
 
 	seen := map[netip.Addr]bool{}
 	for _, s := range o.IPs {
@@ -130,7 +142,7 @@ func Gather(ctx context.Context, o Options) (Facts, error) {
 		f.Resolved[name] = Resolution{Addrs: addrs, Err: err}
 	}
 	if wantSelf(f.Jails) {
-		f.SelfIPs = selfIPs(ctx, res)
+		f.SelfIPs = selfIPs(ctx, host, res)
 	}
 	if ctx.Err() != nil {
 		// A name we could not resolve in time is not one that does not
@@ -141,22 +153,6 @@ func Gather(ctx context.Context, o Options) (Facts, error) {
 	return f, nil
 }
 
-// lookup resolves A and AAAA, as fail2ban's DNSUtils.dnsToIp does, and
-// returns plain (unmapped) addresses without duplicates.
-func lookup(ctx context.Context, r Resolver, name string) ([]netip.Addr, error) {
-	addrs, err := r.LookupNetIP(ctx, "ip", name)
-	if err != nil {
-		return nil, err
-	}
-	var out []netip.Addr
-	for _, a := range addrs {
-		if a = a.Unmap(); !slices.Contains(out, a) {
-			out = append(out, a)
-		}
-	}
-	return out, nil
-}
-
 func wantSelf(jails []JailState) bool {
 	for _, j := range jails {
 		if j.IgnoreSelf {
@@ -164,23 +160,4 @@ func wantSelf(jails []JailState) bool {
 		}
 	}
 	return false
-}
-
-// selfIPs mirrors DNSUtils.getSelfIPs: the addresses of "localhost" and of
-// this host's name. The plugin runs where fail2ban runs (local socket).
-func selfIPs(ctx context.Context, r Resolver) []netip.Addr {
-	names := []string{"localhost"}
-	if h, err := os.Hostname(); err == nil && h != "" {
-		names = append(names, h)
-	}
-	var out []netip.Addr
-	for _, n := range names {
-		addrs, _ := lookup(ctx, r, n)
-		for _, a := range addrs {
-			if !slices.Contains(out, a) {
-				out = append(out, a)
-			}
-		}
-	}
-	return out
 }

@@ -1,13 +1,12 @@
 package fail2ban
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
 // ClientSource runs fail2ban-client, for hosts where the monitoring user may
@@ -15,7 +14,8 @@ import (
 // `status` for the jail list, then one interactive session (-i) that reads
 // every per-jail question from stdin, instead of one process per question.
 type ClientSource struct {
-	Path   string // fail2ban-client
+	Host   remote.Host // where fail2ban-client runs (remote.Local{} when nil)
+	Path   string      // fail2ban-client
 	Socket string
 	Sudo   bool           // prefix with `sudo -n`
 	Local  *time.Location // time zone of ban end times (time.Local when nil)
@@ -36,35 +36,53 @@ func (c *ClientSource) argv(args ...string) []string {
 	return append(a, args...)
 }
 
-// run executes fail2ban-client under ctx: a hung client is killed at the
-// deadline and reported as a timeout naming the command.
-func (c *ClientSource) run(ctx context.Context, stdin string, args ...string) (string, error) {
+// run executes fail2ban-client on the host under ctx: a hung client is
+// killed at the deadline (its whole process group, by remote.Host) and
+// reported as a timeout naming the command. lines, when not nil, are fed to
+// `fail2ban-client -i` one per line.
+func (c *ClientSource) run(ctx context.Context, lines []string, args ...string) (string, error) {
 	argv := c.argv(args...)
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.WaitDelay = 200 * time.Millisecond
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if stdin != "" {
-		cmd.Stdin = strings.NewReader(stdin)
+	what := strings.Join(argv, " ")
+	if lines != nil {
+		// remote.Host.Run gives commands an empty stdin (one seam for local
+		// and SSH), so sh feeds the session from its own arguments: printf
+		// writes them, never interprets them.
+		script := `printf '%s\n' "$@" | ` + shWords(argv)
+		argv = append([]string{"/bin/sh", "-c", script, "fail2ban-client"}, lines...)
+	}
+	host := c.Host
+	if host == nil {
+		host = remote.Local{}
 	}
 	start := time.Now()
-	err := cmd.Run()
-	what := strings.Join(argv, " ")
+	out, err := host.Run(ctx, argv)
 	if ctx.Err() != nil {
 		return "", gatherErr(KindTimeout, "fail2ban-server is alive but busy or hung: check its log, or restart it (systemctl restart fail2ban)",
 			"`%s` did not finish: stalled for %s", what, since(start))
 	}
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		return "", gatherErr(KindOther, "install fail2ban, or pass --fail2ban-client with its path", "cannot run %s: %v", argv[0], err)
+	if err != nil {
+		return "", gatherErr(KindOther, "install fail2ban, or pass --fail2ban-client with its path", "cannot run %s: %v", c.Path, err)
 	}
-	if gerr := c.classifyStderr(errb.String()); gerr != nil {
+	stderr := string(out.Stderr)
+	if gerr := c.classifyStderr(stderr); gerr != nil {
 		return "", gerr
 	}
-	if err != nil && stdin == "" {
-		return "", gatherErr(KindOther, "", "`%s` failed (%v): %s", what, err, lastLine(errb.String()))
+	if out.ExitCode == 126 || out.ExitCode == 127 {
+		return "", gatherErr(KindOther, "install fail2ban, or pass --fail2ban-client with its path", "cannot run %s: %s", c.Path, lastLine(stderr))
 	}
-	return out.String(), nil
+	if out.ExitCode != 0 && lines == nil {
+		return "", gatherErr(KindOther, "", "`%s` failed (exit %d): %s", what, out.ExitCode, lastLine(stderr))
+	}
+	return string(out.Stdout), nil
+}
+
+// shWords quotes argv for sh: every word in single quotes.
+func shWords(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'"'"'`) + "'"
+	}
+	return strings.Join(q, " ")
 }
 
 // classifyStderr recognises the socket and sudo failures fail2ban-client
@@ -97,7 +115,7 @@ func lastLine(s string) string {
 
 // JailNames runs `fail2ban-client status`.
 func (c *ClientSource) JailNames(ctx context.Context) ([]string, error) {
-	out, err := c.run(ctx, "", "status")
+	out, err := c.run(ctx, nil, "status")
 	if err != nil {
 		return nil, err
 	}
@@ -128,16 +146,15 @@ func (c *ClientSource) Jails(ctx context.Context, names []string) ([]JailState, 
 	if len(names) == 0 {
 		return nil, nil
 	}
-	var in strings.Builder
-	ncmd := 0
+	var lines []string
 	for _, n := range names {
 		for _, cmd := range jailCommands(n) {
-			in.WriteString(shellQuoteAll(cmd) + "\n")
-			ncmd++
+			lines = append(lines, shellQuoteAll(cmd))
 		}
 	}
-	in.WriteString("exit\n")
-	out, err := c.run(ctx, in.String(), "-i")
+	ncmd := len(lines)
+	lines = append(lines, "exit")
+	out, err := c.run(ctx, lines, "-i")
 	if err != nil {
 		return nil, err
 	}

@@ -26,10 +26,30 @@ type GatherError struct {
 	Kind Kind
 	Err  error
 	Fix  string
+	// Dial marks a failure to connect to the control socket (nothing was
+	// asked yet): errors.Is(err, ErrSocketDial) holds for it.
+	Dial bool
 }
 
 func (e *GatherError) Error() string { return e.Err.Error() }
 func (e *GatherError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrSocketDial) true for a socket that could not be
+// connected to, so a caller (the SSH mode, when sshd refuses stream-local
+// forwarding) can fall back to running fail2ban-client.
+func (e *GatherError) Is(target error) bool { return target == ErrSocketDial && e.Dial }
+
+// ErrSocketDial is matched (errors.Is) by every failure to connect to the
+// control socket, whatever its Kind.
+var ErrSocketDial = errors.New("cannot connect to the fail2ban socket")
+
+func dialFailed(err error) error {
+	var ge *GatherError
+	if errors.As(err, &ge) {
+		ge.Dial = true
+	}
+	return err
+}
 
 func gatherErr(kind Kind, fix string, format string, args ...any) error {
 	return &GatherError{Kind: kind, Err: fmt.Errorf(format, args...), Fix: fix}

@@ -25,7 +25,8 @@ type NameLookup struct {
 
 // Facts is everything gather learned; Evaluate needs nothing else.
 type Facts struct {
-	Source       string // "socket /path" or "fail2ban-client"
+	Source       string // "socket /path" or "fail2ban-client (...)"
+	Via          string // remote.Host.Where(): "local", "via SSH root@mail:22"
 	Targets      []Target
 	Lookups      []NameLookup
 	ServerJails  []string // every jail the server runs
@@ -51,7 +52,7 @@ type verdict struct {
 // Evaluate judges the facts. It is pure: no I/O, no clock (Facts.Now).
 func Evaluate(f Facts, cfg Config) plugin.Result {
 	var r plugin.Result
-	r.Debugf("source: %s", f.Source)
+	r.Debugf("source: %s (%s)", f.Source, f.Via)
 	var unknownTexts []string
 	addUnknown := func(text, fix string) {
 		r.Add(plugin.Unknown, text, fix)

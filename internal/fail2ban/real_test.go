@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/remote"
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
@@ -44,7 +45,7 @@ func both(t *testing.T, f *sandbox.Fail2ban, o Options) plugin.Result {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		o.Backend = backend
-		return Check(ctx, o)
+		return Check(ctx, remote.Local{}, o)
 	}
 	native, client := run("socket"), run("client")
 	if native.State() != client.State() || native.Summary != client.Summary ||

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
 // DefaultMaxReply caps one reply. A jail with a hundred thousand bans is a
@@ -21,6 +23,7 @@ const DefaultMaxReply = 16 << 20
 // SocketSource talks to fail2ban-server over its control socket, the way
 // fail2ban-client does (client/csocket.py), without starting Python.
 type SocketSource struct {
+	Host     remote.Host // where the socket is (remote.Local{} when nil)
 	Path     string
 	MaxReply int // bytes per reply; DefaultMaxReply when 0
 	// Local is the server's time zone for ban end times (time.Local when nil).
@@ -50,10 +53,13 @@ type conn struct {
 
 func (s *SocketSource) dial(ctx context.Context) (*conn, error) {
 	start := time.Now()
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", s.Path)
+	host := s.Host
+	if host == nil {
+		host = remote.Local{}
+	}
+	c, err := host.DialUnix(ctx, s.Path)
 	if err != nil {
-		return nil, s.classifyDial(ctx, err, start)
+		return nil, dialFailed(s.classifyDial(ctx, err, start))
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)

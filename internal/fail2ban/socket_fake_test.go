@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
 // serveUnix listens on a fresh unix socket and runs serve on every accepted
@@ -63,7 +64,7 @@ func runFake(t *testing.T, path string, timeout time.Duration) (plugin.Result, t
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	start := time.Now()
-	r := Check(ctx, Options{Socket: path, IPs: []string{"203.0.113.7"}, Unlisted: plugin.Warning})
+	r := Check(ctx, remote.Local{}, Options{Socket: path, IPs: []string{"203.0.113.7"}, Unlisted: plugin.Warning})
 	return r, time.Since(start)
 }
 
@@ -157,7 +158,7 @@ func TestClientBackendStall(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	r := Check(ctx, Options{Backend: "client", ClientPath: script, Socket: "/nonexistent.sock", IPs: []string{"203.0.113.7"}})
+	r := Check(ctx, remote.Local{}, Options{Backend: "client", ClientPath: script, Socket: "/nonexistent.sock", IPs: []string{"203.0.113.7"}})
 	if r.State() != plugin.Unknown || !strings.Contains(r.Summary, "-s /nonexistent.sock status` did not finish") {
 		t.Fatalf("%v %q", r.State(), r.Summary)
 	}
@@ -195,24 +196,44 @@ func respondingServer(t *testing.T, reply func(req []byte) []byte) string {
 	})
 }
 
-func TestFakeUndecodableValueCostsOneJail(t *testing.T) {
-	status := readReply(t, "status") // dovecot, postfix-sasl, recidive
-	path := respondingServer(t, func(req []byte) []byte {
+// capturedServer answers every request with the reply the real fail2ban
+// gave when the fixtures were captured (jails dovecot, postfix-sasl,
+// recidive); override, when not nil, may answer a request first.
+func capturedServer(t *testing.T, override ...func(req string) []byte) string {
+	t.Helper()
+	replies := map[string][]byte{}
+	for _, n := range []string{"status", "ignoreip", "ignoreself", "ignorecommand-unset", "banip-with-time"} {
+		replies[n] = readReply(t, n)
+	}
+	return respondingServer(t, func(req []byte) []byte {
 		s := string(req)
-		switch {
-		case strings.Contains(s, "status"):
-			return status
-		case strings.Contains(s, "recidive") && strings.Contains(s, "ignoreip"):
+		for _, o := range override {
+			if b := o(s); b != nil {
+				return b
+			}
+		}
+		for _, k := range []string{"ignoreip", "ignoreself", "ignorecommand", "banip"} {
+			if strings.Contains(s, k) {
+				if k == "ignorecommand" {
+					return replies["ignorecommand-unset"]
+				}
+				if k == "banip" {
+					return replies["banip-with-time"]
+				}
+				return replies[k]
+			}
+		}
+		return replies["status"]
+	})
+}
+
+func TestFakeUndecodableValueCostsOneJail(t *testing.T) {
+	path := capturedServer(t, func(s string) []byte {
+		if strings.Contains(s, "recidive") && strings.Contains(s, "ignoreip") {
 			// (0, [<object built with BUILD>]): og-rek cannot decode it
 			return []byte("\x80\x02K\x00]q\x00(cfail2ban.server.ipdns\nFileIPAddrSet\nq\x01)\x81q\x02}q\x03bea\x86q\x04.")
-		case strings.Contains(s, "ignoreip"):
-			return readReply(t, "ignoreip")
-		case strings.Contains(s, "ignoreself"):
-			return readReply(t, "ignoreself")
-		case strings.Contains(s, "ignorecommand"):
-			return readReply(t, "ignorecommand-unset")
 		}
-		return readReply(t, "banip-with-time")
+		return nil
 	})
 	r, _ := runFake(t, path, 2*time.Second)
 	var unknown, crit bool
