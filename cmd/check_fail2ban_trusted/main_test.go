@@ -54,10 +54,7 @@ func TestBinaryAgainstRealFail2ban(t *testing.T) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(dir, "check_fail2ban_trusted")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v %s", err, out)
-	}
+	bin := buildPlugin(t, dir)
 	f, err := sandbox.StartFail2ban(filepath.Join(dir, "f2b"), "127.0.0.1/8 198.51.100.0/24",
 		sandbox.Fail2banJail{Name: "dovecot"}, sandbox.Fail2banJail{Name: "postfix-sasl"})
 	if err != nil {
@@ -110,6 +107,16 @@ func TestBinaryAgainstRealFail2ban(t *testing.T) {
 			t.Errorf("%v: want exactly one perfdata pipe:\n%s", tc.args, out)
 		}
 	}
+}
+
+// buildPlugin builds the plugin binary into dir.
+func buildPlugin(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "check_fail2ban_trusted")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v %s", err, out)
+	}
+	return bin
 }
 
 // A server that accepts and never answers (which a real fail2ban does not do

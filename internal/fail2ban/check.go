@@ -81,6 +81,7 @@ func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (F
 	if res == nil {
 		res = defaultResolver(host)
 	}
+	defer src.Close()
 	f := Facts{Source: src.Name(), Via: host.Where()}
 	var err error
 
@@ -132,6 +133,7 @@ func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (F
 	selected = slices.DeleteFunc(slices.Clone(selected), func(j string) bool { return slices.Contains(o.ExcludeJails, j) })
 
 	f.Jails, err = src.Jails(ctx, selected)
+	src.Close() // free the server's connection before the DNS lookups
 	if err != nil {
 		return f, err
 	}

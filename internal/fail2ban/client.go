@@ -25,6 +25,9 @@ type ClientSource struct {
 // (client/fail2banclient.py PROMPT); the output is split on it.
 const prompt = "fail2ban> "
 
+// Close does nothing: every fail2ban-client run has ended already.
+func (c *ClientSource) Close() {}
+
 // Name is used in messages.
 func (c *ClientSource) Name() string { return "fail2ban-client (" + c.Path + " -s " + c.Socket + ")" }
 

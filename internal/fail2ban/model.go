@@ -112,4 +112,6 @@ type Source interface {
 	Jails(ctx context.Context, names []string) ([]JailState, error)
 	// Name is "socket PATH" or "fail2ban-client", for messages.
 	Name() string
+	// Close releases what the source holds (the socket connection).
+	Close()
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -30,6 +29,8 @@ type SocketSource struct {
 	Local *time.Location
 	// ClientPath is only used to word the permission fix.
 	ClientPath string
+
+	cur *conn // the one connection a check uses, from JailNames to Close
 }
 
 // Name is used in messages.
@@ -50,61 +51,6 @@ type conn struct {
 	start   time.Time
 	stop    func() bool
 }
-
-func (s *SocketSource) dial(ctx context.Context) (*conn, error) {
-	start := time.Now()
-	host := s.Host
-	if host == nil {
-		host = remote.Local{}
-	}
-	c, err := host.DialUnix(ctx, s.Path)
-	if err != nil {
-		return nil, dialFailed(s.classifyDial(ctx, err, start))
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = c.SetDeadline(dl)
-	}
-	// A ctx cancelled without a deadline must still unblock reads.
-	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
-	return &conn{c: c, src: s, start: start, stop: stop}, nil
-}
-
-func (s *SocketSource) classifyDial(ctx context.Context, err error, start time.Time) error {
-	switch {
-	case errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOENT):
-		return gatherErr(KindMissing, startFix, "fail2ban socket %s does not exist: is fail2ban running?", s.Path)
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return gatherErr(KindRefused, "systemctl restart fail2ban",
-			"fail2ban socket %s refuses connections: fail2ban-server is not running (stale socket)", s.Path)
-	case errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM):
-		return gatherErr(KindPermission, permissionFix(s.Path, s.clientPath()),
-			"permission denied on fail2ban socket %s (it is root-only by default)", s.Path)
-	case errors.Is(err, syscall.EAGAIN):
-		// a unix socket whose listen backlog is full: the server is not
-		// accepting connections any more
-		return gatherErr(KindTimeout, "fail2ban-server is hung: check its log, or restart it (systemctl restart fail2ban)",
-			"fail2ban socket %s accepts no more connections (backlog full): fail2ban-server is hung", s.Path)
-	case errors.Is(err, syscall.ENOTSOCK):
-		return gatherErr(KindMissing, startFix, "%s is not a socket", s.Path)
-	case isTimeout(ctx, err):
-		return gatherErr(KindTimeout, "", "connecting to fail2ban socket %s timed out after %s", s.Path, since(start))
-	}
-	return gatherErr(KindOther, "", "connecting to fail2ban socket %s: %v", s.Path, err)
-}
-
-func (s *SocketSource) clientPath() string {
-	if s.ClientPath != "" {
-		return s.ClientPath
-	}
-	return "/usr/bin/fail2ban-client"
-}
-
-func isTimeout(ctx context.Context, err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) || ctx.Err() != nil
-}
-
-func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }
 
 // close says goodbye as fail2ban-client does, so the server logs no error.
 func (c *conn) close() {
@@ -199,13 +145,37 @@ func (c *conn) ioErr(ctx context.Context, what string, err error) error {
 
 func quoteCmd(cmd []string) string { return "`" + strings.Join(cmd, " ") + "`" }
 
-// JailNames asks `status` for the jail list.
-func (s *SocketSource) JailNames(ctx context.Context) ([]string, error) {
+// session returns the check's connection, dialling it on first use. One
+// connection carries the whole check (status, then every jail question):
+// fail2ban-server listens with a backlog of 1 (asyncserver.py
+// AsyncServer.start: self.listen(1)), so every extra connect is one more
+// wait in line when many checks run at once.
+func (s *SocketSource) session(ctx context.Context) (*conn, error) {
+	if s.cur != nil {
+		return s.cur, nil
+	}
 	c, err := s.dial(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer c.close()
+	s.cur = c
+	return c, nil
+}
+
+// Close ends the check's connection, if one is open.
+func (s *SocketSource) Close() {
+	if s.cur != nil {
+		s.cur.close()
+		s.cur = nil
+	}
+}
+
+// JailNames asks `status` for the jail list.
+func (s *SocketSource) JailNames(ctx context.Context) ([]string, error) {
+	c, err := s.session(ctx)
+	if err != nil {
+		return nil, err
+	}
 	r, err := c.do(ctx, [][]string{{"status"}})
 	if err != nil {
 		return nil, err
@@ -270,11 +240,10 @@ func (s *SocketSource) Jails(ctx context.Context, names []string) ([]JailState, 
 	if len(names) == 0 {
 		return nil, nil
 	}
-	c, err := s.dial(ctx)
+	c, err := s.session(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer c.close()
 	var cmds [][]string
 	for _, n := range names {
 		cmds = append(cmds, jailCommands(n)...)
