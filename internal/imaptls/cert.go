@@ -26,6 +26,9 @@ type ChainCheck struct {
 	AcceptedNow bool
 	// Verified is the chain as built to the root, when TrustErr is nil.
 	Verified []*x509.Certificate
+	// Refusals are what clients refuse on top of Go's verification (key
+	// usage, weak keys, SHA-1, DSA); see keys.go.
+	Refusals []Refusal
 }
 
 // LoadRoots returns the trust anchors: the PEM file given with --ca-file

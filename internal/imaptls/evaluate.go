@@ -100,10 +100,6 @@ func (e *sessionEval) run() {
 		}
 	}
 	e.login()
-	if le := s.LogoutErr; le != nil && le.Kind == KindTimeout {
-		e.add(plugin.Warning, fmt.Sprintf("LOGOUT: no answer within %s (everything before it worked)", seconds(le.After)),
-			"see the Dovecot log for a hanging imap or imap-login process; doveadm who")
-	}
 }
 
 // plainPhase judges what happened before STARTTLS; false when the dialogue
@@ -232,10 +228,18 @@ func (e *sessionEval) tlsFacts() {
 	e.r.Detailf("%sTLS: %s, %s", e.prefix, tls.VersionName(s.TLSVersion), tls.CipherSuiteName(s.CipherSuite))
 
 	cc := s.Cert
-	if cc.TrustErr != nil {
+	switch {
+	case cc.TrustErr != nil && len(cc.Refusals) > 0:
+		// Go refused a SHA-1 or DSA signature: the refusals below name
+		// the certificate and the fix.
+		e.add(plugin.Critical, "certificate: chain not trusted: "+rootCause(cc.TrustErr), "see the certificate findings: "+cc.Refusals[0].Fix)
+	case cc.TrustErr != nil:
 		e.add(plugin.Critical, "certificate: chain not trusted: "+rootCause(cc.TrustErr), trustFix(cc.TrustErr, s.Chain, cfg))
-	} else {
+	case len(cc.Refusals) == 0:
 		e.add(plugin.OK, "certificate: chain trusted ("+chainPath(cc.Verified)+")", "")
+	}
+	for _, rf := range cc.Refusals {
+		e.add(plugin.Critical, rf.Text, rf.Fix)
 	}
 	if cc.NameErr != nil {
 		e.add(plugin.Critical, fmt.Sprintf("certificate: not valid for %s (it covers %s)", cc.Name, covers(s.Chain)),

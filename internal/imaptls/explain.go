@@ -168,6 +168,11 @@ func rootCause(err error) string {
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "tls: ")
 	msg = strings.TrimPrefix(msg, "x509: ")
+	// Go's advice to itself ("temporarily override with GODEBUG=...")
+	// is not the operator's fix.
+	if i := strings.Index(msg, " (temporarily override with GODEBUG"); i > 0 {
+		msg = msg[:i]
+	}
 	return msg
 }
 

@@ -267,6 +267,16 @@ func (c *imapConn) command(name string, args ...arg) (response, []response, erro
 	}
 }
 
+// send writes a tagged command without arguments and does not wait for its
+// answer (LOGOUT, whose answer nothing judges).
+func (c *imapConn) send(name string) error {
+	c.tag++
+	line := "a" + strconv.Itoa(c.tag) + " " + name
+	c.transcript = append(c.transcript, "C: "+line)
+	_, err := io.WriteString(c.conn, line+"\r\n")
+	return err
+}
+
 // capability runs CAPABILITY and returns the advertised list (upper case).
 func (c *imapConn) capability() ([]string, error) {
 	done, untagged, err := c.command("CAPABILITY")
