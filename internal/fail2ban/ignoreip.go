@@ -26,13 +26,32 @@ type Entry struct {
 	Kind   EntryKind
 	Prefix netip.Prefix // EntryAddr (full length) and EntryPrefix
 	Name   string       // EntryName
+	// WholeFamily: a printed "0.0.0.0" or "::" read as the /0 it was.
+	WholeFamily bool
 }
 
-// ParseEntry reads an entry as fail2ban does: brackets around IPv6 are
-// dropped, a "/" introduces a prefix length or a dotted/colon mask, an
-// IPv4-mapped IPv6 address becomes IPv4, and anything that is not an
-// address is a DNS name. "file:" (fail2ban ≥ 1.1 address sets) is opaque:
-// the file lives on the server and is not something this check reads.
+// ParseEntry reads one entry as the server prints it (`get JAIL ignoreip`:
+// IPAddr.ntoa of each entry, ipdns.py) and as fail2ban then matches it
+// (filter.py inIgnoreIPList, IPAddr.isInNet):
+//
+//   - An address inet_pton accepts is an address; "/N" (or a mask) makes a
+//     network. An IPv4-mapped IPv6 entry stays IPv6 and never matches an
+//     IPv4 address: IPAddr.__init turns "::ffff:a.b.c.d" into IPv4 only when
+//     no mask was given, and then ntoa prints it as IPv4; so a printed
+//     "::ffff:a.b.c.d" was written with a mask (/128) and is IPv6.
+//   - ntoa drops a "/0" (it appends "/N" only for 0 < N < 32 resp. 128), so
+//     "0.0.0.0" and "::" may be a whole family; ParseEntries decides that from
+//     the entry's position. Alone, ParseEntry reads them as the one address.
+//   - Anything else is a name: fail2ban keeps the raw text (without a mask:
+//     "127.1/8" prints as "127.1" and matches as the name) and resolves it
+//     with getaddrinfo when matching (DNSUtils.dnsToIp), which also accepts
+//     the numeric forms of inet_aton ("127.1", "0x7f.0.0.1", "2130706433");
+//     lookup() decodes those as glibc does.
+//   - A scoped IPv6 address ("fe80::1%lo") fails inet_pton, so it is a name
+//     too; getaddrinfo gives back the address without its scope, which then
+//     matches.
+//   - "file:" (fail2ban >= 1.1 address sets) is opaque: the file lives on the
+//     server and is not something this check reads.
 func ParseEntry(raw string) Entry {
 	s := strings.TrimSpace(raw)
 	e := Entry{Raw: raw}
@@ -56,7 +75,6 @@ func ParseEntry(raw string) Entry {
 		return e
 	}
 	if !hasMask {
-		addr = addr.Unmap()
 		e.Kind, e.Prefix = EntryAddr, netip.PrefixFrom(addr, addr.BitLen())
 		return e
 	}
@@ -75,6 +93,39 @@ func ParseEntry(raw string) Entry {
 		e.Kind = EntryAddr
 	}
 	return e
+}
+
+// ParseEntries reads a jail's printed list. getIgnoreIP (filter.py) returns
+// the networks and names first, in the order they were added, then the
+// single addresses (a set). A "/0" network prints as its bare address, so a
+// "0.0.0.0" or "::" among the networks (before the first single address that
+// follows the last network or name) is read as the whole family, as fail2ban
+// matches it (isInNet with plen 0); one after that is a single address. In
+// between, where both readings print alike, it is read as the network: a
+// single 0.0.0.0 or :: protects nothing, so an operator who wrote it meant
+// every address.
+func ParseEntries(raws []string) []Entry {
+	es := make([]Entry, len(raws))
+	lastNet := -1
+	for i, r := range raws {
+		es[i] = ParseEntry(r)
+		if k := es[i].Kind; k == EntryPrefix || k == EntryName || k == EntryOpaque {
+			lastNet = i
+		}
+	}
+	singles := len(es)
+	for i := lastNet + 1; i < len(es); i++ {
+		if es[i].Kind == EntryAddr && !es[i].Prefix.Addr().IsUnspecified() {
+			singles = i
+			break
+		}
+	}
+	for i := 0; i < singles; i++ {
+		if es[i].Kind == EntryAddr && es[i].Prefix.Addr().IsUnspecified() {
+			es[i].Kind, es[i].Prefix, es[i].WholeFamily = EntryPrefix, netip.PrefixFrom(es[i].Prefix.Addr(), 0), true
+		}
+	}
+	return es
 }
 
 // maskBits reads "24" or a mask such as "255.255.255.0" / "ffff:ffff::".
@@ -131,12 +182,17 @@ func Match(ip netip.Addr, j JailState, resolved map[string]Resolution, selfIPs [
 			}
 		}
 	}
-	for _, raw := range j.IgnoreIP {
-		e := ParseEntry(raw)
+	for _, e := range ParseEntries(j.IgnoreIP) {
 		switch e.Kind {
 		case EntryAddr, EntryPrefix:
+			// netip: a prefix never contains an address of the other family,
+			// as isInNet compares families first.
 			if e.Prefix.Contains(ip) {
-				return Coverage{Covered: true, By: e.Raw}
+				by := e.Raw
+				if e.WholeFamily {
+					by += " (fail2ban's print of " + e.Prefix.String() + ": every " + family(ip) + " address)"
+				}
+				return Coverage{Covered: true, By: by}
 			}
 		case EntryName:
 			r, ok := resolved[e.Name]
@@ -157,6 +213,13 @@ func Match(ip netip.Addr, j JailState, resolved map[string]Resolution, selfIPs [
 		c.Unjudged = append(c.Unjudged, "ignorecommand "+j.IgnoreCommand)
 	}
 	return c
+}
+
+func family(a netip.Addr) string {
+	if a.Is4() {
+		return "IPv4"
+	}
+	return "IPv6"
 }
 
 // Names lists the DNS-name entries of the jails, for the resolver.

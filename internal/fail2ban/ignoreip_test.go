@@ -9,7 +9,10 @@ import (
 func TestParseEntry(t *testing.T) {
 	for raw, want := range map[string]Entry{
 		"203.0.113.7":              {Kind: EntryAddr, Prefix: netip.MustParsePrefix("203.0.113.7/32")},
-		"::ffff:203.0.113.7":       {Kind: EntryAddr, Prefix: netip.MustParsePrefix("203.0.113.7/32")},
+		"::ffff:203.0.113.7":       {Kind: EntryAddr, Prefix: netip.MustParsePrefix("::ffff:203.0.113.7/128")},
+		"0.0.0.0":                  {Kind: EntryAddr, Prefix: netip.MustParsePrefix("0.0.0.0/32")},
+		"fe80::1%lo":               {Kind: EntryName, Name: "fe80::1%lo"},
+		"127.1":                    {Kind: EntryName, Name: "127.1"},
 		"[2001:db8::1]":            {Kind: EntryAddr, Prefix: netip.MustParsePrefix("2001:db8::1/128")},
 		"10.0.0.0/8":               {Kind: EntryPrefix, Prefix: netip.MustParsePrefix("10.0.0.0/8")},
 		"10.1.2.3/8":               {Kind: EntryPrefix, Prefix: netip.MustParsePrefix("10.0.0.0/8")},

@@ -35,6 +35,9 @@ func lookup(ctx context.Context, r Resolver, name string) ([]netip.Addr, error) 
 	if a, ok := InetAton(name); ok {
 		return []netip.Addr{a}, nil
 	}
+	if a, err := netip.ParseAddr(name); err == nil { // "fe80::1%lo": a scoped literal
+		return []netip.Addr{a.Unmap().WithZone("")}, nil
+	}
 	addrs, err := r.LookupNetIP(ctx, "ip", name)
 	if err != nil {
 		return nil, err
@@ -88,9 +91,6 @@ func atonPart(p string) (uint64, bool) {
 	switch {
 	case len(p) > 1 && (p[:2] == "0x" || p[:2] == "0X"):
 		base, digits = 16, p[2:]
-		if digits == "" { // "0x" alone is 0 for inet_aton
-			return 0, true
-		}
 	case len(p) > 1 && p[0] == '0':
 		base, digits = 8, p[1:]
 	}
