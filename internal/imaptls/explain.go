@@ -46,7 +46,7 @@ func explain(cfg Config, port int, s Session) (text, fix string) {
 				"see the Dovecot log (imap-login); an overloaded or hung login process stalls handshakes: doveadm reload, or systemctl restart dovecot"
 		case KindClosed, KindReset:
 			return fmt.Sprintf("TLS handshake: %s closed the connection during the handshake (%s)", addr, rootCause(pe.Err)),
-				"see the Dovecot log for the SSL error (journalctl -u dovecot --grep -i ssl): ssl_cert/ssl_key, ssl_min_protocol and ssl_cipher_list must allow a modern client"
+				"see the Dovecot log for the SSL error (journalctl -u dovecot --grep -i ssl): ssl_cert/ssl_key must be an ECDSA or RSA (2048 bits or more) key with a SHA-256 chain (a DSA key or a DSA-signed chain fails with every modern client, as a server finds no certificate matching their signature algorithms), and ssl_min_protocol and ssl_cipher_list must allow a modern client"
 		}
 		var alert tls.AlertError
 		if errors.As(pe.Err, &alert) {

@@ -24,8 +24,9 @@ import (
 //     signatures on certificates (refused from level 1: "CA signature digest
 //     algorithm too weak"); a trust anchor's own self-signature is not checked.
 //   - keyUsage must allow the key's use in the negotiated handshake (RFC 5246
-//     7.4.2, RFC 8446 4.4.2.4; NSS and Go's server side enforce it,
-//     OpenSSL's X509_check_purpose refuses a leaf without any TLS usage):
+//     7.4.2, RFC 8446 4.4.2.4; NSS and SChannel enforce it; OpenSSL 3.0's
+//     X509_check_purpose refuses only a leaf without any TLS usage, as the
+//     openssl s_client tests show):
 //     digitalSignature for ECDHE and TLS 1.3, keyEncipherment for RSA key
 //     exchange.
 //   - DSA: TLS 1.3 has no DSA signatures; Go, NSS, Apple and Windows clients
@@ -117,8 +118,13 @@ func keyUsageRefusal(leaf *x509.Certificate, version, suite uint16) (Refusal, bo
 	if leaf.KeyUsage&need != 0 {
 		return Refusal{}, false
 	}
+	who := "NSS clients (Thunderbird, Evolution) and Windows SChannel (Outlook) refuse it (inadequate key usage); OpenSSL 3.0 lets it pass"
+	if leaf.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageKeyEncipherment|x509.KeyUsageKeyAgreement) == 0 {
+		// No TLS server usage at all: X509_check_purpose refuses too.
+		who = "OpenSSL and NSS clients refuse it (unsuitable certificate purpose)"
+	}
 	return Refusal{
-		fmt.Sprintf("certificate: the leaf's keyUsage (%s) lacks %s, %s: OpenSSL and NSS clients refuse it (unsuitable certificate purpose)", keyUsageNames(leaf.KeyUsage), needName, why),
+		fmt.Sprintf("certificate: the leaf's keyUsage (%s) lacks %s, %s: %s", keyUsageNames(leaf.KeyUsage), needName, why, who),
 		"reissue the certificate with keyUsage = critical, digitalSignature (plus keyEncipherment for an RSA key), as every public CA does; in an openssl extension file: keyUsage = critical, digitalSignature, keyEncipherment; then doveadm reload",
 	}, true
 }

@@ -24,6 +24,7 @@ type CA struct {
 	KeyPath  string
 	parent   *CA
 	serial   int
+	digest   string // for the next sign only; "" is sha256
 }
 
 // Leaf describes a certificate to issue.
@@ -33,6 +34,13 @@ type Leaf struct {
 	IPs        []string
 	NotBefore  time.Time // zero: one hour ago
 	NotAfter   time.Time // zero: in 365 days
+	// Key is the key type as `openssl genpkey -algorithm` spells it with
+	// options: "" is EC P-256; "RSA:1024", "RSA:2048", "DSA:2048".
+	Key string
+	// KeyUsage replaces "critical,digitalSignature,keyEncipherment".
+	KeyUsage string
+	// Digest signs with another digest than sha256 (e.g. "sha1").
+	Digest string
 }
 
 // Issued is a certificate written to disk by CA.Issue.
@@ -45,15 +53,16 @@ type Issued struct {
 // NewRootCA creates a self-signed root under dir/name, valid from ten years
 // ago (roots in the wild are old: an expired leaf must still chain to a root
 // that was valid while the leaf was) to ten years from now.
-func NewRootCA(dir, name string) (*CA, error) {
+func NewRootCA(dir, name string) (*CA, error) { return NewRootCAWithKey(dir, name, "") }
+
+// NewRootCAWithKey is NewRootCA with a key type as Leaf.Key spells it.
+func NewRootCAWithKey(dir, name, key string) (*CA, error) {
 	ca, err := newCADir(dir, name)
 	if err != nil {
 		return nil, err
 	}
 	csr := filepath.Join(ca.Dir, "req.csr")
-	if _, err := Run(context.Background(), nil, "openssl", "req", "-new", "-nodes",
-		"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-		"-keyout", ca.KeyPath, "-out", csr, "-subj", "/O=mailchecks test/CN="+name); err != nil {
+	if err := newKeyAndCSR(key, ca.KeyPath, csr, "/O=mailchecks test/CN="+name); err != nil {
 		return nil, err
 	}
 	ext := "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n"
@@ -98,9 +107,7 @@ func (ca *CA) Issue(name string, l Leaf) (*Issued, error) {
 	}
 	out := &Issued{CertPath: base + ".crt", ChainPath: base + ".chain.pem", KeyPath: base + ".key"}
 	csr := base + ".csr"
-	if _, err := Run(context.Background(), nil, "openssl", "req", "-new", "-nodes",
-		"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-		"-keyout", out.KeyPath, "-out", csr, "-subj", "/CN="+l.CommonName); err != nil {
+	if err := newKeyAndCSR(l.Key, out.KeyPath, csr, "/CN="+l.CommonName); err != nil {
 		return nil, err
 	}
 	var sans []string
@@ -113,11 +120,16 @@ func (ca *CA) Issue(name string, l Leaf) (*Issued, error) {
 		}
 		sans = append(sans, "IP:"+ip)
 	}
-	ext := "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n" +
+	if l.KeyUsage == "" {
+		l.KeyUsage = "critical,digitalSignature,keyEncipherment"
+	}
+	ext := "basicConstraints=critical,CA:FALSE\nkeyUsage=" + l.KeyUsage + "\n" +
 		"extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
 	if len(sans) > 0 {
 		ext += "subjectAltName=" + strings.Join(sans, ",") + "\n"
 	}
+	ca.digest = l.Digest
+	defer func() { ca.digest = "" }()
 	if err := ca.sign(csr, out.CertPath, ext, l.NotBefore, l.NotAfter); err != nil {
 		return nil, err
 	}
@@ -137,6 +149,33 @@ func (ca *CA) Issue(name string, l Leaf) (*Issued, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// newKeyAndCSR makes a key ("" is EC P-256, else "RSA:BITS" or "DSA:BITS")
+// and a certificate request for subject.
+func newKeyAndCSR(key, keyPath, csr, subject string) error {
+	genpkey := []string{"openssl", "genpkey", "-out", keyPath}
+	switch alg, bits, _ := strings.Cut(key, ":"); alg {
+	case "":
+		genpkey = append(genpkey, "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256")
+	case "RSA":
+		genpkey = append(genpkey, "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:"+bits)
+	case "DSA":
+		// DSA needs parameters first; openssl genpkey makes them too.
+		params := keyPath + ".params"
+		if _, err := Run(context.Background(), nil, "openssl", "genpkey", "-genparam", "-algorithm", "DSA",
+			"-pkeyopt", "dsa_paramgen_bits:"+bits, "-out", params); err != nil {
+			return err
+		}
+		genpkey = append(genpkey, "-paramfile", params)
+	default:
+		return fmt.Errorf("key type %q: want \"\", RSA:BITS or DSA:BITS", key)
+	}
+	if _, err := Run(context.Background(), nil, genpkey...); err != nil {
+		return err
+	}
+	_, err := Run(context.Background(), nil, "openssl", "req", "-new", "-key", keyPath, "-out", csr, "-subj", subject)
+	return err
 }
 
 func newCADir(parent, name string) (*CA, error) {
@@ -185,7 +224,11 @@ organizationName = optional
 	if err := os.WriteFile(extPath, []byte("[ ext ]\n"+ext), 0o644); err != nil {
 		return err
 	}
-	argv := []string{"openssl", "ca", "-batch", "-notext", "-config", conf,
+	md := "sha256"
+	if ca.digest != "" {
+		md = ca.digest
+	}
+	argv := []string{"openssl", "ca", "-batch", "-notext", "-config", conf, "-md", md,
 		"-keyfile", ca.KeyPath, "-in", csr, "-out", out,
 		"-startdate", opensslTime(notBefore), "-enddate", opensslTime(notAfter),
 		"-extfile", extPath, "-extensions", "ext"}
