@@ -16,7 +16,7 @@ packages=(
   # Dovecot sandbox and certificates
   dovecot-core dovecot-imapd openssl
   # remote gathering over SSH, Icinga 2 config validation, NRPE
-  openssh-server icinga2-bin nagios-nrpe-server nagios-nrpe-plugin
+  openssh-server openssh-client icinga2-bin nagios-nrpe-server nagios-nrpe-plugin
   # packages: rpm's own version comparison, file lists (rpm -qpl), rpm2cpio + cpio
   rpm cpio
   # peers for `make bench` (check_ssl_cert needs bind9-host, bc, curl, file)

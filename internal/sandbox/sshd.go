@@ -1,0 +1,217 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SSHD is a private OpenSSH server on 127.0.0.1 and a high port: its own
+// host keys, its own authorized_keys, no PAM, no pid file. Sessions log in as
+// the user running the tests (root here) and see the sandboxed daemons'
+// addresses through one SetEnv line.
+type SSHD struct {
+	Dir            string
+	Port           int
+	HostKeys       map[string]string // key type ("ed25519", "ecdsa", "rsa") -> private key path
+	AuthorizedKeys string            // path; AddAuthorizedKey appends to it
+	proc           *Process
+}
+
+// SSHDOptions shape the server.
+type SSHDOptions struct {
+	HostKeyTypes []string // default: ed25519
+	// Env is passed to every session (sshd_config SetEnv; sshd honours only
+	// the first SetEnv line, so all variables go on one).
+	Env []string
+	// NoStreamLocal refuses forwarding to unix sockets
+	// (AllowStreamLocalForwarding no), as a locked-down mail host might.
+	NoStreamLocal bool
+	// Extra sshd_config lines.
+	Extra string
+	// PreStart runs once the host keys exist (type -> private key path),
+	// before sshd reads its config, and returns more sshd_config lines: to
+	// sign a host certificate and name it, say.
+	PreStart func(hostKeys map[string]string) (string, error)
+}
+
+// StartSSHD generates host keys under dir, writes sshd_config and starts
+// `sshd -D -e -f CONF`, returning once it accepts connections.
+func StartSSHD(dir string, opt SSHDOptions) (*SSHD, error) {
+	if err := RequireRoot("sshd"); err != nil {
+		return nil, err
+	}
+	for _, bin := range []string{"/usr/sbin/sshd", "/usr/bin/ssh-keygen"} {
+		if _, err := os.Stat(bin); err != nil {
+			return nil, fmt.Errorf("sshd sandbox: %v (install openssh-server and openssh-client with `make deps`, as root)", err)
+		}
+	}
+	// sshd refuses to start without its privilege separation directory,
+	// which Debian creates only in the systemd unit.
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	types := opt.HostKeyTypes
+	if len(types) == 0 {
+		types = []string{"ed25519"}
+	}
+	s := &SSHD{Dir: dir, HostKeys: map[string]string{}, AuthorizedKeys: filepath.Join(dir, "authorized_keys")}
+	var conf strings.Builder
+	for _, t := range types {
+		path, err := GenerateSSHKey(filepath.Join(dir, "host_"+t), t, "")
+		if err != nil {
+			return nil, err
+		}
+		s.HostKeys[t] = path
+		fmt.Fprintf(&conf, "HostKey %s\n", path)
+	}
+	if opt.PreStart != nil {
+		extra, err := opt.PreStart(s.HostKeys)
+		if err != nil {
+			return nil, err
+		}
+		conf.WriteString(extra)
+	}
+	if err := WriteFile(s.AuthorizedKeys, "", 0o600); err != nil {
+		return nil, err
+	}
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	s.Port = port
+	streamLocal := "yes"
+	if opt.NoStreamLocal {
+		streamLocal = "no"
+	}
+	fmt.Fprintf(&conf, `ListenAddress 127.0.0.1:%d
+PidFile none
+UsePAM no
+StrictModes no
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile %s
+AllowTcpForwarding local
+AllowStreamLocalForwarding %s
+LogLevel VERBOSE
+MaxStartups 50:30:100
+MaxSessions 50
+`, port, s.AuthorizedKeys, streamLocal)
+	if len(opt.Env) > 0 {
+		fmt.Fprintf(&conf, "SetEnv %s\n", strings.Join(opt.Env, " "))
+	}
+	conf.WriteString(opt.Extra)
+	confPath := filepath.Join(dir, "sshd_config")
+	if err := WriteFile(confPath, conf.String(), 0o600); err != nil {
+		return nil, err
+	}
+	// -t first: a config error is then reported as itself, not as a daemon
+	// that never listened.
+	if out, err := Run(context.Background(), nil, "/usr/sbin/sshd", "-t", "-f", confPath); err != nil {
+		return nil, fmt.Errorf("sshd -t: %v: %s", err, out)
+	}
+	p, err := StartProcess("sshd", filepath.Join(dir, "sshd.log"), nil, "/usr/sbin/sshd", "-D", "-e", "-f", confPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.WaitFor(10*time.Second, "listening socket", TCPReady(s.Addr())); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	s.proc = p
+	return s, nil
+}
+
+// Addr is 127.0.0.1:PORT.
+func (s *SSHD) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
+
+// PID is the listener's process ID.
+func (s *SSHD) PID() int { return s.proc.PID() }
+
+// Log is the tail of sshd's log.
+func (s *SSHD) Log() string { return s.proc.Log() }
+
+// Stop ends the server and every session it forked (one process group).
+func (s *SSHD) Stop() {
+	if s != nil {
+		s.proc.Stop()
+	}
+}
+
+// AddAuthorizedKey appends a public key line, with options such as
+// `restrict,command="…"` in front when given.
+func (s *SSHD) AddAuthorizedKey(options, pubKeyPath string) error {
+	pub, err := os.ReadFile(pubKeyPath)
+	if err != nil {
+		return err
+	}
+	line := strings.TrimSpace(string(pub))
+	if options != "" {
+		line = options + " " + line
+	}
+	f, err := os.OpenFile(s.AuthorizedKeys, os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = fmt.Fprintln(f, line)
+	return err
+}
+
+// KnownHostsLine is the known_hosts entry for this server's key of type t,
+// as `ssh-keyscan -p PORT 127.0.0.1` would print it.
+func (s *SSHD) KnownHostsLine(t string) (string, error) {
+	pub, err := os.ReadFile(s.HostKeys[t] + ".pub")
+	if err != nil {
+		return "", err
+	}
+	fields := strings.Fields(string(pub))
+	if len(fields) < 2 {
+		return "", fmt.Errorf("%s.pub: not a public key", s.HostKeys[t])
+	}
+	return fmt.Sprintf("[127.0.0.1]:%d %s %s", s.Port, fields[0], fields[1]), nil
+}
+
+// WriteKnownHosts writes a known_hosts file holding this server's keys of
+// the given types (default: all).
+func (s *SSHD) WriteKnownHosts(path string, types ...string) error {
+	if len(types) == 0 {
+		for t := range s.HostKeys {
+			types = append(types, t)
+		}
+	}
+	var b strings.Builder
+	for _, t := range types {
+		l, err := s.KnownHostsLine(t)
+		if err != nil {
+			return err
+		}
+		b.WriteString(l + "\n")
+	}
+	return WriteFile(path, b.String(), 0o644)
+}
+
+// GenerateSSHKey runs ssh-keygen for a key of type t ("ed25519", "ecdsa",
+// "rsa") at path (path.pub beside it), encrypted when passphrase is set;
+// pem selects the old PEM format instead of OpenSSH's.
+func GenerateSSHKey(path, t, passphrase string, pem ...bool) (string, error) {
+	args := []string{"ssh-keygen", "-q", "-t", t, "-N", passphrase, "-C", "sandbox", "-f", path}
+	if t == "rsa" {
+		args = append(args, "-b", "2048")
+	}
+	if len(pem) > 0 && pem[0] {
+		args = append(args, "-m", "PEM")
+	}
+	if _, err := Run(context.Background(), nil, args...); err != nil {
+		return "", fmt.Errorf("%v (install openssh-client with `make deps`, as root)", err)
+	}
+	return path, nil
+}
