@@ -131,12 +131,20 @@ func (c *conn) readFrame(ctx context.Context, cmd []string) ([]byte, error) {
 	}
 }
 
+// ioErr words a failed read or write. c.pending holds what arrived of the
+// reply being read, which tells a silent peer from a dripping one.
 func (c *conn) ioErr(ctx context.Context, what string, err error) error {
 	switch {
+	case isTimeout(ctx, err) && len(c.pending) > 0:
+		return gatherErr(KindTimeout, "fail2ban-server is overloaded, or something else answers on this socket: check its log (/var/log/fail2ban.log)",
+			"fail2ban socket %s answered too slowly: %d bytes and no end marker %s in %s", c.src.Path, len(c.pending), what, since(c.start))
 	case isTimeout(ctx, err):
 		return gatherErr(KindTimeout, "fail2ban-server is alive but busy or hung: check its log, or restart it (systemctl restart fail2ban)",
 			"fail2ban socket %s stalled: no progress %s after %s", c.src.Path, what, since(c.start))
-	case err == io.EOF || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
+	case errors.Is(err, syscall.ECONNRESET):
+		return gatherErr(KindGarbage, "check fail2ban's log (/var/log/fail2ban.log) for a PROTO-error or a crash",
+			"fail2ban socket %s reset the connection while %s (%d bytes of it had arrived)", c.src.Path, what, len(c.pending))
+	case err == io.EOF || errors.Is(err, syscall.EPIPE):
 		return gatherErr(KindGarbage, "check fail2ban's log (/var/log/fail2ban.log) for a PROTO-error",
 			"fail2ban socket %s closed the connection while %s", c.src.Path, what)
 	}
