@@ -61,6 +61,15 @@ func (e *sessionEval) add(state plugin.State, text, fix string) {
 
 func (e *sessionEval) run() {
 	s, cfg := e.s, e.cfg
+	// RFC 3501 7.1: the text of an [ALERT] must be shown to the user; every
+	// user of this server sees it, so the operator should too, whatever
+	// else happened.
+	defer func() {
+		for _, a := range s.Alerts {
+			e.add(plugin.Warning, fmt.Sprintf("server alert, shown to every user: %q", a),
+				"read it: the server's operator (or a Dovecot plugin, e.g. quota or a shutdown notice) sends it; it clears when the server stops sending [ALERT]")
+		}
+	}()
 	if e.fellBack {
 		text, fix := explain(cfg, e.f.Port, s)
 		e.add(plugin.Warning, text+"; fell back to the next address, as clients do (after the same delay)", fix)

@@ -44,13 +44,18 @@ func explain(cfg Config, port int, s Session) (text, fix string) {
 		case KindTimeout:
 			return fmt.Sprintf("TLS handshake: %s accepted the connection but the handshake stalled for %s", addr, after),
 				"see the Dovecot log (imap-login); an overloaded or hung login process stalls handshakes: doveadm reload, or systemctl restart dovecot"
+		case KindTrickle:
+			return fmt.Sprintf("TLS handshake: %s was still sending when the deadline passed, %s into the handshake: it sends too slowly (a trickle)", addr, after),
+				greetingFix(cfg, KindTrickle)
 		case KindClosed, KindReset:
 			return fmt.Sprintf("TLS handshake: %s closed the connection during the handshake (%s)", addr, rootCause(pe.Err)),
 				"see the Dovecot log for the SSL error (journalctl -u dovecot --grep -i ssl): ssl_cert/ssl_key must be an ECDSA or RSA (2048 bits or more) key with a SHA-256 chain (a DSA key or a DSA-signed chain fails with every modern client, as a server finds no certificate matching their signature algorithms), and ssl_min_protocol and ssl_cipher_list must allow a modern client"
 		}
-		var alert tls.AlertError
-		if errors.As(pe.Err, &alert) {
-			return fmt.Sprintf("TLS handshake with %s failed: the server sent the alert %q", addr, alert.Error()),
+		// crypto/tls reports a received alert as a net.OpError "remote
+		// error" (its alert type is unexported; tls.AlertError is QUIC's).
+		var remote *net.OpError
+		if errors.As(pe.Err, &remote) && remote.Op == "remote error" {
+			return fmt.Sprintf("TLS handshake with %s failed: the server sent the TLS alert %q", addr, rootCause(pe.Err)),
 				"compare what both sides accept: doveconf ssl_min_protocol ssl_cipher_list; --min-tls only judges after a handshake"
 		}
 		if strings.Contains(pe.Err.Error(), "first record does not look like a TLS handshake") {
@@ -73,6 +78,8 @@ func explainIMAP(cfg Config, s Session) (text, fix string) {
 	switch pe.Kind {
 	case KindTimeout:
 		what = "the server went silent for " + seconds(pe.After)
+	case KindTrickle:
+		what = "the server was still sending when the deadline passed, " + seconds(pe.After) + " into the phase: it sends too slowly (a trickle)"
 	case KindClosed:
 		what = "the server closed the connection"
 	case KindReset:
@@ -90,12 +97,7 @@ func explainIMAP(cfg Config, s Session) (text, fix string) {
 	}
 	switch pe.Phase {
 	case PhaseGreeting:
-		fix := "the login processes may be exhausted or hung: see the Dovecot log and doveadm who; check service imap-login process_limit, then systemctl restart dovecot"
-		if cfg.StartTLS && pe.Kind == KindTimeout {
-			// A TLS port waits for our ClientHello while we wait for its greeting.
-			fix = "if this port is implicit TLS (993), drop --starttls; otherwise " + fix
-		}
-		return "greeting: no IMAP greeting: " + what, fix
+		return "greeting: no IMAP greeting: " + what, greetingFix(cfg, pe.Kind)
 	case PhaseStartTLS:
 		if pe.Kind == KindNotOffered {
 			return "STARTTLS: " + what, "enable TLS in Dovecot: ssl = yes (or required) with ssl_cert and ssl_key in conf.d/10-ssl.conf, then doveadm reload"
@@ -115,6 +117,29 @@ func explainIMAP(cfg Config, s Session) (text, fix string) {
 		return fmt.Sprintf("SELECT %s: %s (a corrupt or bloated index can crash or stall the imap process)", cfg.Select, what), fix
 	}
 	return phase + ": " + what, "see the Dovecot log (journalctl -u dovecot)"
+}
+
+// greetingFix names the causes of each way a greeting can fail: only a
+// silent server points at exhausted login processes.
+func greetingFix(cfg Config, kind Kind) string {
+	switch kind {
+	case KindTimeout:
+		fix := "the login processes may be exhausted or hung: see the Dovecot log and doveadm who; check service imap-login process_limit, then systemctl restart dovecot"
+		if cfg.StartTLS {
+			// A TLS port waits for our ClientHello while we wait for its greeting.
+			fix = "if this port is implicit TLS (993), drop --starttls; otherwise " + fix
+		}
+		return fix
+	case KindTrickle:
+		return "bytes arrive, but too slowly: an overloaded mail host (uptime, iostat), a congested or lossy path (mtr to the host), or a tarpit/IPS in front of Dovecot; Dovecot itself writes its greeting at once"
+	case KindTooLong:
+		return "Dovecot's greeting is one short line: whatever answers on this port is not Dovecot, or a proxy in front of it misbehaves: ss -ltnp 'sport = :" + strconv.Itoa(cfg.port()) + "' on the mail host"
+	case KindClosed:
+		return "the server hung up before greeting: Dovecot does so when a connection limit is hit (imap-login client_limit, process_limit, mail_max_userip_connections) or when it drops this IP (login_access_sockets, a TCP wrapper); see the Dovecot log (journalctl -u dovecot)"
+	case KindReset:
+		return "the connection was reset before the greeting: a firewall or IPS resetting it, or a crashing imap-login (journalctl -u dovecot for 'killed with signal')"
+	}
+	return "see the Dovecot log (journalctl -u dovecot)"
 }
 
 // fail2banFix is the second suspect whenever the monitoring host cannot get in.

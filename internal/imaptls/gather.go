@@ -37,6 +37,7 @@ type Session struct {
 	LogoutErr    *PhaseError
 
 	Transcript []string // the dialogue, password redacted, for -v
+	Alerts     []string // texts of [ALERT] responses, in order
 }
 
 // Facts is everything gathered for one run.
@@ -111,19 +112,26 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 		s.Err = phaseError(ctx, phase, err, began)
 	}
 
-	raw, stop, took, err := connect(ctx, addr, early)
+	conn, stop, took, err := connect(ctx, addr, early)
 	s.Connect = took
 	if err != nil {
 		fail(PhaseConnect, err, start)
 		return
 	}
-	defer raw.Close()
+	defer conn.Close()
 	defer stop()
+	raw := &countingConn{Conn: conn}
+	fail = func(phase Phase, err error, began time.Time) {
+		s.Err = phaseError(ctx, phase, err, began)
+		if s.Err.Kind == KindTimeout && raw.trickling(began) {
+			s.Err.Kind = KindTrickle
+		}
+	}
 	ic := newIMAPConn(raw)
-	defer func() { s.Transcript = ic.transcript }()
+	defer func() { s.Transcript, s.Alerts = ic.transcript, ic.alerts }()
 
 	if cfg.StartTLS {
-		if !s.readGreeting(ctx, ic, start.Add(s.Connect)) {
+		if !s.readGreeting(ic, time.Now(), fail) {
 			return
 		}
 		began := time.Now()
@@ -162,13 +170,14 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 	s.Handshaked, s.TLSVersion, s.CipherSuite, s.Chain = true, cs.Version, cs.CipherSuite, cs.PeerCertificates
 
 	// From here on the dialogue runs over TLS; the transcript continues.
-	transcript := ic.transcript
+	transcript, alerts := ic.transcript, ic.alerts
 	ic = newIMAPConn(tc)
 	ic.transcript = append(transcript, "-- "+tls.VersionName(cs.Version)+" handshake done --")
+	ic.alerts = alerts
 
 	began = time.Now()
 	if !cfg.StartTLS {
-		if !s.readGreeting(ctx, ic, began) {
+		if !s.readGreeting(ic, began, fail) {
 			return
 		}
 		s.Caps, err = greetingCaps(ic, s.Greeting)
@@ -232,11 +241,11 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 
 // readGreeting reads and records the first line; false when the probe must
 // stop (no greeting, or BYE).
-func (s *Session) readGreeting(ctx context.Context, ic *imapConn, began time.Time) bool {
+func (s *Session) readGreeting(ic *imapConn, began time.Time, fail func(Phase, error, time.Time)) bool {
 	g, err := ic.greeting()
 	s.GreetingTime = time.Since(began)
 	if err != nil {
-		s.Err = phaseError(ctx, PhaseGreeting, err, began)
+		fail(PhaseGreeting, err, began)
 		return false
 	}
 	s.Greeting = g

@@ -85,6 +85,18 @@ type imapConn struct {
 	lines  int
 	// transcript keeps what was said, passwords redacted, for -v.
 	transcript []string
+	// alerts are the texts of [ALERT] responses, which RFC 3501 (7.1)
+	// says a client must show to the user.
+	alerts []string
+}
+
+// parse parses a line the server sent and notes an [ALERT] in it.
+func (c *imapConn) parse(line string) response {
+	r := parseResponse(line)
+	if r.Status != "" && strings.EqualFold(r.Code, "ALERT") {
+		c.alerts = append(c.alerts, r.Text)
+	}
+	return r
 }
 
 func newIMAPConn(c net.Conn) *imapConn {
@@ -174,7 +186,7 @@ func (c *imapConn) greeting() (response, error) {
 		return response{}, err
 	}
 	c.transcript = append(c.transcript, "S: "+line)
-	return parseResponse(line), nil
+	return c.parse(line), nil
 }
 
 // arg is one string argument of a command, sent as an IMAP quoted string
@@ -232,7 +244,7 @@ func (c *imapConn) command(name string, args ...arg) (response, []response, erro
 			if strings.HasPrefix(line, "+") {
 				break
 			}
-			if r := parseResponse(line); r.Tag == tag {
+			if r := c.parse(line); r.Tag == tag {
 				// The server refused the literal; this is its answer.
 				c.transcript = append(c.transcript, "C: "+shown.String(), "S: "+line)
 				return r, nil, nil
@@ -259,7 +271,7 @@ func (c *imapConn) command(name string, args ...arg) (response, []response, erro
 			return response{}, untagged, err
 		}
 		c.transcript = append(c.transcript, "S: "+line)
-		r := parseResponse(line)
+		r := c.parse(line)
 		if r.Tag == tag {
 			return r, untagged, nil
 		}
