@@ -132,6 +132,7 @@ func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (F
 	}
 	selected = slices.DeleteFunc(slices.Clone(selected), func(j string) bool { return slices.Contains(o.ExcludeJails, j) })
 
+	f.Selected = selected
 	f.Jails, err = src.Jails(ctx, selected)
 	src.Close() // free the server's connection before the DNS lookups
 	if err != nil {

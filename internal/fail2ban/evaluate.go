@@ -3,6 +3,7 @@ package fail2ban
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ type Facts struct {
 	Lookups      []NameLookup
 	ServerJails  []string // every jail the server runs
 	MissingJails []string // jails asked for with --jail that the server does not run
+	Selected     []string // the jails whose state was asked for; each must be in Jails
 	Jails        []JailState
 	Resolved     map[string]Resolution // DNS names found in ignoreip
 	SelfIPs      []netip.Addr          // for ignoreself
@@ -74,6 +76,19 @@ func Evaluate(f Facts, cfg Config) plugin.Result {
 	for _, m := range f.MissingJails {
 		addUnknown(fmt.Sprintf("jail %s does not exist on this fail2ban (it runs: %s)", m, orNone(f.ServerJails)),
 			"fail2ban-client status (lists the jails); correct --jail")
+	}
+
+	for _, t := range f.Targets {
+		if !t.Addr.IsValid() {
+			addUnknown("an IP to check was not gathered", "pass --ip with an IPv4 or IPv6 address")
+		}
+	}
+	// A jail asked about must have been read: a source that returns fewer
+	// jails than it was asked for must not turn into "whitelisted in all".
+	for _, name := range f.Selected {
+		if !slices.ContainsFunc(f.Jails, func(j JailState) bool { return j.Name == name }) {
+			addUnknown(fmt.Sprintf("jail %s was listed by the server but its state was not read", name), "run the check again; check fail2ban's log if it persists")
+		}
 	}
 
 	var readable []JailState
