@@ -14,8 +14,9 @@ import (
 
 type cli struct {
 	plugin.CommonFlags `embed:""`
+	remote.SSHFlags    `embed:""`
 
-	IP          []string `name:"ip" placeholder:"ADDRESS" help:"Trusted IPv4 or IPv6 address to check (repeatable)."`
+	IP          []string `name:"ip" placeholder:"ADDRESS" help:"Trusted IPv4 or IPv6 address to check (repeatable). With --ssh-host, ssh-client is the address the mail host sees this SSH connection come from."`
 	IPFromDNS   []string `name:"ip-from-dns" placeholder:"NAME" help:"Check every A and AAAA address of NAME, e.g. a dynamic-DNS name of the office (repeatable)."`
 	Jail        []string `name:"jail" placeholder:"JAIL" help:"Check only this jail (repeatable; default: every jail)."`
 	ExcludeJail []string `name:"exclude-jail" placeholder:"JAIL" help:"Do not check this jail (repeatable)."`
@@ -24,7 +25,7 @@ type cli struct {
 	Backend        string `name:"backend" default:"socket" enum:"socket,client" help:"socket: speak fail2ban's control protocol directly; client: run fail2ban-client (for a sudo rule)."`
 	Socket         string `name:"socket" default:"/var/run/fail2ban/fail2ban.sock" placeholder:"PATH" help:"fail2ban control socket (default: /var/run/fail2ban/fail2ban.sock)."`
 	Fail2banClient string `name:"fail2ban-client" default:"/usr/bin/fail2ban-client" placeholder:"PATH" help:"fail2ban-client to run with --backend=client (default: /usr/bin/fail2ban-client; with --sudo, the read-only wrapper from contrib/sudoers.d)."`
-	Sudo           bool   `name:"sudo" help:"With --backend=client, run fail2ban-client through sudo -n."`
+	Sudo           bool   `name:"sudo" help:"Run fail2ban-client through sudo -n (with --backend=client, and over SSH when sshd refuses the socket)."`
 }
 
 func (c *cli) Check(ctx context.Context) plugin.Result {
@@ -32,17 +33,32 @@ func (c *cli) Check(ctx context.Context) plugin.Result {
 	if err != nil {
 		return plugin.UnknownResult(fmt.Errorf("--unlisted: %v", err), "")
 	}
-	return fail2ban.Check(ctx, remote.Local{}, fail2ban.Options{
+	// fail2ban-client's argv carries its own sudo -n (--sudo), so the
+	// connection adds none.
+	host, notes, closeHost, err := c.SSHFlags.Open(ctx, false)
+	if err != nil {
+		return remote.FailureResult(err)
+	}
+	defer closeHost()
+	ips, note, err := remote.ResolveSSHClient(ctx, host, c.IP)
+	if err != nil {
+		return remote.Annotate(plugin.UnknownResult(err, ""), host, notes)
+	}
+	r := fail2ban.CheckVia(ctx, host, fail2ban.Options{
 		Backend:      c.Backend,
 		Socket:       c.Socket,
 		ClientPath:   c.Fail2banClient,
 		Sudo:         c.Sudo,
-		IPs:          c.IP,
+		IPs:          ips,
 		IPFromDNS:    c.IPFromDNS,
 		Jails:        c.Jail,
 		ExcludeJails: c.ExcludeJail,
 		Unlisted:     unlisted,
 	})
+	if note != "" {
+		r.Detailf("%s", note)
+	}
+	return remote.Annotate(r, host, notes)
 }
 
 func main() {

@@ -76,3 +76,31 @@ func lastLine(b []byte) string {
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	return lines[len(lines)-1]
 }
+
+// SSHClientKeyword is the --ip value that stands for ClientAddress.
+const SSHClientKeyword = "ssh-client"
+
+// ResolveSSHClient replaces SSHClientKeyword in ips by the address the mail
+// host sees this connection come from; note says what it resolved to, for
+// the output. It is an error without an SSH connection.
+func ResolveSSHClient(ctx context.Context, host Host, ips []string) (out []string, note string, err error) {
+	for _, ip := range ips {
+		if ip != SSHClientKeyword {
+			out = append(out, ip)
+			continue
+		}
+		s, ok := host.(interface {
+			ClientAddress(context.Context) (netip.Addr, error)
+		})
+		if !ok {
+			return nil, "", fmt.Errorf("--ip=%s needs --ssh-host: it is the address the mail host sees the SSH connection come from", SSHClientKeyword)
+		}
+		addr, err := s.ClientAddress(ctx)
+		if err != nil {
+			return nil, "", fmt.Errorf("--ip=%s: %v", SSHClientKeyword, err)
+		}
+		out = append(out, addr.String())
+		note = fmt.Sprintf("--ip=%s is %s (SSH_CLIENT of the session on the mail host: this monitoring host's address as the mail host sees it)", SSHClientKeyword, addr)
+	}
+	return out, note, nil
+}

@@ -215,3 +215,69 @@ func GenerateSSHKey(path, t, passphrase string, pem ...bool) (string, error) {
 	}
 	return path, nil
 }
+
+// PluginArgs are the --ssh-* flags that make a plugin check the host behind
+// this server, logging in with key and trusting knownHosts.
+func (s *SSHD) PluginArgs(key, knownHosts string) []string {
+	return []string{"--ssh-host", "127.0.0.1", "--ssh-port", strconv.Itoa(s.Port), "--ssh-user", "root", "--ssh-key", key, "--ssh-known-hosts", knownHosts}
+}
+
+// SSHClient is a started SSHD with one authorized key and a known_hosts file
+// that trusts every host key: what a plugin test needs to log in.
+type SSHClient struct {
+	*SSHD
+	Key, KnownHosts string
+}
+
+// StartSSHDWithClient starts sshd in dir/sshd, authorizes a fresh ed25519
+// key and writes known_hosts.
+func StartSSHDWithClient(dir string, opt SSHDOptions) (*SSHClient, error) {
+	s, err := StartSSHD(filepath.Join(dir, "sshd"), opt)
+	if err != nil {
+		return nil, err
+	}
+	c := &SSHClient{SSHD: s, KnownHosts: filepath.Join(dir, "known_hosts")}
+	if c.Key, err = GenerateSSHKey(filepath.Join(dir, "client_key"), "ed25519", ""); err == nil {
+		if err = s.AddAuthorizedKey("", c.Key+".pub"); err == nil {
+			err = s.WriteKnownHosts(c.KnownHosts)
+		}
+	}
+	if err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Args are PluginArgs for the client's key and known_hosts.
+func (c *SSHClient) Args() []string { return c.PluginArgs(c.Key, c.KnownHosts) }
+
+// WaitNoProcessWithArg waits until no process on this machine has arg as
+// one of its command-line words: how a test proves that a hung remote
+// command (behind the sandboxed sshd, so on this machine) was ended.
+func WaitNoProcessWithArg(arg string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		pid := processWithArg(arg)
+		if pid == "" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("process %s with %q still runs after %s", pid, arg, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func processWithArg(arg string) string {
+	files, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for _, a := range strings.Split(string(b), "\x00") {
+			if a == arg {
+				return filepath.Base(filepath.Dir(f))
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
+)
+
+// remoteSetup is a real fail2ban behind a real sshd on 127.0.0.1; the
+// socket lives where both the local and the remote run reach it, so the
+// two can be compared fact for fact.
+type remoteSetup struct {
+	f2b *sandbox.Fail2ban
+	ssh *sandbox.SSHClient
+}
+
+func startRemote(t *testing.T, opt sandbox.SSHDOptions) *remoteSetup {
+	t.Helper()
+	t.Setenv("SSH_AUTH_SOCK", "")
+	dir := t.TempDir()
+	f, err := sandbox.StartFail2ban(filepath.Join(dir, "f2b"), "198.51.100.0/24",
+		sandbox.Fail2banJail{Name: "dovecot"}, sandbox.Fail2banJail{Name: "postfix-sasl"})
+	if err != nil {
+		t.Fatalf("cannot start the real fail2ban (never skipped): %v", err)
+	}
+	t.Cleanup(f.Stop)
+	s, err := sandbox.StartSSHDWithClient(dir, opt)
+	if err != nil {
+		t.Fatalf("cannot start the real sshd (never skipped): %v", err)
+	}
+	t.Cleanup(s.Stop)
+	return &remoteSetup{f2b: f, ssh: s}
+}
+
+func (r *remoteSetup) remote(args ...string) []string {
+	return r.remoteWith(r.ssh.Key, r.ssh.KnownHosts, args...)
+}
+
+func (r *remoteSetup) remoteWith(key, knownHosts string, args ...string) []string {
+	return append(append(r.ssh.PluginArgs(key, knownHosts), "--socket", r.f2b.Socket), args...)
+}
+
+// firstAndPerf is what must agree between a local and a remote run: the
+// state line and the perfdata, but for the check's own run time.
+func firstAndPerf(out string) (string, string) {
+	first, _, _ := strings.Cut(out, "\n")
+	_, perf, _ := strings.Cut(out, "|")
+	var kept []string
+	for _, p := range strings.Fields(perf) {
+		if !strings.HasPrefix(p, "'time'=") {
+			kept = append(kept, p)
+		}
+	}
+	return first, strings.Join(kept, " ")
+}
+
+// Every state, local and over SSH: same exit code, same first line, same
+// perfdata; the remote output says where its facts came from.
+func TestRemoteAgreesWithLocal(t *testing.T) {
+	r := startRemote(t, sandbox.SSHDOptions{})
+	if out, err := r.f2b.Client("set", "postfix-sasl", "banip", "203.0.113.7"); err != nil {
+		t.Fatal(err, out)
+	}
+	for _, args := range [][]string{
+		{"--ip", "198.51.100.7"},                       // OK
+		{"--ip", "192.0.2.1"},                          // WARNING
+		{"--ip", "203.0.113.7"},                        // CRITICAL
+		{"--ip", "192.0.2.1", "--jail", "sshd"},        // UNKNOWN
+		{"--ip", "203.0.113.7", "--backend", "client"}, // CRITICAL, fail2ban-client remotely
+	} {
+		lcode, lout := run(t, append([]string{"--socket", r.f2b.Socket}, args...)...)
+		rcode, rout := run(t, r.remote(args...)...)
+		lfirst, lperf := firstAndPerf(lout)
+		rfirst, rperf := firstAndPerf(rout)
+		if lcode != rcode || lfirst != rfirst || lperf != rperf {
+			t.Errorf("%v: local and SSH differ:\nlocal (%d):\n%s\nssh (%d):\n%s", args, lcode, lout, rcode, rout)
+		}
+		if !strings.Contains(rout, "facts gathered via SSH root@127.0.0.1:") || strings.Contains(lout, "via SSH") {
+			t.Errorf("%v: the remote run must say where its facts came from, the local one not:\n%s\n%s", args, lout, rout)
+		}
+	}
+	// The socket path went over stream-local, and -v says so.
+	if _, out := run(t, r.remote("--ip", "198.51.100.7", "-v")...); !strings.Contains(out, "over an SSH stream-local channel") {
+		t.Errorf("-v does not name the path:\n%s", out)
+	}
+}
+
+// sshd refuses stream-local forwarding: the check runs fail2ban-client on
+// the mail host instead, reaches the same verdict, and -v says why.
+func TestRemoteStreamLocalRefusedFallsBackToClient(t *testing.T) {
+	r := startRemote(t, sandbox.SSHDOptions{NoStreamLocal: true})
+	if out, err := r.f2b.Client("set", "dovecot", "banip", "203.0.113.9"); err != nil {
+		t.Fatal(err, out)
+	}
+	lcode, lout := run(t, "--socket", r.f2b.Socket, "--ip", "203.0.113.9")
+	rcode, rout := run(t, r.remote("--ip", "203.0.113.9", "-v")...)
+	if lcode != 2 || rcode != lcode || strings.SplitN(lout, "\n", 2)[0] != strings.SplitN(rout, "\n", 2)[0] {
+		t.Fatalf("local (%d):\n%s\nssh (%d):\n%s", lcode, lout, rcode, rout)
+	}
+	if !strings.Contains(rout, "fell back to running /usr/bin/fail2ban-client on the mail host") || !strings.Contains(rout, "stream-local forwarding refused") {
+		t.Fatalf("-v does not say which path and why:\n%s", rout)
+	}
+}
+
+// --ip=ssh-client is the address the mail host sees the connection come
+// from; banned, it is CRITICAL and the output names the address.
+func TestRemoteSSHClientBanned(t *testing.T) {
+	r := startRemote(t, sandbox.SSHDOptions{})
+	if out, err := r.f2b.Client("set", "dovecot", "banip", "127.0.0.1"); err != nil {
+		t.Fatal(err, out)
+	}
+	code, out := run(t, r.remote("--ip", "ssh-client")...)
+	if code != 2 || !strings.HasPrefix(out, "CRITICAL: 127.0.0.1 is banned in dovecot") || !strings.Contains(out, "--ip=ssh-client is 127.0.0.1") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if code, out := run(t, "--ip", "ssh-client"); code != 3 || !strings.Contains(out, "needs --ssh-host") {
+		t.Fatalf("local ssh-client: exit %d:\n%s", code, out)
+	}
+}
+
+// A fail2ban-client that hangs on the mail host: UNKNOWN within -t plus one
+// second, and the hung process is gone afterwards (sshd runs here, so the
+// remote side is this machine).
+func TestRemoteHungClientIsBounded(t *testing.T) {
+	r := startRemote(t, sandbox.SSHDOptions{})
+	hang := filepath.Join(t.TempDir(), "fail2ban-client")
+	if err := os.WriteFile(hang, []byte("#!/bin/sh\nexec sleep 293.75\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	code, out := run(t, r.remote("--ip", "192.0.2.1", "--backend", "client", "--fail2ban-client", hang, "-t", "2")...)
+	if took := time.Since(start); code != 3 || took > 3*time.Second {
+		t.Fatalf("exit %d after %v:\n%s", code, took, out)
+	}
+	if strings.Contains(out, "plugin timed out") {
+		t.Errorf("the watchdog answered, not the check:\n%s", out)
+	}
+	waitNoProcess(t, "293.75")
+}
+
+// Host key and login problems end the check before anything is asked, each
+// in its own state.
+func TestRemoteHostKeyAndLoginProblems(t *testing.T) {
+	r := startRemote(t, sandbox.SSHDOptions{})
+	empty := filepath.Join(t.TempDir(), "empty_known_hosts")
+	if code, out := run(t, r.remoteWith(r.ssh.Key, empty, "--ip", "192.0.2.1")...); code != 3 || !strings.Contains(out, "ssh-keyscan -p ") {
+		t.Errorf("unknown host: exit %d:\n%s", code, out)
+	}
+	other, err := sandbox.StartSSHDWithClient(t.TempDir(), sandbox.SSHDOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Stop()
+	changed := filepath.Join(t.TempDir(), "changed")
+	line, _ := other.KnownHostsLine("ed25519")
+	line = strings.Replace(line, ":"+itoa(other.Port), ":"+itoa(r.ssh.Port), 1)
+	if err := os.WriteFile(changed, []byte(line+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := run(t, r.remoteWith(r.ssh.Key, changed, "--ip", "192.0.2.1")...); code != 2 || !strings.HasPrefix(out, "CRITICAL: host key changed: possible man in the middle") {
+		t.Errorf("changed key: exit %d:\n%s", code, out)
+	}
+	if code, out := run(t, r.remoteWith(other.Key, r.ssh.KnownHosts, "--ip", "192.0.2.1")...); code != 3 || !strings.Contains(out, "sshd jail") {
+		t.Errorf("refused key: exit %d:\n%s", code, out)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// waitGone waits until no process has arg on its command line.
+func waitNoProcess(t *testing.T, arg string) {
+	t.Helper()
+	if err := sandbox.WaitNoProcessWithArg(arg, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
