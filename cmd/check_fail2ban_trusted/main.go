@@ -33,9 +33,9 @@ func (c *cli) Check(ctx context.Context) plugin.Result {
 	if err != nil {
 		return plugin.UnknownResult(fmt.Errorf("--unlisted: %v", err), "")
 	}
-	// fail2ban-client's argv carries its own sudo -n (--sudo), so the
-	// connection adds none.
-	host, notes, closeHost, err := c.SSHFlags.Open(ctx, false)
+	// --sudo is fail2ban-client's own (its argv carries sudo -n), so the
+	// host is not wrapped in remote.WithSudo.
+	host, notes, closeHost, err := c.SSHFlags.Open(ctx)
 	if err != nil {
 		return remote.FailureResult(err)
 	}

@@ -23,9 +23,6 @@ type SSHConfig struct {
 	PassphraseFile string
 	AgentSocket    string   // default: $SSH_AUTH_SOCK
 	KnownHosts     []string // default: ~/.ssh/known_hosts, /etc/ssh/ssh_known_hosts
-	// Sudo runs every remote command (Run and ReadFiles' reader) through
-	// `sudo -n`, which fails instead of asking for a password.
-	Sudo bool
 }
 
 // Address is host:port as dialled and as known_hosts is searched.
@@ -212,16 +209,12 @@ func (s *SSH) Notes() []string { return s.notes }
 // Run runs argv on the mail host; see Host. The command line is every word
 // shell-quoted, behind `timeout` so that the remote process ends at the
 // deadline even when the connection is gone (sshd does not kill a session's
-// command when the client disappears), and behind `sudo -n` with Sudo.
+// command when the client disappears).
 func (s *SSH) Run(ctx context.Context, argv []string) (Output, error) {
 	if len(argv) == 0 {
 		return Output{ExitCode: -1}, errors.New("empty command")
 	}
-	words := argv
-	if s.cfg.Sudo {
-		words = append([]string{"sudo", "-n", "--"}, argv...)
-	}
-	line, err := s.commandLine(ctx, words)
+	line, err := s.commandLine(ctx, argv)
 	if err != nil {
 		return Output{ExitCode: -1}, err
 	}

@@ -65,9 +65,6 @@ func (s *SSH) ReadFiles(ctx context.Context, paths []string, maxBytes int64) ([]
 			words = append(words, "P", p, "")
 		}
 	}
-	if s.cfg.Sudo {
-		words = append([]string{"sudo", "-n", "--"}, words...)
-	}
 	line, err := s.commandLine(ctx, words)
 	if err != nil {
 		return nil, fmt.Errorf("reading files over SSH: %v", err)

@@ -79,23 +79,22 @@ func describeFiles(files []File) string {
 	return s
 }
 
-// With Sudo, commands and the reader run through sudo -n (root may sudo
-// here, so both must still work: the wrapper must not break quoting).
-func TestSSHSudoWrapsCommandsAndReader(t *testing.T) {
+// WithSudo puts sudo -n in front of commands, over SSH as locally (root
+// may sudo here), and leaves the reader alone.
+func TestSSHWithSudo(t *testing.T) {
 	srv := startSSHServer(t, sandbox.SSHDOptions{})
-	cfg := srv.config()
-	cfg.Sudo = true
-	s := mustDial(t, cfg)
-	out, err := s.Run(context.Background(), []string{"id", "-u"})
-	if err != nil || out.ExitCode != 0 {
-		if _, lookErr := os.Stat("/usr/bin/sudo"); lookErr != nil {
-			t.Fatalf("sudo is missing (apt-get install sudo): %v", lookErr)
+	for _, h := range []Host{Local{}, mustDial(t, srv.config())} {
+		out, err := WithSudo(h).Run(context.Background(), []string{"sh", "-c", "echo $SUDO_USER; id -u"})
+		if err != nil || out.ExitCode != 0 || string(out.Stdout) != "root\n0\n" {
+			if _, lookErr := os.Stat("/usr/bin/sudo"); lookErr != nil {
+				t.Fatalf("sudo is missing (apt-get install sudo): %v", lookErr)
+			}
+			t.Fatalf("%s: through sudo -n: %+v %v", h.Where(), out, err)
 		}
-		t.Fatalf("id through sudo -n: %+v %v", out, err)
-	}
-	files, err := s.ReadFiles(context.Background(), []string{"/etc/hostname"}, 1024)
-	if err != nil || len(files) != 1 || files[0].Err != nil {
-		t.Fatalf("%v %v", files, err)
+		files, err := WithSudo(h).ReadFiles(context.Background(), []string{"/etc/hostname"}, 1024)
+		if err != nil || len(files) != 1 || files[0].Err != nil {
+			t.Fatalf("%s: %v %v", h.Where(), files, err)
+		}
 	}
 }
 

@@ -22,7 +22,7 @@ type SSHFlags struct {
 
 // Config is the SSHConfig the flags describe; ok is false without
 // --ssh-host (local mode).
-func (f SSHFlags) Config(sudo bool) (SSHConfig, bool) {
+func (f SSHFlags) Config() (SSHConfig, bool) {
 	if f.SSHHost == "" {
 		return SSHConfig{}, false
 	}
@@ -34,14 +34,13 @@ func (f SSHFlags) Config(sudo bool) (SSHConfig, bool) {
 		PassphraseFile: f.SSHKeyPassphraseFile,
 		AgentSocket:    f.SSHAgentSocket,
 		KnownHosts:     f.SSHKnownHosts,
-		Sudo:           sudo,
 	}, true
 }
 
 // Open returns the host the flags name: Local without --ssh-host, else a
-// logged-in SSH connection. close must be called when the check is done.
-func (f SSHFlags) Open(ctx context.Context, sudo bool) (host Host, notes []string, closeFn func(), err error) {
-	cfg, remote := f.Config(sudo)
+// logged-in SSH connection. closeFn must be called when the check is done.
+func (f SSHFlags) Open(ctx context.Context) (host Host, notes []string, closeFn func(), err error) {
+	cfg, remote := f.Config()
 	if !remote {
 		return Local{}, nil, func() {}, nil
 	}
