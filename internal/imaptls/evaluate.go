@@ -36,6 +36,7 @@ func Evaluate(cfg Config, f Facts) plugin.Result {
 		e.fellBack = !cfg.AllAddresses && i < len(f.Sessions)-1
 		e.run()
 	}
+	guardOK(&r, cfg, f)
 	addMetrics(&r, cfg, f)
 	r.Summary = summary(r, cfg, f, target)
 	return r
