@@ -23,8 +23,8 @@ func TestNeverFalseOK(t *testing.T) {
 		return Session{
 			Addr: netip.MustParseAddrPort("192.0.2.10:993"), Connect: time.Millisecond, Handshake: time.Millisecond, Total: 3 * time.Millisecond,
 			Handshaked: true, TLSVersion: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256,
-			Chain: []*x509.Certificate{leaf},
-			Cert:  ChainCheck{Name: "mail.example.org", AcceptedNow: true, Verified: []*x509.Certificate{leaf, pki.caCert}},
+			Chain:    []*x509.Certificate{leaf},
+			Cert:     ChainCheck{Name: "mail.example.org", AcceptedNow: true, Verified: []*x509.Certificate{leaf, pki.caCert}},
 			Greeting: parseResponse("* OK [CAPABILITY IMAP4rev1] ready"), Caps: []string{"IMAP4rev1"},
 			LoggedIn: true, Selected: true,
 		}
