@@ -124,9 +124,9 @@ func checkWellFormed(body string) (int, error) {
 		case xml.CharData:
 			if len(stack) == 0 && len(bytes.TrimLeft(t, " \t\r\n")) > 0 {
 				if rootEnd >= 0 {
-					return 0, fmt.Errorf("line %d: junk after document element (text %q)", line, clip(string(t)))
+					return 0, fmt.Errorf("line %d: junk after document element (text %q)", line, xmlClip(string(t)))
 				}
-				return 0, fmt.Errorf("line %d: text %q before the root element", line, clip(string(t)))
+				return 0, fmt.Errorf("line %d: text %q before the root element", line, xmlClip(string(t)))
 			}
 		case xml.ProcInst:
 			// splitDoctype removed the real declaration; any other <?xml
@@ -135,7 +135,7 @@ func checkWellFormed(body string) (int, error) {
 				return 0, fmt.Errorf("line %d: XML declaration not at start of file", line)
 			}
 		case xml.Directive:
-			return 0, fmt.Errorf("line %d: <!%s> out of place", line, clip(string(t)))
+			return 0, fmt.Errorf("line %d: <!%s> out of place", line, xmlClip(string(t)))
 		}
 	}
 	if len(stack) > 0 {
@@ -154,7 +154,7 @@ func fullName(n xml.Name) string {
 	return n.Space + ":" + n.Local
 }
 
-func clip(s string) string {
+func xmlClip(s string) string {
 	s = strings.TrimSpace(s)
 	if len(s) > 40 {
 		s = s[:40] + "…"
@@ -278,7 +278,7 @@ func splitXMLDecl(text string) (encoding, rest string, err error) {
 		return "", "", errors.New("malformed XML: unterminated XML declaration")
 	}
 	decl := text[5:end]
-	bad := errors.New("malformed XML: XML declaration not well-formed: <?xml" + clip(decl) + "?>")
+	bad := errors.New("malformed XML: XML declaration not well-formed: <?xml" + xmlClip(decl) + "?>")
 	var keys []string
 	for decl = strings.TrimLeft(decl, " \t\r\n"); decl != ""; decl = strings.TrimLeft(decl, " \t\r\n") {
 		key, value, ok := strings.Cut(decl, "=")

@@ -90,14 +90,14 @@ func (p *dtdScanner) name() (string, error) {
 		p.i++
 	}
 	if p.i == start {
-		return "", fmt.Errorf("name expected at %q", clip(p.s[p.i:]))
+		return "", fmt.Errorf("name expected at %q", xmlClip(p.s[p.i:]))
 	}
 	return p.s[start:p.i], nil
 }
 
 func (p *dtdScanner) literal() (string, error) {
 	if p.i >= len(p.s) || (p.s[p.i] != '"' && p.s[p.i] != '\'') {
-		return "", fmt.Errorf("quoted literal expected at %q", clip(p.s[p.i:]))
+		return "", fmt.Errorf("quoted literal expected at %q", xmlClip(p.s[p.i:]))
 	}
 	end := strings.IndexByte(p.s[p.i+1:], p.s[p.i])
 	if end < 0 {
@@ -159,7 +159,7 @@ func (p *dtdScanner) doctype() error {
 		p.space()
 	}
 	if !p.keyword(">") {
-		return fmt.Errorf("'>' expected at %q", clip(p.s[p.i:]))
+		return fmt.Errorf("'>' expected at %q", xmlClip(p.s[p.i:]))
 	}
 	return nil
 }
@@ -222,7 +222,7 @@ func (p *dtdScanner) subset() error {
 				return err
 			}
 		default:
-			return fmt.Errorf("unexpected %q in the internal subset", clip(rest))
+			return fmt.Errorf("unexpected %q in the internal subset", xmlClip(rest))
 		}
 	}
 }
@@ -438,7 +438,7 @@ func (d *doctype) attrText(s string, active []string) (string, error) {
 				return "", fmt.Errorf("undefined entity &%s;", ref)
 			case e.external:
 				return "", fmt.Errorf("reference to external entity &%s; in attribute", ref)
-			case contains(active, ref) || len(active) > 40:
+			case xmlContains(active, ref) || len(active) > 40:
 				return "", errRecursiveEntity
 			}
 			v, err := d.attrText(e.value, append(active, ref))
@@ -458,7 +458,7 @@ func (d *doctype) attrText(s string, active []string) (string, error) {
 
 var predefinedEntities = map[string]string{"lt": "<", "gt": ">", "amp": "&", "apos": "'", "quot": "\""}
 
-func contains(list []string, s string) bool {
+func xmlContains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
 			return true

@@ -1,0 +1,91 @@
+package firewalld
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/mailhost-checks/mailchecks/internal/remote"
+)
+
+// confValues are the values firewalld_conf.read accepts per key (compared
+// lower-cased where firewalld lowers them); a key missing here takes any
+// value.
+var confValues = map[string][]string{
+	"CleanupOnExit": {"yes", "true", "no", "false"}, "CleanupModulesOnExit": {"yes", "true", "no", "false"},
+	"Lockdown": {"yes", "true", "no", "false"}, "IPv6_rpfilter": {"yes", "true", "no", "false"},
+	"IndividualCalls": {"yes", "true", "no", "false"}, "FlushAllOnReload": {"yes", "true", "no", "false"},
+	"RFC3964_IPv4": {"yes", "true", "no", "false"}, "AllowZoneDrifting": {"yes", "true", "no", "false"},
+	"LogDenied":        {"all", "unicast", "broadcast", "multicast", "off"},
+	"AutomaticHelpers": {"yes", "no", "system"}, "FirewallBackend": {"nftables", "iptables"},
+}
+
+// ConfigWarnings lists what firewalld accepts but replaces when it loads
+// the configuration, so that the running firewall is not what the files
+// say: a firewalld.conf line it ignores or a value it swaps for its
+// default (core/io/firewalld_conf.py read logs each and goes on), and a
+// DefaultZone naming no zone (core/fw.py _start_check then uses public,
+// external or block). firewall-cmd --check-config passes on all of them.
+func ConfigWarnings(d Dirs, files []remote.File) []ConfigProblem {
+	confPath := filepath.Join(d.ConfigDir, "firewalld.conf")
+	var out []ConfigProblem
+	zones := map[string]bool{}
+	var conf *remote.File
+	for i, f := range files {
+		if f.Path == confPath {
+			conf = &files[i]
+		}
+		dir := filepath.Dir(f.Path)
+		if strings.HasSuffix(f.Path, ".xml") && (dir == filepath.Join(d.ConfigDir, "zones") || dir == filepath.Join(d.DefaultDir, "zones")) {
+			zones[strings.TrimSuffix(filepath.Base(f.Path), ".xml")] = true
+		}
+	}
+	if conf == nil || conf.Err != nil {
+		return nil // missing: firewalld uses its defaults, as intended
+	}
+	seen := map[string]bool{}
+	defaultZone := FallbackZone
+	for n, line := range strings.Split(string(conf.Data), "\n") {
+		warn := func(format string, args ...any) {
+			out = append(out, ConfigProblem{Path: confPath, Reason: fmt.Sprintf("line %d: ", n+1) + fmt.Sprintf(format, args...)})
+		}
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		pair := strings.Split(line, "=")
+		if len(pair) != 2 {
+			warn("Invalid option definition: '%s' (firewalld ignores the line)", line)
+			continue
+		}
+		key, value := strings.TrimSpace(pair[0]), strings.TrimSpace(pair[1])
+		switch allowed, known := confValues[key]; {
+		case !known && !xmlContains([]string{"DefaultZone", "MinimalMark"}, key):
+			warn("Invalid option: '%s' (firewalld ignores the line)", line)
+		case value == "":
+			warn("Missing value: '%s' (firewalld ignores the line)", line)
+		case seen[key]:
+			warn("Duplicate option definition: '%s' (firewalld ignores the line)", line)
+		case key == "DefaultZone":
+			defaultZone = value
+		case key == "MinimalMark":
+			if _, ok := pyInt(value); !ok {
+				warn("MinimalMark '%s' is not valid, firewalld uses its default", value)
+			}
+		default:
+			v := value
+			if key != "LogDenied" {
+				v = strings.ToLower(v)
+			}
+			if !xmlContains(allowed, v) {
+				warn("%s '%s' is not valid, firewalld uses its default", key, value)
+			}
+		}
+		seen[key] = true
+	}
+	if !zones[defaultZone] {
+		out = append(out, ConfigProblem{Path: confPath, Reason: fmt.Sprintf(
+			"Default zone '%s' is not valid: firewalld uses zone public (or external, or block) instead", defaultZone)})
+	}
+	return out
+}

@@ -1,0 +1,174 @@
+package firewalld
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mailhost-checks/mailchecks/internal/remote"
+)
+
+const firewalldInstall = "apt-get install -y firewalld (firewall-offline-cmd, run as root)"
+
+// corpusCase is one directory of testdata/config: etc/ plays ConfigDir
+// (firewalld.conf DefaultZone=public unless the case has its own), and
+// expect says "valid" or "refused <path under etc>", optionally followed by
+// "warning <path>" lines for ConfigWarnings.
+type corpusCase struct {
+	name    string
+	refused string // "" when valid
+	warning string
+}
+
+func readCorpus(t *testing.T) []corpusCase {
+	entries, err := os.ReadDir("testdata/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []corpusCase
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("testdata/config", e.Name(), "expect"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := corpusCase{name: e.Name()}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			word, arg, _ := strings.Cut(line, " ")
+			switch word {
+			case "valid":
+			case "refused":
+				c.refused = arg
+			case "warning":
+				c.warning = arg
+			default:
+				t.Fatalf("%s/expect: bad line %q", e.Name(), line)
+			}
+		}
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+// copyTree copies src into dst (both directories).
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	out, err := exec.Command("cp", "-a", src+"/.", dst).CombinedOutput()
+	if err != nil {
+		t.Fatalf("cp %s: %v %s", src, err, out)
+	}
+}
+
+// privateDefaults is a copy of the package defaults, passed as
+// --default-config (firewall-offline-cmd otherwise reads the host's
+// /usr/lib/firewalld: config.set_default_config_paths).
+func privateDefaults(t *testing.T) string {
+	if _, err := exec.LookPath("firewall-offline-cmd"); err != nil {
+		t.Fatalf("firewall-offline-cmd not found: %s", firewalldInstall)
+	}
+	dir := t.TempDir()
+	copyTree(t, "/usr/lib/firewalld", dir)
+	return dir
+}
+
+var fwErrorLine = regexp.MustCompile(`(?m)^Configuration error: (.*)$`)
+
+// offlineCheck runs firewall-offline-cmd --check-config on the trees and
+// returns firewalld's error line ("" when it accepts).
+func offlineCheck(t *testing.T, d Dirs) string {
+	t.Helper()
+	cmd := exec.Command("firewall-offline-cmd", "--system-config", d.ConfigDir, "--default-config", d.DefaultDir, "--check-config")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		return ""
+	}
+	if _, ok := err.(*exec.ExitError); !ok {
+		t.Fatalf("firewall-offline-cmd: %v (%s)", err, firewalldInstall)
+	}
+	if m := fwErrorLine.FindSubmatch(out); m != nil {
+		return string(m[1])
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func validateTree(t *testing.T, d Dirs) ([]ConfigProblem, []ConfigProblem) {
+	files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(d), maxXMLBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ValidatePermanent(d, files), ConfigWarnings(d, files)
+}
+
+// firewalldCode is the FirewallError code a message starts with
+// ("PARSE_ERROR: …"), "" for Python errors firewalld passes through.
+var firewalldCode = regexp.MustCompile(`^([A-Z][A-Z_]+)(:|$)`)
+
+// TestValidatePermanentAgreesWithFirewalld runs each corpus case through
+// ValidatePermanent and through the real firewall-offline-cmd
+// --check-config, and asserts the same verdict, the same error code, and
+// for a refusal that the file named is the culprit: without it firewalld
+// accepts the configuration.
+func TestValidatePermanentAgreesWithFirewalld(t *testing.T) {
+	defaults := privateDefaults(t)
+	for _, c := range readCorpus(t) {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			d := Dirs{ConfigDir: filepath.Join(t.TempDir(), "etc"), DefaultDir: defaults}
+			if err := os.MkdirAll(d.ConfigDir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			copyTree(t, filepath.Join("testdata/config", c.name, "etc"), d.ConfigDir)
+			conf := filepath.Join(d.ConfigDir, "firewalld.conf")
+			if _, err := os.Stat(conf); err != nil {
+				if err := os.WriteFile(conf, []byte("DefaultZone=public\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			problems, warnings := validateTree(t, d)
+			fwErr := offlineCheck(t, d)
+			if c.refused == "" {
+				if fwErr != "" {
+					t.Errorf("firewalld refuses a case marked valid: %s", fwErr)
+				}
+				if len(problems) > 0 {
+					t.Errorf("ValidatePermanent reports %v; firewalld accepts", problems)
+				}
+			} else {
+				culprit := filepath.Join(d.ConfigDir, c.refused)
+				if fwErr == "" {
+					t.Errorf("firewalld accepts a case marked refused (%s)", c.refused)
+				}
+				var mine *ConfigProblem
+				for i := range problems {
+					if problems[i].Path == culprit {
+						mine = &problems[i]
+					}
+				}
+				if mine == nil {
+					t.Fatalf("ValidatePermanent does not name %s (firewalld: %s); got %v", c.refused, fwErr, problems)
+				}
+				if want := firewalldCode.FindStringSubmatch(fwErr); want != nil {
+					if got := firewalldCode.FindStringSubmatch(mine.Reason); got == nil || got[1] != want[1] {
+						t.Errorf("reason %q; firewalld says %q", mine.Reason, fwErr)
+					}
+				}
+				if err := os.Remove(culprit); err != nil {
+					t.Fatal(err)
+				}
+				if again := offlineCheck(t, d); again != "" {
+					t.Errorf("without %s firewalld still refuses: %s", c.refused, again)
+				}
+			}
+			var warned bool
+			for _, w := range warnings {
+				warned = warned || w.Path == filepath.Join(d.ConfigDir, c.warning)
+			}
+			if (c.warning != "") != warned {
+				t.Errorf("ConfigWarnings %v; expected a warning for %q", warnings, c.warning)
+			}
+		})
+	}
+}

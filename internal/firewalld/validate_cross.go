@@ -1,0 +1,166 @@
+package firewalld
+
+import (
+	"fmt"
+	"strings"
+)
+
+// crossCheck is fw_config.full_check_config over what loaded: services,
+// then zones, then policies (ipsets, helpers and ICMP types have nothing
+// left to check once read). A reference to an object whose own file was
+// refused is not reported again.
+func (c *permanentConfig) crossCheck() {
+	for _, name := range c.names["services"] {
+		s := c.services[name]
+		if s == nil {
+			continue
+		}
+		for _, inc := range s.includes {
+			if !c.exists("services", inc) {
+				c.refuse(s.path, fmt.Sprintf("INVALID_SERVICE: Service '%s': Included service '%s' not found.", name, inc))
+			}
+		}
+	}
+	for _, kind := range []string{"zones", "policies"} {
+		for _, name := range c.names[kind] {
+			if z := c.zones[kind+"/"+name]; z != nil {
+				if msg := c.checkZone(z); msg != "" {
+					c.refuse(z.path, msg)
+				}
+			}
+		}
+	}
+}
+
+func (z *vZone) kind() string {
+	if z.isPolicy {
+		return "Policy"
+	}
+	return "Zone"
+}
+
+// checkZone is common_check_config plus Zone._check_config or
+// Policy._check_config, in the order of the object's export structure.
+func (c *permanentConfig) checkZone(z *vZone) string {
+	k := z.kind()
+	if z.isPolicy && c.exists("zones", z.name) {
+		return fmt.Sprintf("NAME_CONFLICT: Policy '%s': Can't have the same name as a zone.", z.name)
+	}
+	if !z.isPolicy && c.exists("policies", z.name) {
+		return fmt.Sprintf("NAME_CONFLICT: Zone '%s': Can't have the same name as a policy.", z.name)
+	}
+	for _, s := range z.services {
+		if !c.exists("services", s) {
+			return fmt.Sprintf("INVALID_SERVICE: %s '%s': '%s' not among existing services", k, z.name, s)
+		}
+	}
+	for _, ic := range z.icmpBlocks {
+		if !c.exists("icmptypes", ic) {
+			return fmt.Sprintf("INVALID_ICMPTYPE: %s '%s': '%s' not among existing ICMP types", k, z.name, ic)
+		}
+	}
+	for _, f := range z.forwardPorts {
+		if f[2] == "" && f[3] == "" {
+			return fmt.Sprintf("INVALID_FORWARD: %s '%s': '('%s', '%s', '', '')' is missing to-port AND to-addr ", k, z.name, f[0], f[1])
+		}
+	}
+	if z.isPolicy {
+		if msg := c.checkPolicy(z); msg != "" {
+			return msg
+		}
+	} else if msg := c.checkBindings(z); msg != "" {
+		return msg
+	}
+	for _, r := range z.rules {
+		if msg := c.checkRuleString(z, r); msg != "" {
+			return msg
+		}
+	}
+	return ""
+}
+
+// checkBindings: an interface or a source belongs to one zone only.
+func (c *permanentConfig) checkBindings(z *vZone) string {
+	for _, iface := range z.interfaces {
+		if !checkInterface(iface) {
+			return fmt.Sprintf("INVALID_INTERFACE: Zone '%s': invalid interface '%s'", z.name, iface)
+		}
+		if other := c.boundElsewhere(z, func(o *vZone) []string { return o.interfaces }, iface); other != "" {
+			return fmt.Sprintf("INVALID_INTERFACE: Zone '%s': interface '%s' already bound to zone '%s'", z.name, iface, other)
+		}
+	}
+	for _, src := range z.sources {
+		if !checkIPnMask(src) && !checkIP6nMask(src) && !checkMAC(src) && !strings.HasPrefix(src, "ipset:") {
+			return fmt.Sprintf("INVALID_ADDR: Zone '%s': invalid source '%s'", z.name, src)
+		}
+		if other := c.boundElsewhere(z, func(o *vZone) []string { return o.sources }, src); other != "" {
+			return fmt.Sprintf("INVALID_ADDR: Zone '%s': source '%s' already bound to zone '%s'", z.name, src, other)
+		}
+	}
+	return ""
+}
+
+func (c *permanentConfig) boundElsewhere(z *vZone, list func(*vZone) []string, item string) string {
+	for _, name := range c.names["zones"] {
+		if o := c.zones["zones/"+name]; o != nil && name != z.name && xmlContains(list(o), item) {
+			return name
+		}
+	}
+	return ""
+}
+
+// checkRuleString: firewalld re-reads each rule from Rich_Rule.__str__
+// (rules_str), so a value that does not survive the round trip (a log
+// prefix with a quote or '=', a backslash at a value's end) fails the
+// configuration; then ICMP types named in rules must exist for the family.
+func (c *permanentConfig) checkRuleString(z *vZone, r *vRule) string {
+	text := r.String()
+	back, err := parseRuleString(text, c.db)
+	if err != nil {
+		return fmt.Sprintf("%s (firewalld re-reads the rule %s from its own spelling and fails)", err, text)
+	}
+	if e := back.element; e != nil && (e.kind == "icmp-block" || e.kind == "icmp-type") {
+		name := e.get("name")
+		t, ok := c.icmp[name]
+		switch {
+		case !c.exists("icmptypes", name):
+			return fmt.Sprintf("INVALID_ICMPTYPE: %s '%s': '%s' not among existing ICMP types", z.kind(), z.name, name)
+		case ok && back.family != "" && len(t.destinations) > 0 && !xmlContains(t.destinations, back.family):
+			return fmt.Sprintf("INVALID_ICMPTYPE: %s '%s': rich rule family '%s' conflicts with icmp type '%s'", z.kind(), z.name, back.family, name)
+		}
+	}
+	return ""
+}
+
+// checkPolicy is the rest of Policy._check_config: target, priority and
+// the ingress/egress zone sets. The masquerade, forward-port and mark
+// rules about zones with interfaces are not checked here.
+func (c *permanentConfig) checkPolicy(z *vZone) string {
+	if !xmlContains(policyTargets, z.target) {
+		return fmt.Sprintf("INVALID_TARGET: Policy '%s': '%s' is invalid target", z.name, z.target)
+	}
+	if z.priority != 0 && (z.priority > 32767 || z.priority < -32768) {
+		return fmt.Sprintf("INVALID_PRIORITY: Policy '%s': %d is invalid priority. Must be in range [-32768, 32767]. The following are reserved: [0]", z.name, z.priority)
+	}
+	for _, set := range []struct {
+		item        string
+		zones, peer []string
+	}{{"ingress_zones", z.ingress, z.egress}, {"egress_zones", z.egress, z.ingress}} {
+		special := xmlContains(set.zones, "ANY") || xmlContains(set.zones, "HOST")
+		for _, name := range set.zones {
+			if name != "ANY" && name != "HOST" && !c.exists("zones", name) {
+				return fmt.Sprintf("INVALID_ZONE: Policy '%s': '%s' not among existing zones", z.name, name)
+			}
+			if special && len(set.zones) > 1 {
+				return fmt.Sprintf("INVALID_ZONE: Policy '%s': '%s' may only contain one of: many regular zones, ANY, or HOST", z.name, set.item)
+			}
+			if name == "HOST" && xmlContains(set.peer, "HOST") {
+				return fmt.Sprintf("INVALID_ZONE: Policy '%s': 'HOST' can only appear in either ingress or egress zones, but not both", z.name)
+			}
+		}
+	}
+	if z.masquerade && (xmlContains(z.egress, "HOST") || xmlContains(z.ingress, "HOST")) {
+		return fmt.Sprintf("INVALID_ZONE: Policy '%s': 'masquerade' is invalid for a 'HOST' zone set", z.name)
+	}
+	return ""
+}
