@@ -110,8 +110,9 @@ func buildPackages(t *testing.T) built {
 		scratch = dir
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
+		// go test puts its own GOROOT/bin first on PATH: build.sh's go
+		// is the one running the tests.
 		cmd := exec.CommandContext(ctx, "./build.sh", dir)
-		cmd.Env = append(os.Environ(), "GO="+goTool())
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
@@ -137,17 +138,4 @@ func buildPackages(t *testing.T) built {
 		t.Fatal(packages.err)
 	}
 	return packages
-}
-
-// goTool finds the go command: `go test` does not always put it on PATH.
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	for _, p := range []string{os.Getenv("GOROOT") + "/bin/go", "/usr/local/go/bin/go"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return "go"
 }
