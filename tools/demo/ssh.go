@@ -7,7 +7,9 @@ import (
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
-func init() { addSection(30, "Remote mode: the monitoring host checks the mail host over SSH", sshDemo) }
+func init() {
+	addSection(30, "Remote mode: the monitoring host checks the mail host over SSH", sshDemo)
+}
 
 // sshDemo runs check_fail2ban_trusted from "the monitoring host" against a
 // fail2ban behind a private sshd: first contact with an unknown host key,
