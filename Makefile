@@ -8,7 +8,7 @@ PREFIX   ?= /usr/lib/nagios/plugins
 GO       ?= go
 export CGO_ENABLED := 0
 
-.PHONY: all build test deps demo bench lint install package clean $(BINS)
+.PHONY: all build test deps demo bench bench-go lint install package clean $(BINS)
 
 all: build
 
@@ -33,6 +33,10 @@ demo: deps build
 ## bench: each plugin against its peers on the same sandboxed daemons
 bench: deps build
 	$(GO) run ./tools/benchmark
+
+## bench-go: Go benchmarks of the parsers and the evaluation
+bench-go:
+	$(GO) test -run='^$$' -bench=. ./...
 
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }

@@ -24,7 +24,7 @@ type testPKI struct {
 	caPEM  []byte
 }
 
-func newTestPKI(t *testing.T) *testPKI {
+func newTestPKI(t testing.TB) *testPKI {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -48,7 +48,7 @@ func newTestPKI(t *testing.T) *testPKI {
 }
 
 // leaf issues a server certificate for localhost and 127.0.0.1.
-func (p *testPKI) leaf(t *testing.T, notBefore, notAfter time.Time) tls.Certificate {
+func (p *testPKI) leaf(t testing.TB, notBefore, notAfter time.Time) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

@@ -11,8 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 type bench struct {
@@ -30,7 +32,15 @@ func addBench(order int, name string, run func(b *runner) error) {
 type runner struct {
 	bin  string
 	work string
-	rows []string
+	rows []row
+}
+
+// row is one line of the report: a plugin against one peer, both timed by
+// the same hyperfine invocation and measured for memory the same way.
+type row struct {
+	plugin, peer string
+	ours, theirs Timing
+	goal         string
 }
 
 func main() {
@@ -54,10 +64,15 @@ func main() {
 			fail(fmt.Errorf("%s: %w", b.name, err))
 		}
 	}
-	fmt.Println("\n| comparison | ours (median) | peer (median) | ratio | goal |")
-	fmt.Println("| --- | --- | --- | --- | --- |")
-	for _, row := range r.rows {
-		fmt.Println(row)
+	host, _ := os.Hostname()
+	fmt.Printf("\n%s, %d CPUs, %s; medians of hyperfine runs, peak RSS of %d runs (wait4 rusage)\n\n",
+		host, runtime.NumCPU(), runtime.Version(), rssRuns)
+	fmt.Println("| plugin | peer | plugin median | peer median | ratio plugin/peer | plugin peak RSS | peer peak RSS | goal |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- |")
+	for _, w := range r.rows {
+		ratio := w.ours.Median / w.theirs.Median
+		fmt.Printf("| %s | %s | %s | %s | **%.2f** (%.1f× faster) | %s | %s | %s |\n", w.plugin, w.peer,
+			ms(w.ours.Median), ms(w.theirs.Median), ratio, 1/ratio, mib(w.ours.MaxRSS), mib(w.theirs.MaxRSS), w.goal)
 	}
 }
 
@@ -66,16 +81,19 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-// Timing is hyperfine's verdict on one command.
+// Timing is one command's median wall time and peak memory.
 type Timing struct {
 	Command string
-	Median  float64 // seconds
-	MaxRSS  int64   // bytes, peak over the runs (0 if unknown)
+	Median  float64 // seconds, from hyperfine
+	MaxRSS  int64   // bytes, the largest of rssRuns runs (wait4's ru_maxrss)
 }
 
+// rssRuns is how often each command runs for its peak RSS.
+const rssRuns = 5
+
 // compare runs hyperfine on ours and peer in one invocation (same warm-up,
-// same machine state), records a README row "peer/ours" and returns both.
-// env is added to the environment of both commands.
+// same machine state), measures the peak RSS of each, and adds a row. The
+// label is "PLUGIN vs PEER". env is added to the environment of both.
 func (r *runner) compare(label, goal string, env []string, runs int, ours, peer string) (Timing, Timing, error) {
 	out := filepath.Join(r.work, "hyperfine.json")
 	args := []string{"--warmup", "3", "--runs", fmt.Sprint(runs), "-N", "--export-json", out,
@@ -92,9 +110,8 @@ func (r *runner) compare(label, goal string, env []string, runs int, ours, peer 
 	}
 	var parsed struct {
 		Results []struct {
-			Command string    `json:"command"`
-			Median  float64   `json:"median"`
-			Memory  []float64 `json:"memory_usage_byte"`
+			Command string  `json:"command"`
+			Median  float64 `json:"median"`
 		} `json:"results"`
 	}
 	if err := json.Unmarshal(raw, &parsed); err != nil || len(parsed.Results) != 2 {
@@ -103,17 +120,40 @@ func (r *runner) compare(label, goal string, env []string, runs int, ours, peer 
 	var t [2]Timing
 	for i, res := range parsed.Results {
 		t[i] = Timing{Command: res.Command, Median: res.Median}
-		for _, m := range res.Memory {
-			t[i].MaxRSS = max(t[i].MaxRSS, int64(m))
+		if t[i].MaxRSS, err = peakRSS(res.Command, env); err != nil {
+			return Timing{}, Timing{}, err
 		}
 	}
-	ratio := t[1].Median / t[0].Median
-	r.rows = append(r.rows, fmt.Sprintf("| %s | %s | %s | **%.1f×** faster | %s |",
-		label, ms(t[0].Median), ms(t[1].Median), ratio, goal))
+	plugin, peerName, ok := strings.Cut(label, " vs ")
+	if !ok {
+		plugin, peerName = label, "?"
+	}
+	r.rows = append(r.rows, row{plugin: plugin, peer: peerName, ours: t[0], theirs: t[1], goal: goal})
 	return t[0], t[1], nil
+}
+
+// peakRSS runs command (split on spaces, as hyperfine -N does) rssRuns
+// times and returns the largest ru_maxrss that wait4 reported: the peak of
+// the process or of its largest waited-for descendant (a script's python).
+func peakRSS(command string, env []string) (int64, error) {
+	argv := strings.Fields(command)
+	var peak int64
+	for i := 0; i < rssRuns; i++ {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = append(os.Environ(), env...)
+		_ = cmd.Run() // a plugin's exit code is its state
+		if cmd.ProcessState == nil {
+			return 0, fmt.Errorf("%s did not run", argv[0])
+		}
+		ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		if !ok {
+			return 0, fmt.Errorf("%s: no rusage", argv[0])
+		}
+		peak = max(peak, ru.Maxrss*1024) // Linux reports KiB
+	}
+	return peak, nil
 }
 
 func ms(s float64) string { return fmt.Sprintf("%.1f ms", s*1000) }
 
-// note adds a free-form row (peak memory and the like).
-func (r *runner) note(row string) { r.rows = append(r.rows, row) }
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
