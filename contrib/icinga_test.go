@@ -21,6 +21,7 @@ type icingaCommand struct {
 	args         map[string]*icingaArg
 	vars         map[string]string // vars.x = … defaults, raw right-hand side
 	env          map[string]string
+	imports      []string // templates, e.g. the ITL's ipv4-or-ipv6
 }
 
 var (
@@ -29,6 +30,7 @@ var (
 	reArgKey  = regexp.MustCompile(`^\t\t"([^"]+)" = \{`)
 	reAttr    = regexp.MustCompile(`^\t\t\t(value|set_if|repeat_key) = (.*)$`)
 	reVar     = regexp.MustCompile(`^\tvars\.([a-z0-9_]+) = (.*)$`)
+	reImport  = regexp.MustCompile(`^\timport "([^"]+)"$`)
 	reEnv     = regexp.MustCompile(`^\t\t"([A-Z_]+)" = "(.*)"$`)
 	reMacro   = regexp.MustCompile(`\$([a-z0-9_.]+)\$`)
 	reVarsSet = regexp.MustCompile(`vars\.([a-z0-9_]+) =`)
@@ -50,6 +52,8 @@ func parseCommands(t *testing.T, text string) map[string]*icingaCommand {
 				vars: map[string]string{}, env: map[string]string{}}
 			cmds[cur.name] = cur
 		case cur == nil:
+		case reImport.MatchString(line):
+			cur.imports = append(cur.imports, reImport.FindStringSubmatch(line)[1])
 		case reBinary.MatchString(line):
 			cur.binary = reBinary.FindStringSubmatch(line)[1]
 		case line == "\targuments = {":
@@ -162,8 +166,12 @@ func TestIcingaCommandsMatchPlugins(t *testing.T) {
 				t.Errorf("argument %q puts the password on the command line", key)
 			}
 		}
-		if cmd.vars["imaps_tls_host"] != `"$address$"` {
-			t.Errorf(`want vars.imaps_tls_host = "$address$", got %s`, cmd.vars["imaps_tls_host"])
+		// The ITL's convention for the host address (imap, ssl_cert, tcp).
+		if cmd.vars["imaps_tls_host"] != `"$check_address$"` || strings.Join(cmd.imports, ",") != "ipv4-or-ipv6" {
+			t.Errorf(`want import "ipv4-or-ipv6" and vars.imaps_tls_host = "$check_address$", got %s`, cmd.vars["imaps_tls_host"])
+		}
+		if cmd.vars["check_ipv4"] != `"$imaps_tls_ipv4$"` || cmd.vars["check_ipv6"] != `"$imaps_tls_ipv6$"` {
+			t.Errorf("want check_ipv4/check_ipv6 to follow imaps_tls_ipv4/imaps_tls_ipv6, got %q %q", cmd.vars["check_ipv4"], cmd.vars["check_ipv6"])
 		}
 	})
 
