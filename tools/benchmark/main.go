@@ -119,8 +119,10 @@ func (r *runner) compare(label, goal string, env []string, runs int, ours, peer 
 	}
 	var t [2]Timing
 	for i, res := range parsed.Results {
-		t[i] = Timing{Command: res.Command, Median: res.Median}
-		if t[i].MaxRSS, err = peakRSS(res.Command, env); err != nil {
+		// hyperfine's "command" is the -n name ("ours"), not the command.
+		command := []string{ours, peer}[i]
+		t[i] = Timing{Command: command, Median: res.Median}
+		if t[i].MaxRSS, err = peakRSS(command, env); err != nil {
 			return Timing{}, Timing{}, err
 		}
 	}
