@@ -68,7 +68,10 @@ func decodeReply(raw []byte) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: corrupt pickle (%v)", errNotAReply, err)
 	}
-	v = normalize(v)
+	v, err = normalize(v)
+	if err != nil {
+		return nil, err
+	}
 	// asyncserver.py answers a request it could not even unpickle with a bare
 	// "ERROR: ..." string instead of a tuple.
 	if s, ok := v.(string); ok {
@@ -91,16 +94,43 @@ func decodeReply(raw []byte) (any, error) {
 	return nil, &ServerError{Class: "error", Message: fmt.Sprint(t[1])}
 }
 
+// Bounds of one decoded reply. A pickle may reference one object many
+// times (BINGET of a memoized value), so a few hundred bytes can describe a
+// tree of 2^40 nodes; normalize copies the tree, so it counts what it
+// copies. The largest real reply (a jail with 100000 bans) has ~100000
+// values, nested 3 deep.
+const (
+	maxReplyValues = 1 << 21
+	maxReplyDepth  = 32
+)
+
+var errReplyTooBig = fmt.Errorf("%w: more than %d values or nested deeper than %d", errNotAReply, maxReplyValues, maxReplyDepth)
+
 // normalize turns og-rek's representation into plain Go values: tuples and
 // lists become []any, integers int64, and the two REDUCE objects fail2ban
 // sends become what they mean. IPAddr objects are pickled as
 // builtins.str(ntoa) (ipdns.py __reduce__), exceptions as Class(args...).
-func normalize(v any) any {
+func normalize(v any) (any, error) {
+	n := normalizer{budget: maxReplyValues}
+	out := n.value(v, 0)
+	if n.budget < 0 {
+		return nil, errReplyTooBig
+	}
+	return out, nil
+}
+
+type normalizer struct{ budget int }
+
+func (n *normalizer) value(v any, depth int) any {
+	if n.budget--; n.budget < 0 || depth > maxReplyDepth {
+		n.budget = -1
+		return nil
+	}
 	switch x := v.(type) {
 	case ogorek.Tuple:
-		return normalizeList([]any(x))
+		return n.list([]any(x), depth)
 	case []any:
-		return normalizeList(x)
+		return n.list(x, depth)
 	case int:
 		return int64(x)
 	case *big.Int:
@@ -111,7 +141,7 @@ func normalize(v any) any {
 	case ogorek.None:
 		return nil
 	case ogorek.Call:
-		args := normalizeList([]any(x.Args))
+		args := n.list([]any(x.Args), depth)
 		class := x.Callable.Module + "." + x.Callable.Name
 		if class == "builtins.str" || class == "__builtin__.str" {
 			if len(args) == 1 {
@@ -130,10 +160,16 @@ func normalize(v any) any {
 	return v
 }
 
-func normalizeList(in []any) []any {
+func (n *normalizer) list(in []any, depth int) []any {
+	if n.budget < len(in) {
+		n.budget = -1
+		return nil
+	}
 	out := make([]any, len(in))
 	for i, e := range in {
-		out[i] = normalize(e)
+		if out[i] = n.value(e, depth+1); n.budget < 0 {
+			return nil
+		}
 	}
 	return out
 }

@@ -89,3 +89,16 @@ func containsAll(s string, parts ...string) bool {
 	}
 	return true
 }
+
+// A pickle may reference one memoized value many times: 250 bytes that
+// describe a tree of 2^40 nodes must be refused quickly, not copied.
+func TestDecodeSharedMemoBomb(t *testing.T) {
+	p := "\x80\x02]q\x00" + strings.Repeat("h\x00h\x00\x86q\x00", 40) + "K\x00h\x00\x86."
+	if _, err := decodeReply([]byte(p)); !errors.Is(err, errReplyTooBig) {
+		t.Fatalf("%v", err)
+	}
+	deep := "\x80\x02K\x00" + strings.Repeat("]", 40) + strings.Repeat("a", 39) + "\x86."
+	if _, err := decodeReply([]byte(deep)); !errors.Is(err, errReplyTooBig) {
+		t.Fatalf("deep: %v", err)
+	}
+}
