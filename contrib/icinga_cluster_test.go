@@ -63,8 +63,10 @@ func writeAgentConf(t *testing.T, master, agent *sandbox.IcingaNode, acceptComma
 // agent through command_endpoint, against a sandboxed firewalld and fail2ban,
 // and imaps_tls itself against a sandboxed Dovecot, and the test reads back
 // from the master's REST API, as a read-only ApiUser, one OK and one
-// CRITICAL per plugin with the README's perfdata labels. Then the failure
-// answers: a command the agent lacks, the agent down, accept_commands off.
+// CRITICAL per plugin with the README's perfdata labels. The third way runs
+// too: the master's fail2ban_trusted over SSH (--ssh-*) to a sandboxed sshd.
+// Then the failure answers: a command the agent lacks, the agent down,
+// accept_commands off.
 func TestIcingaMasterAgent(t *testing.T) {
 	requireRoot(t)
 	requireTool(t, "icinga2")
@@ -96,6 +98,7 @@ func TestIcingaMasterAgent(t *testing.T) {
 		dovecot *sandbox.Dovecot
 		f2b     *sandbox.Fail2ban
 		fw      *sandbox.Firewalld
+		ssh     *sandbox.SSHClient
 	)
 	parallel(t, master.NewCA, agent.NewCSR, func() (err error) {
 		if ca, err = sandbox.NewRootCA(dir, "cluster-root"); err != nil {
@@ -125,6 +128,20 @@ func TestIcingaMasterAgent(t *testing.T) {
 		}
 		t.Cleanup(fw.Stop)
 		return fw.OpenPermanently("smtp", "smtps", "smtp-submission", "imap", "imaps", "http", "https")
+	}, func() (err error) {
+		// The third way: the master logs in to the mail host itself.
+		if ssh, err = sandbox.StartSSHDWithClient(filepath.Join(dir, "ssh"), sandbox.SSHDOptions{}); err != nil {
+			return fmt.Errorf("cannot start the real sshd (never skipped): %v", err)
+		}
+		t.Cleanup(ssh.Stop)
+		// The master's plugins run as nagios: the key and known_hosts
+		// where nagios keeps them (its own, key 0600).
+		home := filepath.Join(dir, "nagios-ssh")
+		writeFile(t, filepath.Join(home, "id_ed25519"), readFile(t, ssh.Key), 0o600)
+		writeFile(t, filepath.Join(home, "known_hosts"), readFile(t, ssh.KnownHosts), 0o644)
+		ssh.Key, ssh.KnownHosts = filepath.Join(home, "id_ed25519"), filepath.Join(home, "known_hosts")
+		uid, gid := nagios(t)
+		return errors.Join(os.Chown(ssh.Key, int(uid), int(gid)), os.Chown(ssh.KnownHosts, int(uid), int(gid)))
 	})
 	if err := master.Sign(agent); err != nil {
 		t.Fatal(err)
@@ -144,7 +161,7 @@ object ApiUser "actor" {
 `, readerPass, actorPass), 0o644)
 	commands := readFile(t, "icinga/commands.conf")
 	writeFile(t, filepath.Join(master.ZonesDir, "global-templates", "mailchecks-commands.conf"), commands, 0o644)
-	writeFile(t, filepath.Join(master.ZonesDir, "master", "mail.conf"), mailHostConf(agent.Name, dovecot.IMAPSPort, ca.CertPath, fw, f2b), 0o644)
+	writeFile(t, filepath.Join(master.ZonesDir, "master", "mail.conf"), mailHostConf(agent.Name, dovecot.IMAPSPort, ca.CertPath, fw, f2b, ssh), 0o644)
 	if err := master.ChownNagios(); err != nil {
 		t.Fatal(err)
 	}
@@ -183,6 +200,9 @@ object ApiUser "actor" {
 		"fail2ban-banned":  {2, "203.0.113.7", agent.Name, "check_fail2ban_trusted"},
 		"imaps":            {0, "OK", master.Name, "check_imaps_tls"},
 		"imaps-wrong-name": {2, "other.test", master.Name, ""},
+		// The SSH way: the master's plugin, the mail host's fail2ban.
+		"fail2ban-ssh":        {0, "OK", master.Name, "check_fail2ban_trusted"},
+		"fail2ban-ssh-banned": {2, "203.0.113.7", master.Name, "check_fail2ban_trusted"},
 		// Defined in the master's zone only, so never synced: what an agent
 		// says when commands.conf was put in zones.d/master/.
 		"command-not-synced": {3, "Check command 'mailchecks_master_only' does not exist.", "", ""},
@@ -226,7 +246,7 @@ object ApiUser "actor" {
 // mailHostConf is the master's zones.d/master/: the mail host, its services
 // (the agent's through command_endpoint), and a command that exists on the
 // master only.
-func mailHostConf(agentName string, imapsPort int, caFile string, fw *sandbox.Firewalld, f2b *sandbox.Fail2ban) string {
+func mailHostConf(agentName string, imapsPort int, caFile string, fw *sandbox.Firewalld, f2b *sandbox.Fail2ban, ssh *sandbox.SSHClient) string {
 	onAgent := fmt.Sprintf(`import "mailchecks-test"
 	command_endpoint = host_name
 	vars.firewalld_mail_config_dir = %q
@@ -237,6 +257,14 @@ func mailHostConf(agentName string, imapsPort int, caFile string, fw *sandbox.Fi
 	vars.imaps_tls_port = %d
 	vars.imaps_tls_ca_file = %q
 	vars.imaps_tls_ipv4 = true`, imapsPort, caFile)
+	overSSH := fmt.Sprintf(`import "mailchecks-test"
+	check_command = "fail2ban_trusted"
+	vars.fail2ban_trusted_ssh_host = "127.0.0.1"
+	vars.fail2ban_trusted_ssh_port = %d
+	vars.fail2ban_trusted_ssh_user = "root"
+	vars.fail2ban_trusted_ssh_key = %q
+	vars.fail2ban_trusted_ssh_known_hosts = [ %q ]
+	vars.fail2ban_trusted_socket = %q`, ssh.Port, ssh.Key, ssh.KnownHosts, f2b.Socket)
 	return fmt.Sprintf(`
 object Host %[1]q {
 	check_command = "dummy"
@@ -284,12 +312,21 @@ object Service "imaps-wrong-name" {
 	%[3]s
 	vars.imaps_tls_sni = "other.test"
 }
+/* No agent involved: the master's own plugin over SSH. */
+object Service "fail2ban-ssh" {
+	%[4]s
+	vars.fail2ban_trusted_ips = [ "198.51.100.10" ]
+}
+object Service "fail2ban-ssh-banned" {
+	%[4]s
+	vars.fail2ban_trusted_ips = [ "203.0.113.7" ]
+}
 object Service "agent-health" {
 	import "mailchecks-test"
 	check_command = "cluster-zone"
 	vars.cluster_zone = host_name
 }
-`, agentName, onAgent, imaps)
+`, agentName, onAgent, imaps, overSSH)
 }
 
 // parallel runs fns at once and fails the test with every error.
