@@ -73,7 +73,9 @@ func TestLoad200(t *testing.T) {
 	start := time.Now()
 	for i := range results {
 		r := &result{kind: i % len(kinds)}
-		r.cmd = exec.Command(bin, "--socket", f.Socket, "--ip", kinds[r.kind].ip, "-t", "10")
+		// -t 20: on a loaded CI machine 200 process starts alone take
+		// seconds; the point is that a busy server is waited for within -t.
+		r.cmd = exec.Command(bin, "--socket", f.Socket, "--ip", kinds[r.kind].ip, "-t", "20")
 		r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.out
 		if r.err = r.cmd.Start(); r.err != nil {
 			t.Fatalf("start run %d: %v", i, r.err)
@@ -104,8 +106,8 @@ func TestLoad200(t *testing.T) {
 	slices.Sort(rss)
 	t.Logf("%d concurrent runs in %s: %v; peak RSS per process: median %d KiB, max %d KiB",
 		runs, wall.Round(time.Millisecond), states, rss[len(rss)/2], rss[len(rss)-1])
-	if wall > 11*time.Second {
-		t.Errorf("200 runs took %s with -t 10", wall)
+	if wall > 21*time.Second {
+		t.Errorf("200 runs took %s with -t 20", wall)
 	}
 
 	// The server is unharmed: it answers, its bans are the same, no ban was
