@@ -100,6 +100,9 @@ func TestSudoersAllowOnlyWhatThePluginsRun(t *testing.T) {
 		// firewall-cmd: the one read the cli source does
 		{true, []string{"/usr/bin/firewall-cmd", "--list-all"}},
 		{true, []string{"/usr/bin/firewall-cmd", "--zone=public", "--list-all"}},
+		{true, []string{"/usr/bin/firewall-cmd", "--get-active-zones"}},
+		{true, []string{"/usr/bin/firewall-cmd", "--info-ipset=blocklist"}},
+		{false, []string{"/usr/bin/firewall-cmd", "--info-ipset=x", "--reload"}},
 		{false, []string{"/usr/bin/firewall-cmd", "--zone=public", "--add-service=imaps"}},
 		{false, []string{"/usr/bin/firewall-cmd", "--reload"}},
 		{false, []string{"/usr/bin/firewall-cmd", "--zone=public", "--list-all", "--permanent"}},

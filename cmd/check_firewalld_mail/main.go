@@ -7,12 +7,16 @@ import (
 
 	"github.com/mailhost-checks/mailchecks/internal/firewalld"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
 type cli struct {
 	plugin.CommonFlags `embed:""`
 
-	Zone             string   `help:"Zone to check (default: firewalld's default zone)." placeholder:"ZONE"`
+	Zone             string   `help:"Judge only this zone (default: the zones traffic lands in: source-bound zones, the interface's zone, the default zone)." placeholder:"ZONE"`
+	Interface        []string `help:"Interface mail clients arrive on (repeatable; default: the interfaces of the IPv4 and IPv6 default routes)." placeholder:"IFACE"`
+	Family           string   `enum:"auto,ipv4,ipv6,both" default:"auto" help:"Address families that must be open: auto (those the host has a global address of), ipv4, ipv6, both."`
+	ProcNet          string   `default:"/proc/net" hidden:"" help:"Where the kernel's route and address tables are read (tests point it at a network namespace)."`
 	Service          []string `help:"Service that must be open (repeatable; default: smtp, smtps, smtp-submission, imap, imaps, http, https)." placeholder:"NAME"`
 	Port             []string `help:"Port that must be open too, e.g. 4190/tcp (repeatable; adds to the services)." placeholder:"PORT/PROTO"`
 	RuntimeSource    string   `enum:"dbus,cli" default:"dbus" help:"Where the runtime view comes from: dbus (firewalld over the system bus) or cli (one firewall-cmd --list-all)."`
@@ -29,8 +33,11 @@ func (c *cli) Check(ctx context.Context) plugin.Result {
 		services = firewalld.DefaultServices
 	}
 	drift, _ := plugin.ParseState(c.Drift) // kong's enum already validated it
-	return firewalld.Check(ctx, firewalld.Config{
+	return firewalld.Check(ctx, remote.Local{}, firewalld.Config{
 		Zone:          c.Zone,
+		Interfaces:    c.Interface,
+		Family:        c.Family,
+		ProcNet:       c.ProcNet,
 		Services:      services,
 		Ports:         c.Port,
 		RuntimeSource: c.RuntimeSource,

@@ -47,7 +47,8 @@ func mustCmd(t *testing.T, fw *sandbox.Firewalld, args ...string) {
 // and output.
 func check(t *testing.T, fw *sandbox.Firewalld, args ...string) (int, string) {
 	t.Helper()
-	args = append([]string{"--config-dir", fw.ConfigDir, "--default-config-dir", fw.DefaultDir}, args...)
+	// Both families, whatever addresses the machine running the test has.
+	args = append([]string{"--config-dir", fw.ConfigDir, "--default-config-dir", fw.DefaultDir, "--family", "both"}, args...)
 	var out bytes.Buffer
 	code := plugin.Run(plugin.Info{Name: "check_firewalld_mail"}, &cli{}, args, &out)
 	return code, out.String()
@@ -144,7 +145,8 @@ func TestCoverageByPortRangeRichRuleAndTarget(t *testing.T) {
 		"'required'=3;")
 
 	code, out = check(t, fw, "--service", "imap")
-	expect(t, code, 2, out, "imap (143/tcp) is closed in runtime zone public")
+	// IPv4 clients from 192.0.2.0/24 only, IPv6 clients not at all.
+	expect(t, code, 2, out, "imap (143/tcp) is closed for IPv6 in runtime zone public", "imap IPv6 closed in runtime zone public: mail is down now")
 
 	mustCmd(t, fw, "--permanent", "--set-target=ACCEPT")
 	mustCmd(t, fw, "--reload")
@@ -229,8 +231,8 @@ func TestUnknownPaths(t *testing.T) {
 		// No polkit agent on the sandbox bus: firewalld refuses a non-root
 		// caller its .info action, as it would without contrib/polkit.
 		code, out := runAsNobody(t, fw, "--zone", "public", "--service", "imaps")
-		expect(t, code, 3, out, "UNKNOWN: runtime config unreadable: D-Bus getZoneSettings2: access denied",
-			"Not Authorized", "org.fedoraproject.FirewallD1.config.info", "contrib/polkit")
+		expect(t, code, 3, out, "UNKNOWN: runtime config unreadable: D-Bus getDefaultZone: access denied",
+			"Not Authorized", "org.fedoraproject.FirewallD1.info", "contrib/polkit")
 	})
 	t.Run("no bus", func(t *testing.T) {
 		t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "nobus"))

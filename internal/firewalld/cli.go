@@ -1,60 +1,130 @@
 package firewalld
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
+
+	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
-// CLISource reads the runtime zone with one `firewall-cmd --list-all` call,
-// for hosts where the monitoring user may run firewall-cmd through sudo but
-// may not talk to firewalld over D-Bus. Path may be a sudo wrapper.
-type CLISource struct {
-	Path string
+// cliRuntime reads the runtime ruleset with firewall-cmd, for hosts where
+// the monitoring user may run it through sudo but may not talk to
+// firewalld over D-Bus, and for remote hosts: with --zone one `--zone=Z
+// --list-all`; else `--list-all` (the default zone, named on its first
+// line), `--get-active-zones` (the zones with bindings) and one
+// `--zone=Z --list-all` per other active zone (usually none). An ipset a
+// rule names costs one `--info-ipset` more. Service definitions are not in
+// the output: the caller takes them from the files.
+func cliRuntime(ctx context.Context, host remote.Host, firewallCmd, explicit string) (*Ruleset, error) {
+	rs := &Ruleset{Source: "firewall-cmd", Zones: map[string]*Zone{}, Services: map[string]Service{}, IPSets: map[string]*IPSet{}}
+	listZone := func(args ...string) (*Zone, error) {
+		out, err := runFirewallCmd(ctx, host, firewallCmd, args...)
+		if err != nil {
+			return nil, err
+		}
+		z, err := ParseListAll(out)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %v", firewallCmd, strings.Join(args, " "), err)
+		}
+		rs.Zones[z.Name] = &z
+		return &z, nil
+	}
+	if explicit != "" {
+		_, err := listZone("--zone="+explicit, "--list-all")
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		def, err := listZone("--list-all")
+		if err != nil {
+			return nil, err
+		}
+		rs.DefaultZone = def.Name
+		out, err := runFirewallCmd(ctx, host, firewallCmd, "--get-active-zones")
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range parseActiveZones(out) {
+			if _, have := rs.Zones[name]; have {
+				continue
+			}
+			if _, err := listZone("--zone="+name, "--list-all"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, name := range referencedIPSets(rs) {
+		text, err := runFirewallCmd(ctx, host, firewallCmd, "--info-ipset="+name)
+		if err != nil {
+			rs.IPSets[name] = nil
+			continue
+		}
+		rs.IPSets[name] = parseIPSetInfo(name, text)
+	}
+	return rs, nil
 }
 
-// RuntimeView runs `firewall-cmd [--zone=Z] --list-all` and parses it. With
-// zone "" firewall-cmd lists the default zone and names it on its first line.
-// Service definitions are not part of the output: the caller resolves them.
-func (s CLISource) RuntimeView(ctx context.Context, zone string) (*View, error) {
-	args := []string{"--list-all"}
-	if zone != "" {
-		args = []string{"--zone=" + zone, "--list-all"}
+// parseActiveZones reads `firewall-cmd --get-active-zones`: a zone name on
+// each unindented line, its bindings indented below.
+func parseActiveZones(out string) []string {
+	var names []string
+	for _, line := range strings.Split(out, "\n") {
+		if line == "" || line[0] == ' ' || line[0] == '\t' {
+			continue
+		}
+		if name, _, _ := strings.Cut(strings.TrimSpace(line), " "); validZoneName(name) {
+			names = append(names, name)
+		}
 	}
-	cmd := exec.CommandContext(ctx, s.Path, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	text := strings.TrimSpace(stdout.String() + "\n" + stderr.String())
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("%s --list-all: no answer: timed out", s.Path)
+	return names
+}
+
+// validZoneName is what firewalld allows in a zone name (and what the
+// sudo rule in contrib/sudoers.d matches), so nothing else reaches a
+// command line.
+func validZoneName(name string) bool {
+	if name == "" || len(name) > 17 {
+		return false
 	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// runFirewallCmd runs firewall-cmd with args and maps its complaints onto
+// this package's errors.
+func runFirewallCmd(ctx context.Context, host remote.Host, path string, args ...string) (string, error) {
+	res, err := host.Run(ctx, append([]string{path}, args...))
+	what := path + " " + strings.Join(args, " ")
 	if err != nil {
-		var exitErr *exec.ExitError
+		return "", fmt.Errorf("%s: %v", what, err)
+	}
+	text := strings.TrimSpace(string(res.Stdout) + "\n" + string(res.Stderr))
+	if res.ExitCode != 0 {
 		switch {
 		case strings.Contains(text, "FirewallD is not running") || strings.Contains(text, "NOT_RUNNING"):
-			return nil, ErrNotRunning
+			return "", ErrNotRunning
 		case strings.Contains(text, "INVALID_ZONE"):
-			return nil, fmt.Errorf("%w: firewall-cmd says %s", ErrNoSuchZone, firstLine(text))
+			return "", fmt.Errorf("%w: firewall-cmd says %s", ErrNoSuchZone, firstLine(text))
 		case strings.Contains(text, "Authorization failed") || strings.Contains(text, "ACCESS_DENIED") ||
 			strings.Contains(text, "NotAuthorized") || strings.Contains(text, "password is required"):
-			return nil, fmt.Errorf("%s --list-all: %w: %s", s.Path, ErrAccessDenied, firstLine(text))
-		case errors.As(err, &exitErr):
-			return nil, fmt.Errorf("%s --list-all exited %d: %s", s.Path, exitErr.ExitCode(), firstLine(text))
+			return "", fmt.Errorf("%s: %w: %s", what, ErrAccessDenied, firstLine(text))
+		case res.ExitCode < 0:
+			return "", fmt.Errorf("%s: no exit status: %s", what, firstLine(text))
 		}
-		return nil, fmt.Errorf("%s: %v", s.Path, err)
+		return "", fmt.Errorf("%s exited %d: %s", what, res.ExitCode, firstLine(text))
 	}
-	z, err := ParseListAll(stdout.String())
-	if err != nil {
-		return nil, fmt.Errorf("%s --list-all: %v", s.Path, err)
-	}
-	return &View{Source: "firewall-cmd", Zone: z, Services: map[string]Service{}}, nil
+	return string(res.Stdout), nil
 }
 
-// ParseListAll reads the output of `firewall-cmd --list-all`.
+// ParseListAll reads the output of `firewall-cmd --list-all`
+// (command.py print_zone_policy_info). Rich rules come sorted by
+// rich_rule_sorted_key there, not in the order they were added; the order
+// only matters between rules of equal priority with different actions.
 func ParseListAll(out string) (Zone, error) {
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	if len(lines) < 2 || strings.HasPrefix(lines[0], " ") || strings.TrimSpace(lines[0]) == "" {
@@ -63,21 +133,31 @@ func ParseListAll(out string) (Zone, error) {
 	name, _, _ := strings.Cut(strings.TrimSpace(lines[0]), " ")
 	z := Zone{Name: name}
 	seen := map[string]bool{}
-	inRich := false
+	list := "" // the key whose entries follow on tab-indented lines
 	for _, line := range lines[1:] {
-		if inRich && strings.HasPrefix(line, "\t") {
-			r, err := ParseRichRule(strings.TrimSpace(line))
-			if err != nil {
-				return Zone{}, err
+		if list != "" && strings.HasPrefix(line, "\t") {
+			text := strings.TrimSpace(line)
+			switch list {
+			case "rich rules":
+				r, err := ParseRichRule(text)
+				if err != nil {
+					return Zone{}, err
+				}
+				z.RichRules = append(z.RichRules, r)
+			case "forward-ports":
+				f, err := parseForwardPort(text)
+				if err != nil {
+					return Zone{}, err
+				}
+				z.ForwardPorts = append(z.ForwardPorts, f)
 			}
-			z.RichRules = append(z.RichRules, r)
 			continue
 		}
 		key, value, ok := strings.Cut(strings.TrimSpace(line), ":")
 		if !ok {
 			continue
 		}
-		inRich = key == "rich rules"
+		list = key
 		seen[key] = true
 		fields := strings.Fields(value)
 		switch key {
@@ -85,13 +165,23 @@ func ParseListAll(out string) (Zone, error) {
 			z.Target = strings.TrimSpace(value)
 		case "services":
 			z.Services = fields
-		case "ports":
+		case "protocols":
+			z.Protocols = fields
+		case "interfaces":
+			z.Interfaces = fields
+		case "sources":
+			z.Sources = fields
+		case "ports", "source-ports":
 			for _, f := range fields {
 				p, err := ParsePort(f)
 				if err != nil {
 					return Zone{}, err
 				}
-				z.Ports = append(z.Ports, p)
+				if key == "ports" {
+					z.Ports = append(z.Ports, p)
+				} else {
+					z.SourcePorts = append(z.SourcePorts, p)
+				}
 			}
 		}
 	}
@@ -101,6 +191,69 @@ func ParseListAll(out string) (Zone, error) {
 		}
 	}
 	return z, nil
+}
+
+// parseForwardPort reads "port=993:proto=tcp:toport=10993:toaddr=" (an
+// IPv6 to-addr holds colons, so it is cut off first).
+func parseForwardPort(s string) (ForwardPort, error) {
+	head, addr, _ := strings.Cut(s, ":toaddr=")
+	f := ForwardPort{ToAddr: addr}
+	for _, kv := range strings.Split(head, ":") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return ForwardPort{}, fmt.Errorf("forward-port %q: want port=…:proto=…:toport=…:toaddr=…", s)
+		}
+		switch k {
+		case "port":
+			f.Port.Port = v
+		case "proto":
+			f.Port.Protocol = v
+		case "toport":
+			f.ToPort = v
+		}
+	}
+	return f, nil
+}
+
+// parseIPSetInfo reads `firewall-cmd --info-ipset=NAME`
+// (command.py print_ipset_info).
+func parseIPSetInfo(name, out string) *IPSet {
+	set := &IPSet{Name: name, Family: IPv4}
+	for _, line := range strings.Split(out, "\n") {
+		key, value, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok {
+			continue
+		}
+		switch key {
+		case "type":
+			set.Type = strings.TrimSpace(value)
+		case "options":
+			if strings.Contains(value, "family=inet6") {
+				set.Family = IPv6
+			}
+		case "entries":
+			set.Entries = strings.Fields(value)
+		}
+	}
+	return set
+}
+
+// referencedIPSets lists the ipsets that zone bindings and rich rules use.
+func referencedIPSets(rs *Ruleset) []string {
+	var names []string
+	for _, z := range rs.Zones {
+		for _, s := range z.Sources {
+			if strings.HasPrefix(s, "ipset:") {
+				names = appendUnique(names, strings.TrimPrefix(s, "ipset:"))
+			}
+		}
+		for _, r := range z.RichRules {
+			if r.Source != nil && r.Source.Kind == "ipset" {
+				names = appendUnique(names, r.Source.Value)
+			}
+		}
+	}
+	return sortedCopy(names)
 }
 
 func firstLine(s string) string {

@@ -97,83 +97,10 @@ func BuildRequirements(services, ports []string, lookup ServiceLookup) ([]Requir
 	return reqs, nil
 }
 
-// Coverage says whether a requirement is open in a view, and how.
-type Coverage struct {
-	Open bool
-	How  string // "service imaps", "port 993/tcp", "rich rule …", "target ACCEPT"
-	Note string // e.g. "IPv4 only" for a family-limited rich rule
-}
-
-// Cover judges one requirement in one view: open when every one of its ports
-// is opened by target ACCEPT, a zone service, a port entry, or a rich rule that
-// accepts it from every source.
-func Cover(v *View, r Requirement) Coverage {
-	if v.Zone.Target == "ACCEPT" {
-		return Coverage{Open: true, How: "zone target ACCEPT"}
-	}
-	// By name first, so the output names the service the operator added.
-	for _, name := range r.names() {
-		if r.IsPort() {
-			break
-		}
-		for _, s := range v.Zone.Services {
-			if s == name {
-				return Coverage{Open: true, How: "service " + name}
-			}
-		}
-	}
-	var hows, notes []string
-	for _, want := range r.Ports {
-		how, note := coverPort(v, want)
-		if how == "" {
-			return Coverage{}
-		}
-		hows = appendUnique(hows, how)
-		if note != "" {
-			notes = appendUnique(notes, note)
-		}
-	}
-	return Coverage{Open: true, How: strings.Join(hows, ", "), Note: strings.Join(notes, ", ")}
-}
-
-func coverPort(v *View, want Port) (how, note string) {
-	for _, s := range v.Zone.Services {
-		for _, p := range v.Service(s).Ports {
-			if p.Covers(want) {
-				return "service " + s, ""
-			}
-		}
-	}
-	for _, p := range v.Zone.Ports {
-		if p.Covers(want) {
-			return "port " + p.String(), ""
-		}
-	}
-	for _, rule := range v.Zone.RichRules {
-		if !rule.acceptsEveryone() {
-			continue
-		}
-		covered := rule.Port != nil && rule.Port.Covers(want)
-		if rule.Service != "" {
-			for _, p := range v.Service(rule.Service).Ports {
-				covered = covered || p.Covers(want)
-			}
-		}
-		if covered {
-			if rule.Family != "" {
-				note = strings.Replace(strings.Replace(rule.Family, "ipv4", "IPv4", 1), "ipv6", "IPv6", 1) + " only"
-			}
-			return "rich rule '" + rule.Text + "'", note
-		}
-	}
-	return "", ""
-}
-
+// appendUnique appends s unless list holds it.
 func appendUnique(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
+	if hasString(list, s) {
+		return list
 	}
 	return append(list, s)
 }

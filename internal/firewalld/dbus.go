@@ -94,44 +94,129 @@ func classify(method string, err error) error {
 	return fmt.Errorf("D-Bus %s: %v", method, err)
 }
 
-// DefaultZone asks firewalld for its default zone.
-func (s *DBusSource) DefaultZone(ctx context.Context) (string, error) {
-	var zone string
-	err := s.call(ctx, ifaceMain, "getDefaultZone", &zone)
-	return zone, err
-}
+// ifaceIPSet is firewalld's runtime ipset interface.
+const ifaceIPSet = "org.fedoraproject.FirewallD1.ipset"
 
-// RuntimeView reads the zone's runtime settings and the runtime definitions
-// of every service it uses (which may differ from the files if a service file
-// was edited without a reload).
-func (s *DBusSource) RuntimeView(ctx context.Context, zone string) (*View, error) {
-	var settings map[string]dbus.Variant
-	if err := s.call(ctx, ifaceZone, "getZoneSettings2", &settings, zone); err != nil {
+// runtimeRuleset reads the runtime view in few calls: getDefaultZone,
+// getActiveZones (every zone with bindings), one getZoneSettings2 for each
+// zone that traffic can land in (bound, default, or named by --zone:
+// unbound zones catch nothing), one getIPSetSettings per ipset they use.
+// Service definitions are fetched on first use, most checks are decided
+// by service name alone.
+func (s *DBusSource) runtimeRuleset(ctx context.Context, explicit string) (*Ruleset, error) {
+	rs := &Ruleset{Source: "D-Bus", Zones: map[string]*Zone{}, Services: map[string]Service{}, IPSets: map[string]*IPSet{}}
+	if err := s.call(ctx, ifaceMain, "getDefaultZone", &rs.DefaultZone); err != nil {
 		return nil, err
 	}
-	z := Zone{Name: zone, Target: "default"}
+	var active map[string]map[string][]string
+	if err := s.call(ctx, ifaceZone, "getActiveZones", &active); err != nil {
+		return nil, err
+	}
+	names := []string{rs.DefaultZone}
+	for n := range active {
+		names = appendUnique(names, n)
+	}
+	if explicit != "" {
+		names = appendUnique(names, explicit)
+	}
+	for _, name := range names {
+		z, err := s.zone(ctx, name)
+		if err != nil {
+			if name == explicit && errors.Is(err, ErrNoSuchZone) {
+				continue // judged as missing, next to the permanent view
+			}
+			return nil, err
+		}
+		rs.Zones[name] = z
+	}
+	for _, name := range referencedIPSets(rs) {
+		rs.IPSets[name] = s.ipset(ctx, name)
+	}
+	rs.resolve = func(name string) (Service, error) { return s.serviceDef(ctx, name, map[string]bool{}) }
+	return rs, nil
+}
+
+// zone reads one zone's runtime settings (getZoneSettings2's dict, as
+// zone.py export_config_dict builds it).
+func (s *DBusSource) zone(ctx context.Context, name string) (*Zone, error) {
+	var settings map[string]dbus.Variant
+	if err := s.call(ctx, ifaceZone, "getZoneSettings2", &settings, name); err != nil {
+		return nil, err
+	}
+	z := &Zone{Name: name, Target: "default"}
+	strs := func(key string) []string {
+		v, _ := settings[key].Value().([]string)
+		return v
+	}
 	if v, ok := settings["target"]; ok {
 		z.Target, _ = v.Value().(string)
 	}
-	if v, ok := settings["services"]; ok {
-		z.Services, _ = v.Value().([]string)
-	}
+	z.Services, z.Protocols = strs("services"), strs("protocols")
+	z.Interfaces, z.Sources = strs("interfaces"), strs("sources")
 	if v, ok := settings["ports"]; ok {
 		z.Ports = variantPorts(v)
 	}
-	if v, ok := settings["rules_str"]; ok {
-		texts, _ := v.Value().([]string)
-		for _, t := range texts {
-			r, err := ParseRichRule(t)
-			if err != nil {
-				return nil, fmt.Errorf("D-Bus getZoneSettings2: %v", err)
+	if v, ok := settings["source_ports"]; ok {
+		z.SourcePorts = variantPorts(v)
+	}
+	if v, ok := settings["forward_ports"]; ok {
+		z.ForwardPorts = variantForwardPorts(v)
+	}
+	for _, t := range strs("rules_str") {
+		r, err := ParseRichRule(t)
+		if err != nil {
+			return nil, fmt.Errorf("D-Bus getZoneSettings2: %v", err)
+		}
+		z.RichRules = append(z.RichRules, r)
+	}
+	return z, nil
+}
+
+// ipset reads an ipset's type, family and entries; nil when firewalld
+// does not say.
+func (s *DBusSource) ipset(ctx context.Context, name string) *IPSet {
+	var settings struct {
+		Version, Short, Description, Type string
+		Options                           map[string]string
+		Entries                           []string
+	}
+	obj := s.conn.Object(busName, objectPath)
+	call := obj.CallWithContext(ctx, ifaceIPSet+".getIPSetSettings", 0, name)
+	if call.Err != nil {
+		return nil
+	}
+	if err := call.Store(&settings); err != nil {
+		return nil
+	}
+	set := &IPSet{Name: name, Type: settings.Type, Family: IPv4, Entries: settings.Entries}
+	if settings.Options["family"] == "inet6" {
+		set.Family = IPv6
+	}
+	return set
+}
+
+// variantForwardPorts decodes an a(ssss) of (port, protocol, toport, toaddr).
+func variantForwardPorts(v dbus.Variant) []ForwardPort {
+	var out []ForwardPort
+	switch raw := v.Value().(type) {
+	case [][]any:
+		for _, q := range raw {
+			if len(q) == 4 {
+				s := make([]string, 4)
+				for i := range q {
+					s[i], _ = q[i].(string)
+				}
+				out = append(out, ForwardPort{Port: Port{s[0], s[1]}, ToPort: s[2], ToAddr: s[3]})
 			}
-			z.RichRules = append(z.RichRules, r)
+		}
+	case [][]string:
+		for _, q := range raw {
+			if len(q) == 4 {
+				out = append(out, ForwardPort{Port: Port{q[0], q[1]}, ToPort: q[2], ToAddr: q[3]})
+			}
 		}
 	}
-	view := &View{Source: "D-Bus", Zone: z, Services: map[string]Service{}}
-	view.resolve = func(name string) (Service, error) { return s.serviceDef(ctx, name, map[string]bool{}) }
-	return view, nil
+	return out
 }
 
 // serviceDef fetches a runtime service definition (which may differ from the
@@ -148,6 +233,9 @@ func (s *DBusSource) serviceDef(ctx context.Context, name string, seen map[strin
 	svc := Service{Name: name}
 	if v, ok := def["ports"]; ok {
 		svc.Ports = variantPorts(v)
+	}
+	if v, ok := def["protocols"]; ok {
+		svc.Protocols, _ = v.Value().([]string)
 	}
 	if v, ok := def["includes"]; ok {
 		svc.Includes, _ = v.Value().([]string)

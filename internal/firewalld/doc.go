@@ -1,13 +1,16 @@
-// Package firewalld answers: are the mail ports open in firewalld now, and
-// will they still be open after the next `firewall-cmd --reload`?
+// Package firewalld answers: do mail clients get through firewalld now, and
+// will they after the next `firewall-cmd --reload`?
 //
-// Gather: the runtime view of a zone comes from firewalld over D-Bus
-// (dbus.go) or from one `firewall-cmd --list-all` call (cli.go); the
-// permanent view from the XML files under /etc/firewalld over
-// /usr/lib/firewalld (xml.go). Both become a View (model.go).
+// Gather (gather.go): every config file of both trees and the kernel's
+// route and address tables in one Host.ReadFiles round trip (permanent.go,
+// xml.go, hostnet.go); the runtime view from firewalld over D-Bus (dbus.go,
+// local only) or firewall-cmd (cli.go). Each view is a Ruleset (model.go):
+// default zone, zones with bindings, services, ipsets.
 //
-// Evaluate: requirements (services and ports that must be open) are judged in
-// both views (coverage.go), and the two views are diffed for other drift
-// (drift.go); evaluate.go turns that into a plugin.Result with the exact
-// firewall-cmd fix on every finding. check.go wires the stages.
+// Evaluate (evaluate.go, pure): each requirement is judged per view and per
+// address family as firewalld's nftables ruleset decides it: zone dispatch,
+// the nat pass and the zone's filter chain in firewalld's order (chain.go,
+// match.go), one client per region of the address space (judge.go,
+// addrspace.go); verdict.go and evaluate.go turn that into findings with
+// the exact firewall-cmd fix; drift.go diffs the zones clients land in.
 package firewalld

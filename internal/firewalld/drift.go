@@ -1,6 +1,10 @@
 package firewalld
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/mailhost-checks/mailchecks/internal/plugin"
+)
 
 // DriftItem is one difference between runtime and permanent.
 type DriftItem struct {
@@ -11,8 +15,11 @@ type DriftItem struct {
 
 // Describe is the finding text.
 func (d DriftItem) Describe() string {
-	if d.Kind == "target" {
+	switch d.Kind {
+	case "target":
 		return "zone target differs: " + d.Value
+	case "default zone":
+		return "default zone differs: " + d.Value
 	}
 	if d.RuntimeOnly {
 		return fmt.Sprintf("%s %s is in runtime only: it disappears at the next reload", d.Kind, d.Value)
@@ -23,8 +30,12 @@ func (d DriftItem) Describe() string {
 // Short is the summary form: "port 8080/tcp (runtime only)".
 func (d DriftItem) Short() string {
 	switch {
-	case d.Kind == "target":
-		return "zone target (" + d.Value + ")"
+	case d.Kind == "zone":
+		return "firewall-cmd --runtime-to-permanent would also persist Fail2ban's bans: recreate the zone with firewall-cmd --permanent --new-zone=" + d.Value + ", or reload to drop it"
+	case d.Kind == "default zone":
+		return "to keep the runtime one: firewall-cmd --set-default-zone=<zone> (runtime and permanent at once)"
+	case d.Kind == "target" || d.Kind == "default zone":
+		return d.Kind + " (" + d.Value + ")"
 	case d.RuntimeOnly:
 		return d.Kind + " " + d.Value + " (runtime only)"
 	}
@@ -33,12 +44,17 @@ func (d DriftItem) Short() string {
 
 // Fix gives both ways out: keep it, or drop it.
 func (d DriftItem) Fix(zone string) string {
-	flag := map[string]string{"service": "service", "port": "port", "rich rule": "rich-rule"}[d.Kind]
+	flag := map[string]string{"service": "service", "port": "port", "rich rule": "rich-rule", "interface": "interface",
+		"source": "source", "protocol": "protocol", "source port": "source-port", "forward-port": "forward-port"}[d.Kind]
 	value := d.Value
 	if d.Kind == "rich rule" {
 		value = "'" + value + "'"
 	}
 	switch {
+	case d.Kind == "zone":
+		return "firewall-cmd --runtime-to-permanent would also persist Fail2ban's bans: recreate the zone with firewall-cmd --permanent --new-zone=" + d.Value + ", or reload to drop it"
+	case d.Kind == "default zone":
+		return "to keep the runtime one: firewall-cmd --set-default-zone=<zone> (runtime and permanent at once)"
 	case d.Kind == "target":
 		return fmt.Sprintf("firewall-cmd --permanent --zone=%s --set-target=<wanted> && firewall-cmd --reload", zone)
 	case d.RuntimeOnly:
@@ -61,6 +77,11 @@ func Diff(runtime, permanent Zone) (items []DriftItem, bans int) {
 
 	rtPorts, pmPorts := portStrings(runtime.Ports), portStrings(permanent.Ports)
 	items = append(items, diffStrings("port", rtPorts, pmPorts)...)
+	items = append(items, diffStrings("protocol", runtime.Protocols, permanent.Protocols)...)
+	items = append(items, diffStrings("source port", portStrings(runtime.SourcePorts), portStrings(permanent.SourcePorts))...)
+	items = append(items, diffStrings("forward-port", forwardStrings(runtime.ForwardPorts), forwardStrings(permanent.ForwardPorts))...)
+	items = append(items, diffStrings("interface", runtime.Interfaces, permanent.Interfaces)...)
+	items = append(items, diffStrings("source", runtime.Sources, permanent.Sources)...)
 
 	var rtRules, pmRules []string
 	for _, r := range runtime.RichRules {
@@ -86,6 +107,14 @@ func isBanRule(rules []RichRule, text string) bool {
 		}
 	}
 	return false
+}
+
+func forwardStrings(fs []ForwardPort) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.String()
+	}
+	return out
 }
 
 func portStrings(ports []Port) []string {
@@ -118,4 +147,82 @@ func set(list []string) map[string]bool {
 		m[s] = true
 	}
 	return m
+}
+
+// drift reports differences between the views in the zones clients land
+// in (either view) and in the default zone; requirement findings already
+// cover the required services and ports.
+func (e *evaluation) drift() int {
+	f, p, r := e.f, e.p, &e.r
+	if f.Runtime == nil || f.Permanent == nil {
+		return 0
+	}
+	var items []DriftItem
+	var zoneOf []string
+	bans := 0
+	if f.Zone == "" && f.Runtime.DefaultZone != f.Permanent.DefaultZone {
+		items = append(items, DriftItem{Kind: "default zone", Value: fmt.Sprintf("runtime %s, permanent %s", f.Runtime.DefaultZone, f.Permanent.DefaultZone)})
+		zoneOf = append(zoneOf, "")
+	}
+	var names []string
+	for _, rs := range []*Ruleset{f.Runtime, f.Permanent} {
+		for _, req := range p.Requirements {
+			for _, fc := range Judge(rs, req, f.Served, f.Arrival, f.Zone).Families {
+				for _, z := range fc.Zones {
+					names = appendUnique(names, z)
+				}
+			}
+		}
+	}
+	if f.Zone != "" {
+		names = appendUnique(names, f.Zone)
+	}
+	for _, name := range sortedCopy(names) {
+		rz, rok := f.Runtime.Zones[name]
+		pz, pok := f.Permanent.Zones[name]
+		switch {
+		case rok && pok:
+			zi, zb := Diff(*rz, *pz)
+			bans += zb
+			for _, it := range zi {
+				items = append(items, it)
+				zoneOf = append(zoneOf, name)
+			}
+		case rok:
+			items = append(items, DriftItem{Kind: "zone", Value: name, RuntimeOnly: true})
+			zoneOf = append(zoneOf, name)
+		case pok:
+			items = append(items, DriftItem{Kind: "zone", Value: name})
+			zoneOf = append(zoneOf, name)
+		}
+	}
+	count := 0
+	var drifted []string
+	for i, item := range items {
+		if coveredByRequirement(item, p.Requirements) {
+			continue
+		}
+		count++
+		if p.Drift == plugin.OK {
+			r.Debugf("drift (ignored): %s", item.Describe())
+			continue
+		}
+		text := item.Describe()
+		if zoneOf[i] != "" && len(names) > 1 {
+			text = "zone " + zoneOf[i] + ": " + text
+		}
+		r.Add(p.Drift, text, item.Fix(zoneOf[i]))
+		if len(drifted) < 3 {
+			drifted = append(drifted, item.Short())
+		} else if len(drifted) == 3 {
+			drifted = append(drifted, "more")
+		}
+	}
+	if len(drifted) > 0 {
+		e.problem("runtime and permanent differ: " + plugin.Join(drifted))
+	}
+	if bans > 0 {
+		r.Detailf("%d runtime-only reject/drop rich rule%s for single sources (Fail2ban bans): not drift", bans, plural(bans))
+	}
+	return count
 }

@@ -3,20 +3,10 @@ package firewalld
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
-
-// Facts is everything gather found out. A nil view comes with its error.
-type Facts struct {
-	Zone         string
-	Runtime      *View
-	RuntimeErr   error
-	Permanent    *View
-	PermanentErr error
-}
 
 // Policy is what the operator asked for.
 type Policy struct {
@@ -27,215 +17,279 @@ type Policy struct {
 	Drift           plugin.State // plugin.OK means --drift=ignore
 }
 
-// Evaluate judges the facts. It is pure: every state decision of
-// check_firewalld_mail is made here.
-func Evaluate(f Facts, p Policy) plugin.Result {
-	var r plugin.Result
-	var problems []string
-	zone := f.Zone
+// evaluation collects findings and the summary's problem phrases.
+type evaluation struct {
+	r        plugin.Result
+	problems []string
+	f        Facts
+	p        Policy
+}
 
-	runtimeKnown, permanentKnown := f.Runtime != nil, f.Permanent != nil
+func (e *evaluation) problem(s string) { e.problems = append(e.problems, s) }
+
+// Evaluate judges the facts. It is pure: every state decision of
+// check_firewalld_mail is made here. OK needs every view it speaks about:
+// a view that could not be read is UNKNOWN unless something worse is known.
+func Evaluate(f Facts, p Policy) plugin.Result {
+	e := &evaluation{f: f, p: p}
+	r := &e.r
 	notRunning := errors.Is(f.RuntimeErr, ErrNotRunning)
 	switch {
 	case notRunning:
 		r.Add(plugin.Critical, "firewalld is not running: its rules are gone until it starts again", "systemctl start firewalld")
-		problems = append(problems, "firewalld is not running")
-	case !runtimeKnown:
+		e.problem("firewalld is not running")
+	case f.Runtime == nil:
 		r.Add(plugin.Unknown, "cannot read the runtime config: "+errText(f.RuntimeErr), accessFix(f.RuntimeErr, true))
-		problems = append(problems, "runtime config unreadable: "+errText(f.RuntimeErr))
+		e.problem("runtime config unreadable: " + errText(f.RuntimeErr))
+	}
+	if len(f.Served) == 0 {
+		r.Add(plugin.Unknown, "no address family to judge", "pass --family ipv4, ipv6 or both")
+		e.problem("no address family to judge")
 	}
 	if p.RequirementsErr != nil {
 		msg := "cannot resolve what must be open: " + p.RequirementsErr.Error()
 		r.Add(plugin.Unknown, msg, accessFix(p.RequirementsErr, false))
-		problems = append(problems, msg)
+		e.problem(msg)
 	}
-	if !permanentKnown {
+	if f.Permanent == nil {
 		r.Add(plugin.Unknown, "cannot read the permanent config: "+errText(f.PermanentErr), accessFix(f.PermanentErr, false))
-		problems = append(problems, "permanent config unreadable: "+errText(f.PermanentErr))
+		e.problem("permanent config unreadable: " + errText(f.PermanentErr))
+	}
+	for _, cp := range f.Problems {
+		r.Add(plugin.Warning, "the next reload fails; at the next restart firewalld falls back to its stock config: "+cp.Path+": "+cp.Reason,
+			"correct it, check with firewall-cmd --check-config")
+	}
+	if len(f.Problems) > 0 {
+		e.problem(fmt.Sprintf("%d permanent config file%s firewalld would refuse: the next reload fails", len(f.Problems), plural(len(f.Problems))))
 	}
 
-	var closed, runtimeOnly, notPersisted []string
-	openRuntime, openPermanent, missing := 0, 0, 0
-	for _, req := range p.Requirements {
-		var rt, pm Coverage
-		if runtimeKnown {
-			rt = Cover(f.Runtime, req)
+	counts := e.requirements(notRunning)
+	driftCount := e.drift()
+
+	if len(e.problems) == 0 {
+		r.Summary = fmt.Sprintf("all %d required services and ports open in zone %s, runtime and permanent agree", len(p.Requirements), strings.Join(e.zones(), ", "))
+	} else {
+		r.Summary = strings.Join(e.problems, "; ")
+	}
+	e.details()
+
+	r.Count("required", len(p.Requirements), "", "")
+	r.Count("open_runtime", counts.runtime, "", "")
+	r.Count("open_permanent", counts.permanent, "", "")
+	r.Count("missing", counts.missing, "", "")
+	r.Count("drift", driftCount, "", "")
+	for _, fam := range f.Families {
+		if f.Runtime != nil {
+			r.Count("open_runtime_"+fam, counts.family[fam], "", "")
 		}
-		if permanentKnown {
-			pm = Cover(f.Permanent, req)
+	}
+	return e.r
+}
+
+type openCounts struct {
+	runtime, permanent, missing int
+	family                      map[string]int
+}
+
+// requirements judges each requirement in both views.
+func (e *evaluation) requirements(notRunning bool) openCounts {
+	f, r := e.f, &e.r
+	c := openCounts{family: map[string]int{}}
+	var closed, runtimeOnly, notPersisted, partial, unknown []string
+	closedZone := ""
+	for _, req := range e.p.Requirements {
+		rt, pm := statusOf(f.Runtime, req, f), statusOf(f.Permanent, req, f)
+		for _, fc := range rt.cov.Families {
+			if fc.Open() {
+				c.family[fc.Family]++
+			}
 		}
-		if rt.Open {
-			openRuntime++
+		if rt.open() {
+			c.runtime++
 		}
-		if pm.Open {
-			openPermanent++
+		if pm.open() {
+			c.permanent++
 		}
-		if !(rt.Open && pm.Open) {
-			missing++
+		if !(rt.open() && pm.open()) {
+			c.missing++
 		}
 		what := req.Describe()
+		zone := rt.zone(pm.zone(f.defaultZone()))
 		addFix := addCommand(zone, req)
 		switch {
-		case runtimeKnown && rt.Open && (pm.Open || !permanentKnown):
-			if permanentKnown {
-				r.Add(plugin.OK, fmt.Sprintf("%s open in runtime and permanent (%s)%s", what, rt.How, note(rt.Note)), "")
+		case rt.known && rt.state == covClosed:
+			refuser, removeFix := rt.refusal()
+			if strings.HasPrefix(refuser, "zone target default") {
+				refuser = "" // the zone simply lacks it
 			} else {
-				r.Add(plugin.OK, fmt.Sprintf("%s open in runtime (%s)%s; permanent not verified", what, rt.How, note(rt.Note)), "")
+				refuser = " (" + refuser + ")"
 			}
-		case runtimeKnown && rt.Open:
-			r.Add(plugin.Warning, fmt.Sprintf("%s is open in runtime only (%s): it disappears at the next firewall-cmd --reload", what, rt.How), addFix)
+			fix := addFix + " && firewall-cmd --reload"
+			if removeFix != "" {
+				fix = removeFix
+			}
+			fam := rt.forFamily(f.Served)
+			switch {
+			case pm.open():
+				r.Add(plugin.Critical, fmt.Sprintf("%s is closed%s in runtime zone %s%s: clients cannot connect now; the permanent config has it (%s)",
+					what, fam, zone, refuser, firstHow(pm, f.Served)), "firewall-cmd --reload")
+			case pm.known:
+				r.Add(plugin.Critical, fmt.Sprintf("%s is closed%s in runtime zone %s%s and in the permanent config", what, fam, zone, refuser), fix)
+			default:
+				r.Add(plugin.Critical, fmt.Sprintf("%s is closed%s in runtime zone %s%s; permanent not verified", what, fam, zone, refuser), fix)
+			}
+			closed = append(closed, req.Name+strings.TrimPrefix(fam, " for"))
+			if closedZone == "" {
+				closedZone = zone
+			}
+		case rt.known && rt.state == covUnknown:
+			r.Add(plugin.Unknown, fmt.Sprintf("cannot tell whether %s is open%s in runtime zone %s: it %s", what, rt.forFamily(f.Served), zone, rt.bad.How),
+				"check the ipset or rule named, e.g. firewall-cmd --info-ipset=NAME")
+			unknown = append(unknown, req.Name)
+		case rt.known && rt.state == covOnly:
+			r.Add(plugin.Warning, fmt.Sprintf("%s in runtime zone %s is %s for %s: other clients are refused", what, zone, rt.bad.How, familyName(rt.bad.Family)), "")
+			partial = append(partial, req.Name)
+		case rt.open() && (pm.open() || !pm.known):
+			how, extra := rt.how(f.Served)
+			if pm.known {
+				r.Add(plugin.OK, fmt.Sprintf("%s open in runtime and permanent (%s)%s", what, how, note(extra)), "")
+			} else {
+				r.Add(plugin.OK, fmt.Sprintf("%s open in runtime (%s)%s; permanent not verified", what, how, note(extra)), "")
+			}
+		case rt.open() && pm.state == covUnknown:
+			r.Add(plugin.Unknown, fmt.Sprintf("%s is open in runtime; cannot tell whether the permanent config keeps it open: it %s", what, pm.bad.How), "")
+			unknown = append(unknown, req.Name)
+		case rt.open():
+			how, _ := rt.how(f.Served)
+			why := "it disappears at the next firewall-cmd --reload"
+			if pm.state == covOnly {
+				why = "after the next reload it is " + pm.bad.How + " only"
+			}
+			r.Add(plugin.Warning, fmt.Sprintf("%s is open in runtime only (%s): %s", what, how, why), addFix)
 			runtimeOnly = append(runtimeOnly, req.Name)
-		case runtimeKnown && pm.Open:
-			r.Add(plugin.Critical, fmt.Sprintf("%s is closed in runtime zone %s: clients cannot connect now; the permanent config has it (%s)", what, zone, pm.How), "firewall-cmd --reload")
-			closed = append(closed, req.Name)
-		case runtimeKnown && permanentKnown:
-			r.Add(plugin.Critical, fmt.Sprintf("%s is closed in runtime zone %s and missing from the permanent config", what, zone), addFix+" && firewall-cmd --reload")
-			closed = append(closed, req.Name)
-		case runtimeKnown:
-			r.Add(plugin.Critical, fmt.Sprintf("%s is closed in runtime zone %s; permanent not verified", what, zone), addFix+" && firewall-cmd --reload")
-			closed = append(closed, req.Name)
-		case pm.Open && notRunning:
-			r.Add(plugin.OK, fmt.Sprintf("%s is in the permanent config (%s): it comes back when firewalld runs", what, pm.How), "")
-		case pm.Open: // runtime unreadable
-			r.Add(plugin.OK, fmt.Sprintf("%s is in the permanent config (%s); runtime not verified", what, pm.How), "")
-		case permanentKnown && notRunning:
+		case pm.open():
+			how, extra := pm.how(f.Served)
+			if notRunning {
+				r.Add(plugin.OK, fmt.Sprintf("%s is in the permanent config (%s)%s: it comes back when firewalld runs", what, how, note(extra)), "")
+			} else {
+				r.Add(plugin.OK, fmt.Sprintf("%s is in the permanent config (%s)%s; runtime not verified", what, how, note(extra)), "")
+			}
+		case pm.known && pm.state == covUnknown:
+			r.Add(plugin.Unknown, fmt.Sprintf("cannot tell whether the permanent config opens %s: it %s", what, pm.bad.How), "")
+			unknown = append(unknown, req.Name)
+		case pm.known && notRunning:
 			r.Add(plugin.Warning, fmt.Sprintf("%s is missing from the permanent config: it will not come back when firewalld starts", what), addFix)
 			notPersisted = append(notPersisted, req.Name)
-		case permanentKnown:
+		case pm.known:
 			r.Add(plugin.Warning, fmt.Sprintf("%s is missing from the permanent config: closed after the next reload; runtime not verified", what), addFix)
 			notPersisted = append(notPersisted, req.Name)
 		}
 	}
-
-	driftCount := 0
-	var drifted []string // the first few, for the summary
-	if runtimeKnown && permanentKnown {
-		items, bans := Diff(f.Runtime.Zone, f.Permanent.Zone)
-		for _, item := range items {
-			if coveredByRequirement(item, p.Requirements) {
-				continue // already judged above, with its own fix
-			}
-			driftCount++
-			if p.Drift == plugin.OK {
-				r.Debugf("drift (ignored): %s", item.Describe())
-				continue
-			}
-			r.Add(p.Drift, item.Describe(), item.Fix(zone))
-			if len(drifted) < 3 {
-				drifted = append(drifted, item.Short())
-			} else if len(drifted) == 3 {
-				drifted = append(drifted, "more")
-			}
-		}
-		if len(drifted) > 0 {
-			problems = append(problems, "runtime and permanent differ: "+plugin.Join(drifted))
-		}
-		if bans > 0 {
-			r.Detailf("%d runtime-only reject/drop rich rule%s for single sources (Fail2ban bans): not drift", bans, plural(bans))
-		}
-	}
-
 	if len(closed) > 0 {
-		problems = append([]string{fmt.Sprintf("%s closed in runtime zone %s: mail is down now", plugin.Join(closed), zone)}, problems...)
+		e.problems = append([]string{fmt.Sprintf("%s closed in runtime zone %s: mail is down now", plugin.Join(closed), closedZone)}, e.problems...)
+	}
+	if len(partial) > 0 {
+		e.problem(fmt.Sprintf("%s open only for some clients", plugin.Join(partial)))
+	}
+	if len(unknown) > 0 {
+		e.problem(fmt.Sprintf("cannot tell whether %s open", plugin.Join(unknown)))
 	}
 	if len(runtimeOnly) > 0 {
-		problems = append(problems, fmt.Sprintf("%s open in runtime only: lost at the next firewall-cmd --reload", plugin.Join(runtimeOnly)))
+		e.problem(fmt.Sprintf("%s open in runtime only: lost at the next firewall-cmd --reload", plugin.Join(runtimeOnly)))
 	}
 	if len(notPersisted) > 0 {
-		problems = append(problems, fmt.Sprintf("%s missing from the permanent config", plugin.Join(notPersisted)))
+		e.problem(fmt.Sprintf("%s missing from the permanent config", plugin.Join(notPersisted)))
 	}
-	if len(problems) == 0 {
-		r.Summary = fmt.Sprintf("all %d required services and ports open in zone %s, runtime and permanent agree", len(p.Requirements), zone)
-	} else {
-		r.Summary = strings.Join(problems, "; ")
-	}
-
-	if runtimeKnown {
-		r.Detailf("zone %s: runtime from %s, permanent from %s", zone, f.Runtime.Source, viewSource(f.Permanent))
-	} else if permanentKnown {
-		r.Detailf("zone %s: permanent from %s", zone, f.Permanent.Source)
-	}
-
-	r.Count("required", len(p.Requirements), "", "")
-	r.Count("open_runtime", openRuntime, "", "")
-	r.Count("open_permanent", openPermanent, "", "")
-	r.Count("missing", missing, "", "")
-	r.Count("drift", driftCount, "", "")
-	return r
+	return c
 }
 
-// coveredByRequirement reports whether a drift item is about a required
-// service or port, which the requirement findings already report.
-func coveredByRequirement(item DriftItem, reqs []Requirement) bool {
-	for _, req := range reqs {
-		switch item.Kind {
-		case "service":
-			if !req.IsPort() {
-				for _, n := range req.names() {
-					if n == item.Value {
-						return true
-					}
-				}
-			}
-		case "port":
-			for _, p := range req.Ports {
-				if p.String() == item.Value {
-					return true
+func firstHow(s viewStatus, served []string) string {
+	how, _ := s.how(served)
+	return how
+}
+
+// defaultZone is the runtime default zone, else the permanent one.
+func (f Facts) defaultZone() string {
+	switch {
+	case f.Zone != "":
+		return f.Zone
+	case f.Runtime != nil:
+		return f.Runtime.DefaultZone
+	case f.Permanent != nil:
+		return f.Permanent.DefaultZone
+	}
+	return FallbackZone
+}
+
+// zones are the zones clients land in (runtime, else permanent), for the
+// summary and for drift.
+func (e *evaluation) zones() []string {
+	var out []string
+	for _, rs := range []*Ruleset{e.f.Runtime, e.f.Permanent} {
+		if rs == nil {
+			continue
+		}
+		for _, req := range e.p.Requirements {
+			for _, fc := range Judge(rs, req, e.f.Served, e.f.Arrival, e.f.Zone).Families {
+				for _, z := range fc.Zones {
+					out = appendUnique(out, z)
 				}
 			}
 		}
+		if len(out) > 0 {
+			break
+		}
 	}
-	return false
+	if len(out) == 0 {
+		out = []string{e.f.defaultZone()}
+	}
+	return out
 }
 
-// addCommand is the permanent fix for a requirement. Never
-// --runtime-to-permanent: it would also persist Fail2ban's runtime bans.
-func addCommand(zone string, req Requirement) string {
-	if req.IsPort() {
-		return fmt.Sprintf("firewall-cmd --permanent --zone=%s --add-port=%s", zone, req.Name)
+// details are the lines for -v: where the facts came from and what is not
+// judged.
+func (e *evaluation) details() {
+	f, r := e.f, &e.r
+	var fams []string
+	for _, fam := range f.Served {
+		fams = append(fams, familyName(fam))
 	}
-	return fmt.Sprintf("firewall-cmd --permanent --zone=%s --add-service=%s", zone, req.Service)
+	r.Detailf("families judged: %s (from %s)", strings.Join(fams, ", "), f.FamiliesFrom)
+	for _, fam := range f.Families {
+		if ifs := f.Arrival.Interfaces[fam]; len(ifs) > 0 {
+			r.Detailf("%s clients arrive on %s (from %s)", familyName(fam), strings.Join(ifs, ", "), f.ArrivalFrom)
+		} else if f.Zone == "" {
+			r.Detailf("%s: no interface known (from %s): judged in the default zone", familyName(fam), f.ArrivalFrom)
+		}
+	}
+	zone := strings.Join(e.zones(), ", ")
+	if f.Runtime != nil {
+		r.Detailf("zone %s: runtime from %s, permanent from %s (%s)", zone, f.Runtime.Source, viewSource(f.Permanent), f.Where)
+	} else if f.Permanent != nil {
+		r.Detailf("zone %s: permanent from %s (%s)", zone, f.Permanent.Source, f.Where)
+	}
+	if f.Permanent != nil {
+		for _, name := range sortedKeys(f.Permanent.Zones) {
+			for _, s := range f.Permanent.Zones[name].Skipped {
+				r.Detailf("zone %s: firewalld skips this rule when it loads the zone, so it is not judged: %s", name, s)
+			}
+		}
+	}
+	if len(f.Policies) > 0 {
+		r.Detailf("policies are not judged (%s): a policy with egress zone HOST can still refuse what the zones allow", strings.Join(f.Policies, ", "))
+	}
 }
 
-// accessFix says how to let the monitoring user read what it could not.
-func accessFix(err error, runtime bool) string {
-	switch {
-	case errors.Is(err, ErrAccessDenied):
-		return "allow the monitoring user firewalld's read-only D-Bus actions (contrib/polkit), or use --runtime-source=cli with the sudo rule in contrib/sudoers.d"
-	case errors.Is(err, fs.ErrPermission):
-		return "run the check as root through the sudo rule in contrib/sudoers.d, or grant read access: setfacl -R -m u:nagios:rX /etc/firewalld && setfacl -R -d -m u:nagios:rX /etc/firewalld (the second keeps files firewalld writes later readable)"
-	case errors.Is(err, ErrNoBus):
-		return "is dbus running? check DBUS_SYSTEM_BUS_ADDRESS, or use --runtime-source=cli"
-	case errors.Is(err, ErrNoSuchZone):
-		return "list zones with firewall-cmd --get-zones and pass --zone"
-	}
-	return ""
-}
-
-func errText(err error) string {
-	if err == nil {
-		return "no data"
-	}
-	return err.Error()
-}
-
-func viewSource(v *View) string {
+func debugRuleset(r *plugin.Result, name string, v *Ruleset) {
 	if v == nil {
-		return "(unreadable)"
+		return
 	}
-	return v.Source
-}
-
-func note(s string) string {
-	if s == "" {
-		return ""
+	for _, zn := range sortedKeys(v.Zones) {
+		z := v.Zones[zn]
+		r.Debugf("%s (%s) zone %s: target %s, interfaces %v, sources %v, services %v, ports %v, protocols %v, %d rich rules",
+			name, v.Source, zn, z.Target, z.Interfaces, z.Sources, z.Services, portStrings(z.Ports), z.Protocols, len(z.RichRules))
+		for _, rule := range z.RichRules {
+			r.Debugf("%s zone %s rich rule: %s", name, zn, rule.Text)
+		}
 	}
-	return ", " + s
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }

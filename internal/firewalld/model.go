@@ -60,49 +60,92 @@ func ParsePort(s string) (Port, error) {
 	return p, nil
 }
 
-// Zone is the part of a firewalld zone that decides what is reachable.
+// Zone is the part of a firewalld zone that decides what is reachable, and
+// what binds traffic to it.
 type Zone struct {
-	Name      string
-	Target    string // "default", "ACCEPT", "%%REJECT%%", "DROP"
-	Services  []string
-	Ports     []Port
-	RichRules []RichRule
+	Name         string
+	Target       string // "default", "ACCEPT", "%%REJECT%%", "DROP"
+	Services     []string
+	Ports        []Port
+	Protocols    []string
+	SourcePorts  []Port
+	ForwardPorts []ForwardPort
+	RichRules    []RichRule
+	Interfaces   []string // bound interfaces ("eth+" is a wildcard)
+	Sources      []string // bound sources: address/CIDR, MAC, "ipset:NAME"
+	// Skipped are rules firewalld drops when it reads the zone (with the
+	// reason), so they are neither judged nor drift.
+	Skipped []string
+}
+
+// ForwardPort is a zone's <forward-port>.
+type ForwardPort struct {
+	Port   Port
+	ToPort string
+	ToAddr string
+}
+
+// String is firewall-cmd's spelling "port=993:proto=tcp:toport=10993:toaddr=".
+func (f ForwardPort) String() string {
+	return "port=" + f.Port.Port + ":proto=" + f.Port.Protocol + ":toport=" + f.ToPort + ":toaddr=" + f.ToAddr
 }
 
 // Service is a firewalld service definition with its includes resolved.
 type Service struct {
-	Name     string
-	Ports    []Port
-	Includes []string
+	Name      string
+	Ports     []Port
+	Protocols []string
+	Includes  []string
+	// Families, when not empty, are the only families the service opens
+	// (a <destination ipv4=…/> limits it to that family).
+	Families []string
 }
 
-// View is one side of the comparison: a zone plus the service definitions
-// needed to know which ports its services open.
-type View struct {
-	Source   string // "D-Bus", "firewall-cmd", "/etc/firewalld/zones/public.xml"
-	Zone     Zone
-	Services map[string]Service // by name, filled eagerly or by resolve
+// IPSet is a firewalld ipset as far as matching sources needs it.
+type IPSet struct {
+	Name    string
+	Type    string // "hash:ip", "hash:net", "hash:mac", …
+	Family  string // "ipv4" or "ipv6" (option family=inet6)
+	Entries []string
+}
+
+// Ruleset is one view of firewalld (runtime or permanent): the default
+// zone, every zone with its bindings, and the definitions rules name.
+type Ruleset struct {
+	Source      string // "D-Bus", "firewall-cmd", "/etc/firewalld"
+	DefaultZone string
+	Zones       map[string]*Zone
+	Services    map[string]Service // by name, filled eagerly or by resolve
+	// ServiceErrs are definitions that could not be read.
+	ServiceErrs map[string]error
+	IPSets      map[string]*IPSet // nil value: named but unreadable
 	// resolve, when set, fetches a definition missing from Services on first
 	// use: over D-Bus each one is a round trip to firewalld, and most checks
 	// are decided by service name alone.
 	resolve func(name string) (Service, error)
 }
 
-// Service returns the definition of a service the zone uses; an unresolvable
-// one has no ports (it then opens nothing as far as coverage is concerned).
-func (v *View) Service(name string) Service {
+// Service returns the definition of a service, ok false when it is unknown.
+func (v *Ruleset) Service(name string) (Service, bool) {
 	if s, ok := v.Services[name]; ok {
-		return s
+		return s, true
 	}
-	var s Service
-	if v.resolve != nil {
-		s, _ = v.resolve(name)
+	if _, failed := v.ServiceErrs[name]; failed || v.resolve == nil {
+		return Service{}, false
 	}
+	s, err := v.resolve(name)
 	if v.Services == nil {
 		v.Services = map[string]Service{}
 	}
+	if v.ServiceErrs == nil {
+		v.ServiceErrs = map[string]error{}
+	}
+	if err != nil {
+		v.ServiceErrs[name] = err
+		return Service{}, false
+	}
 	v.Services[name] = s
-	return s
+	return s, true
 }
 
 // sortedCopy returns a sorted copy of words, for stable output and diffs.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mailhost-checks/mailchecks/internal/remote"
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
@@ -81,7 +82,12 @@ func TestViewsEqualFirewallCmd(t *testing.T) {
 	}
 
 	dirs := Dirs{ConfigDir: fw.ConfigDir, DefaultDir: fw.DefaultDir}
-	pv, err := dirs.PermanentView("public")
+	ctx := context.Background()
+	files, err := remote.Local{}.ReadFiles(ctx, PermanentPatterns(dirs), maxXMLBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv, err := permanentRuleset(indexFiles(dirs, files), []string{"public"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,20 +99,19 @@ func TestViewsEqualFirewallCmd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := comparable(pv.Zone); !reflect.DeepEqual(got, comparable(want)) {
+	if got := comparable(*pv.Zones["public"]); !reflect.DeepEqual(got, comparable(want)) {
 		t.Errorf("permanent view differs from firewall-cmd --permanent --list-all:\n got %v\nwant %v", got, comparable(want))
 	}
-	if got := pv.Service("mailadmin").Ports; len(got) != 3 {
+	if got, _ := pv.Service("mailadmin"); len(got.Ports) != 3 {
 		t.Errorf("custom service with include resolved to %v, want 4190/tcp, 8443-8444/tcp, 993/tcp", got)
 	}
 
 	bus := &DBusSource{Address: fw.BusAddress}
-	ctx := context.Background()
 	if err := bus.Connect(ctx); err != nil {
 		t.Fatal(err)
 	}
 	defer bus.Close()
-	rv, err := bus.RuntimeView(ctx, "public")
+	rv, err := bus.runtimeRuleset(ctx, "public")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,22 +123,22 @@ func TestViewsEqualFirewallCmd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := comparable(rv.Zone); !reflect.DeepEqual(got, comparable(want)) {
+	if got := comparable(*rv.Zones["public"]); !reflect.DeepEqual(got, comparable(want)) {
 		t.Errorf("D-Bus runtime view differs from firewall-cmd --list-all:\n got %v\nwant %v", got, comparable(want))
 	}
-	if got := rv.Service("mailadmin").Ports; len(got) != 3 {
+	if got, _ := rv.Service("mailadmin"); len(got.Ports) != 3 {
 		t.Errorf("runtime custom service resolved to %v, want 3 ports including the include", got)
 	}
 	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", fw.BusAddress)
-	cv, err := CLISource{Path: "firewall-cmd"}.RuntimeView(ctx, "public")
+	cv, err := cliRuntime(ctx, remote.Local{}, "firewall-cmd", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(comparable(cv.Zone), comparable(rv.Zone)) {
-		t.Errorf("CLI view %v differs from D-Bus view %v", comparable(cv.Zone), comparable(rv.Zone))
+	if cv.DefaultZone != "public" || !reflect.DeepEqual(comparable(*cv.Zones["public"]), comparable(*rv.Zones["public"])) {
+		t.Errorf("CLI view %v differs from D-Bus view %v", comparable(*cv.Zones["public"]), comparable(*rv.Zones["public"]))
 	}
 
-	items, bans := Diff(rv.Zone, pv.Zone)
+	items, bans := Diff(*rv.Zones["public"], *pv.Zones["public"])
 	if bans != 1 || len(items) != 2 {
 		t.Errorf("diff: %d bans, items %+v; want 1 ban and imaps + 4190/tcp", bans, items)
 	}
@@ -192,8 +197,13 @@ func TestShippedServicesMatchFirewalld(t *testing.T) {
 		return ports
 	}
 	dirs := Dirs{ConfigDir: t.TempDir(), DefaultDir: "/usr/lib/firewalld"}
+	files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(dirs), maxXMLBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf := indexFiles(dirs, files)
 	for name := range infos {
-		svc, err := dirs.Service(name)
+		svc, err := cf.service(name, map[string]bool{})
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue

@@ -1,0 +1,263 @@
+package firewalld
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"strings"
+
+	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/remote"
+)
+
+// Config is check_firewalld_mail's command line, as the package needs it.
+type Config struct {
+	Zone          string // "" = the zones traffic lands in
+	Interfaces    []string
+	Family        string // auto, ipv4, ipv6, both
+	Services      []string
+	Ports         []string
+	RuntimeSource string // "dbus" or "cli"
+	BusAddress    string
+	FirewallCmd   string
+	Dirs          Dirs
+	ProcNet       string // "/proc/net"; tests point it at a namespace's
+	Drift         plugin.State
+}
+
+// Facts is everything gather found out. A nil view comes with its error.
+type Facts struct {
+	Where        string // "local", "via SSH root@mail:22"
+	Zone         string // --zone: judge only this zone
+	Runtime      *Ruleset
+	RuntimeErr   error
+	Permanent    *Ruleset
+	PermanentErr error
+	// Families are judged; Served decide the state (the others are shown).
+	Families, Served []string
+	FamiliesFrom     string // "--family", "global addresses", …
+	Arrival          Arrival
+	ArrivalFrom      string // "--interface", "default route", "unknown"
+	Problems         []ConfigProblem
+	Policies         []string // policy files present (policies are not judged)
+	// lookup resolves a required service's definition (files, then
+	// runtime).
+	lookup ServiceLookup
+}
+
+// Check gathers, builds the requirements and evaluates.
+func Check(ctx context.Context, host remote.Host, cfg Config) plugin.Result {
+	f, err := Gather(ctx, host, cfg)
+	if err != nil {
+		return plugin.UnknownResult(err, accessFix(err, false))
+	}
+	reqs, err := BuildRequirements(cfg.Services, cfg.Ports, f.lookup)
+	f.Runtime.addDefinitions(reqs)
+	f.Permanent.addDefinitions(reqs)
+	r := Evaluate(f, Policy{Requirements: reqs, RequirementsErr: err, Drift: cfg.Drift})
+	debugRuleset(&r, "runtime", f.Runtime)
+	debugRuleset(&r, "permanent", f.Permanent)
+	return r
+}
+
+// Gather reads everything the verdict needs: all files (both config trees
+// and the kernel's address and route tables) in one ReadFiles round trip,
+// the runtime view over D-Bus (local only) or by one firewall-cmd.
+func Gather(ctx context.Context, host remote.Host, cfg Config) (Facts, error) {
+	f := Facts{Where: host.Where(), Zone: cfg.Zone}
+	if cfg.ProcNet == "" {
+		cfg.ProcNet = "/proc/net"
+	}
+	for _, name := range append([]string{cfg.Zone}, cfg.Interfaces...) {
+		if strings.ContainsAny(name, "/\x00 \t\n;$`'\"\\") {
+			return f, fmt.Errorf("invalid zone or interface name %q", name)
+		}
+	}
+	patterns := PermanentPatterns(cfg.Dirs)
+	procFiles := procNetFiles(cfg.ProcNet)
+	files, err := host.ReadFiles(ctx, append(append([]string(nil), patterns...), procFiles...), maxXMLBytes)
+	if err != nil {
+		f.PermanentErr = err
+	}
+	var config []remote.File
+	proc := map[string]remote.File{}
+	for _, file := range files {
+		if hasString(procFiles, file.Path) {
+			proc[file.Path] = file
+		} else {
+			config = append(config, file)
+		}
+	}
+	f.Problems = ValidatePermanent(cfg.Dirs, config)
+	f.arrival(cfg, proc)
+
+	cf := indexFiles(cfg.Dirs, config)
+	for name := range cf.byKind["policies"] {
+		f.Policies = append(f.Policies, name)
+	}
+	f.Policies = sortedCopy(f.Policies)
+
+	var bus *DBusSource
+	if cfg.RuntimeSource == "dbus" && !host.Remote() {
+		bus = &DBusSource{Address: cfg.BusAddress}
+		if err := bus.Connect(ctx); err != nil {
+			f.RuntimeErr, bus = err, nil
+		} else {
+			defer bus.Close()
+			f.Runtime, f.RuntimeErr = bus.runtimeRuleset(ctx, cfg.Zone)
+		}
+	} else {
+		f.Runtime, f.RuntimeErr = cliRuntime(ctx, host, cfg.FirewallCmd, cfg.Zone)
+	}
+	if f.PermanentErr == nil {
+		f.Permanent, f.PermanentErr = permanentRuleset(cf, []string{cfg.Zone})
+	}
+	if cfg.Zone != "" && !zoneKnown(f.Runtime, cfg.Zone) && !zoneKnown(f.Permanent, cfg.Zone) &&
+		(f.Runtime != nil || f.Permanent != nil) {
+		return f, fmt.Errorf("zone %q: %w at runtime or in %s/zones or %s/zones", cfg.Zone, ErrNoSuchZone, cfg.Dirs.ConfigDir, cfg.Dirs.DefaultDir)
+	}
+
+	files2 := func(name string) (Service, error) { return cf.service(name, map[string]bool{}) }
+	f.lookup = func(name string) (Service, error) {
+		s, err := files2(name)
+		if err != nil && bus != nil {
+			if s2, err2 := bus.serviceDef(ctx, name, map[string]bool{}); err2 == nil {
+				return s2, nil
+			}
+		}
+		return s, err
+	}
+	if f.Runtime != nil {
+		if bus != nil {
+			prefetchServices(f.Runtime, cfg, f.Zone, func(name string) (Service, error) { return bus.serviceDef(ctx, name, map[string]bool{}) })
+		} else {
+			// firewall-cmd does not print definitions: take the files'.
+			prefetchServices(f.Runtime, cfg, f.Zone, files2)
+		}
+	}
+	return f, nil
+}
+
+// prefetchServices fetches the definitions the evaluation may consult:
+// every service of the zones in the view (or of --zone) and of their rich
+// rules, except the required ones, which are decided by name. Evaluate then
+// runs on data alone.
+func prefetchServices(rs *Ruleset, cfg Config, explicit string, fetch ServiceLookup) {
+	rs.Services, rs.ServiceErrs = map[string]Service{}, map[string]error{}
+	required := map[string]bool{}
+	for _, s := range cfg.Services {
+		required[s] = true
+		for _, a := range aliases[s] {
+			required[a] = true
+		}
+	}
+	for name, z := range rs.Zones {
+		if explicit != "" && name != explicit {
+			continue
+		}
+		names := append([]string(nil), z.Services...)
+		for _, r := range z.RichRules {
+			if r.Element == "service" {
+				names = append(names, r.Service)
+			}
+		}
+		for _, n := range names {
+			if required[n] {
+				continue
+			}
+			if _, done := rs.Services[n]; done {
+				continue
+			}
+			if _, failed := rs.ServiceErrs[n]; failed {
+				continue
+			}
+			if s, err := fetch(n); err != nil {
+				rs.ServiceErrs[n] = err
+			} else {
+				rs.Services[n] = s
+			}
+		}
+	}
+	rs.resolve = nil
+}
+
+func zoneKnown(rs *Ruleset, name string) bool {
+	if rs == nil {
+		return false
+	}
+	_, ok := rs.Zones[name]
+	return ok
+}
+
+// arrival decides the families judged and the interfaces clients arrive
+// on, from the flags or the kernel's tables.
+func (f *Facts) arrival(cfg Config, proc map[string]remote.File) {
+	data := func(name string) ([]byte, bool) {
+		file, ok := proc[filepath.Join(cfg.ProcNet, name)]
+		return file.Data, ok && file.Err == nil
+	}
+	v4, _ := data("fib_trie")
+	v6, ok6 := data("if_inet6")
+	addrs := map[string][]netip.Addr{IPv4: localAddrs4(v4), IPv6: globalAddrs6(v6)}
+	f.Arrival.HostAddrs = addrs
+	switch cfg.Family {
+	case IPv4, IPv6:
+		f.Families, f.Served, f.FamiliesFrom = []string{cfg.Family}, []string{cfg.Family}, "--family"
+	case "both":
+		f.Families, f.Served, f.FamiliesFrom = []string{IPv4, IPv6}, []string{IPv4, IPv6}, "--family"
+	default:
+		f.Families = []string{IPv4, IPv6}
+		_, ok4 := data("fib_trie")
+		switch {
+		case !ok4 || !ok6:
+			// Not knowing is no reason to look away: judge both.
+			f.Served, f.FamiliesFrom = []string{IPv4, IPv6}, "both (the host's addresses could not be read)"
+		default:
+			for _, fam := range []string{IPv4, IPv6} {
+				if len(addrs[fam]) > 0 {
+					f.Served = append(f.Served, fam)
+				}
+			}
+			f.FamiliesFrom = "the host's global addresses"
+			if len(f.Served) == 0 {
+				f.Served, f.FamiliesFrom = []string{IPv4, IPv6}, "both (the host has no global address)"
+			}
+		}
+	}
+	f.Arrival.Interfaces = map[string][]string{}
+	if len(cfg.Interfaces) > 0 {
+		for _, fam := range f.Families {
+			f.Arrival.Interfaces[fam] = cfg.Interfaces
+		}
+		f.ArrivalFrom = "--interface"
+		return
+	}
+	r4, _ := data("route")
+	r6, _ := data("ipv6_route")
+	f.Arrival.Interfaces[IPv4] = defaultRouteIfaces4(r4)
+	f.Arrival.Interfaces[IPv6] = defaultRouteIfaces6(r6)
+	f.ArrivalFrom = "the default route"
+}
+
+// addDefinitions fills in the required services' definitions where the
+// view lacks them (prefetching skips them: a zone naming one opens it by
+// name, but another requirement's check may need its ports).
+func (rs *Ruleset) addDefinitions(reqs []Requirement) {
+	if rs == nil {
+		return
+	}
+	if rs.Services == nil {
+		rs.Services = map[string]Service{}
+	}
+	for _, req := range reqs {
+		if req.IsPort() {
+			continue
+		}
+		for _, n := range req.names() {
+			if _, ok := rs.Services[n]; !ok {
+				rs.Services[n] = Service{Name: n, Ports: req.Ports}
+			}
+		}
+	}
+}

@@ -1,0 +1,197 @@
+package firewalld
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/mailhost-checks/mailchecks/internal/plugin"
+)
+
+// rules builds a public zone with imaps and the given rich rules.
+func zoneWith(t *testing.T, services []string, rules ...string) *Zone {
+	t.Helper()
+	z := &Zone{Name: "public", Target: "default", Services: services}
+	for _, text := range rules {
+		r, err := ParseRichRule(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		z.RichRules = append(z.RichRules, r)
+	}
+	return z
+}
+
+func rulesetOf(zones ...*Zone) *Ruleset {
+	rs := &Ruleset{Source: "test", DefaultZone: "public", Zones: map[string]*Zone{}, IPSets: map[string]*IPSet{},
+		Services: map[string]Service{"imaps": {Name: "imaps", Ports: []Port{{"993", "tcp"}}}, "ssh": {Name: "ssh", Ports: []Port{{"22", "tcp"}}}}}
+	for _, z := range zones {
+		rs.Zones[z.Name] = z
+	}
+	return rs
+}
+
+// TestReachability judges imaps per family as firewalld's nftables chains
+// decide it; each case names the kind of issue 10 it stands for.
+func TestReachability(t *testing.T) {
+	both := []string{IPv4, IPv6}
+	cases := []struct {
+		name       string
+		rs         *Ruleset
+		arr        Arrival
+		zone       string
+		want4      covState
+		want6      covState
+		how4, how6 string
+	}{
+		{"service opens", rulesetOf(zoneWith(t, []string{"imaps"})), Arrival{}, "", covOpen, covOpen, "service imaps", "service imaps"},
+		{"reject at -10 beats the service", rulesetOf(zoneWith(t, []string{"imaps"}, `rule priority="-10" service name="imaps" reject`)), Arrival{}, "",
+			covClosed, covClosed, `rich rule 'rule priority="-10" service name="imaps" reject'`, "reject"},
+		{"deny before allow at priority 0", rulesetOf(zoneWith(t, []string{"imaps"}, `rule service name="imaps" drop`)), Arrival{}, "",
+			covClosed, covClosed, "drop", "drop"},
+		{"positive priority comes after the service", rulesetOf(zoneWith(t, []string{"imaps"}, `rule priority="10" service name="imaps" reject`)), Arrival{}, "",
+			covOpen, covOpen, "service imaps", "service imaps"},
+		{"accept at -5 beats a reject at priority 0", rulesetOf(zoneWith(t, nil, `rule priority="-5" port port="993" protocol="tcp" accept`, `rule protocol value="tcp" reject`)), Arrival{}, "",
+			covOpen, covOpen, "priority=\"-5\"", "priority=\"-5\""},
+		{"ipv6-only accept leaves IPv4 refused", rulesetOf(zoneWith(t, nil, `rule family="ipv6" service name="imaps" accept`)), Arrival{}, "",
+			covClosed, covOpen, "zone target default", "family=\"ipv6\""},
+		{"protocol tcp opens every tcp port", rulesetOf(&Zone{Name: "public", Target: "default", Protocols: []string{"tcp"}}), Arrival{}, "",
+			covOpen, covOpen, "protocol tcp", "protocol tcp"},
+		{"zone forward-port is IPv4 only", rulesetOf(&Zone{Name: "public", Target: "default", ForwardPorts: []ForwardPort{{Port{"993", "tcp"}, "10993", ""}}}), Arrival{}, "",
+			covOpen, covClosed, "forward-port port=993", "zone target"},
+		{"rich forward-port beats a reject", rulesetOf(zoneWith(t, nil, `rule family="ipv6" forward-port port="993" protocol="tcp" to-port="10993"`, `rule priority="-1" service name="imaps" reject`)), Arrival{}, "",
+			covClosed, covOpen, "reject", "forward-port"},
+		{"partial: open except for 10.0.0.0/8", rulesetOf(zoneWith(t, []string{"imaps"}, `rule priority="-1" family="ipv4" source address="10.0.0.0/8" reject`)), Arrival{}, "",
+			covExcept, covOpen, "open except for 10.0.0.0/8", "service imaps"},
+		{"partial: open only for 203.0.113.0/24", rulesetOf(zoneWith(t, nil, `rule family="ipv4" source address="203.0.113.0/24" service name="imaps" accept`)), Arrival{}, "",
+			covOnly, covClosed, "open only for 203.0.113.0/24", "zone target"},
+		{"inverted source: only that net refused", rulesetOf(zoneWith(t, nil, `rule family="ipv4" source NOT address="192.0.2.0/24" service name="imaps" accept`)), Arrival{}, "",
+			covExcept, covClosed, "open except for 192.0.2.0/24", "zone target"},
+		{"interface bound to another zone", rulesetOf(zoneWith(t, []string{"imaps"}), &Zone{Name: "work", Target: "default", Services: []string{"ssh"}, Interfaces: []string{"eth0"}}),
+			Arrival{Interfaces: map[string][]string{IPv4: {"eth0"}, IPv6: {"eth0"}}}, "", covClosed, covClosed, "zone target default", "zone target default"},
+		{"wildcard interface", rulesetOf(zoneWith(t, []string{"imaps"}), &Zone{Name: "drop", Target: "DROP", Interfaces: []string{"eth+"}}),
+			Arrival{Interfaces: map[string][]string{IPv4: {"eth1"}}}, "", covClosed, covOpen, "zone target DROP", "service imaps"},
+		{"source-bound zone catches all IPv4 clients", rulesetOf(zoneWith(t, []string{"imaps"}), &Zone{Name: "block", Target: "%%REJECT%%", Sources: []string{"0.0.0.0/1", "128.0.0.0/1"}}),
+			Arrival{}, "", covClosed, covOpen, "zone target %%REJECT%%", "service imaps"},
+		{"source-bound zone catches some clients", rulesetOf(zoneWith(t, []string{"imaps"}), &Zone{Name: "internal", Target: "default", Sources: []string{"2001:db8::/32"}}),
+			Arrival{}, "", covOpen, covExcept, "service imaps", "open except for 2001:db8::/32"},
+		{"--zone names the zone, no dispatch", rulesetOf(zoneWith(t, []string{"imaps"}), &Zone{Name: "block", Target: "%%REJECT%%", Sources: []string{"0.0.0.0/0"}}),
+			Arrival{}, "public", covOpen, covOpen, "service imaps", "service imaps"},
+		{"unknown ipset: say so", rulesetOf(zoneWith(t, []string{"imaps"}, `rule source ipset="blocklist" drop`)), Arrival{}, "",
+			covUnknown, covUnknown, "ipset blocklist", "ipset blocklist"},
+		{"target ACCEPT", rulesetOf(&Zone{Name: "public", Target: "ACCEPT"}), Arrival{}, "", covOpen, covOpen, "zone target ACCEPT", "zone target ACCEPT"},
+		{"mark and log decide nothing", rulesetOf(zoneWith(t, []string{"imaps"}, `rule priority="-3" service name="imaps" mark set=1`, `rule priority="-2" service name="imaps" log prefix="x"`)), Arrival{}, "",
+			covOpen, covOpen, "service imaps", "service imaps"},
+		{"a limited accept still opens, noted", rulesetOf(zoneWith(t, nil, `rule service name="imaps" accept limit value="10/m"`)), Arrival{}, "",
+			covOpen, covOpen, "limit", "limit"},
+		{"source-port for all client ports", rulesetOf(zoneWith(t, []string{"imaps"}, `rule priority="-1" source-port port="1024-65535" protocol="tcp" reject`)), Arrival{}, "",
+			covClosed, covClosed, "source-port", "source-port"},
+		{"a MAC rule: cannot tell", rulesetOf(zoneWith(t, nil, `rule source mac="52:54:00:12:34:56" accept`)), Arrival{}, "",
+			covUnknown, covUnknown, "MAC", "MAC"},
+		{"destination that holds every host address", rulesetOf(zoneWith(t, nil, `rule family="ipv4" destination address="192.0.2.0/24" service name="imaps" accept`)),
+			Arrival{HostAddrs: hostAddrs("192.0.2.10")}, "", covOpen, covClosed, "destination", "zone target"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cov := Judge(c.rs, imaps, both, c.arr, c.zone)
+			for _, w := range []struct {
+				fam   string
+				state covState
+				how   string
+			}{{IPv4, c.want4, c.how4}, {IPv6, c.want6, c.how6}} {
+				fc, _ := cov.Of(w.fam)
+				if fc.State != w.state || !strings.Contains(fc.How+" "+fc.Note, w.how) {
+					t.Errorf("%s: state %d %q %q, want %d with %q", w.fam, fc.State, fc.How, fc.Note, w.state, w.how)
+				}
+			}
+		})
+	}
+}
+
+func TestIPSetEntriesDecide(t *testing.T) {
+	rs := rulesetOf(zoneWith(t, []string{"imaps"}, `rule source ipset="bad" drop`))
+	rs.IPSets["bad"] = &IPSet{Name: "bad", Type: "hash:net", Family: IPv4, Entries: []string{"198.51.100.0/24", "203.0.113.7"}}
+	fc, _ := Judge(rs, imaps, []string{IPv4}, Arrival{}, "").Of(IPv4)
+	if fc.State != covExcept || !strings.Contains(fc.How, "198.51.100.0/24, 203.0.113.7") {
+		t.Fatalf("got %d %q", fc.State, fc.How)
+	}
+	rs.IPSets["bad"].Type = "hash:ip,port"
+	if fc, _ := Judge(rs, imaps, []string{IPv4}, Arrival{}, "").Of(IPv4); fc.State != covUnknown {
+		t.Fatalf("an ipset type not judged must not be guessed: %d %q", fc.State, fc.How)
+	}
+}
+
+// A family the host serves that is closed is CRITICAL; an unserved one is
+// shown, not judged.
+func TestServedFamilyClosedIsCritical(t *testing.T) {
+	rs := rulesetOf(zoneWith(t, nil, `rule family="ipv6" service name="imaps" accept`))
+	f := Facts{Runtime: rs, Permanent: rs, Families: []string{IPv4, IPv6}, Served: []string{IPv4, IPv6}}
+	r := Evaluate(f, Policy{Requirements: []Requirement{imaps}})
+	if r.State() != plugin.Critical || !strings.Contains(r.Summary, "imaps IPv4 closed in runtime zone public") {
+		t.Fatalf("%v %s", r.State(), evalText(r))
+	}
+	f.Served = []string{IPv6}
+	r = Evaluate(f, Policy{Requirements: []Requirement{imaps}})
+	if r.State() != plugin.OK || !strings.Contains(evalText(r), "IPv4 closed (not served)") {
+		t.Fatalf("%v %s", r.State(), evalText(r))
+	}
+}
+
+func TestPartialAdmissionStates(t *testing.T) {
+	only := rulesetOf(zoneWith(t, nil, `rule family="ipv4" source address="203.0.113.0/24" service name="imaps" accept`))
+	r := Evaluate(ipv4Facts(only, only), Policy{Requirements: []Requirement{imaps}})
+	if r.State() != plugin.Warning || !strings.Contains(evalText(r), "open only for 203.0.113.0/24") {
+		t.Fatalf("%v %s", r.State(), evalText(r))
+	}
+	except := rulesetOf(zoneWith(t, []string{"imaps"}, `rule priority="-1" family="ipv4" source address="10.0.0.0/8" reject`))
+	r = Evaluate(ipv4Facts(except, except), Policy{Requirements: []Requirement{imaps}})
+	if r.State() != plugin.OK || !strings.Contains(evalText(r), "IPv4 open except for 10.0.0.0/8") {
+		t.Fatalf("%v %s", r.State(), evalText(r))
+	}
+}
+
+// Issue 9 "never a false OK": OK only when every fact spoken about was
+// gathered, including contradictory ones.
+func TestNeverAFalseOK(t *testing.T) {
+	open := func() *Ruleset { return rulesetOf(zoneWith(t, []string{"imaps"})) }
+	missingZone := func() *Ruleset { rs := open(); rs.Zones = map[string]*Zone{}; return rs }
+	cases := []struct {
+		name  string
+		facts Facts
+	}{
+		{"runtime errored", Facts{RuntimeErr: errText0("timeout"), Permanent: open()}},
+		{"permanent errored", Facts{Runtime: open(), PermanentErr: errText0("EIO")}},
+		{"both errored", Facts{RuntimeErr: errText0("x"), PermanentErr: errText0("y")}},
+		{"zone at runtime, missing on disk", Facts{Runtime: open(), Permanent: missingZone(), Zone: "public"}},
+		{"zone on disk, missing at runtime", Facts{Runtime: missingZone(), Permanent: open(), Zone: "public"}},
+		{"no families judged", Facts{Runtime: open(), Permanent: open(), Families: []string{}, Served: []string{}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.facts.Families == nil {
+				c.facts.Families, c.facts.Served = []string{IPv4}, []string{IPv4}
+			}
+			r := Evaluate(c.facts, Policy{Requirements: []Requirement{imaps}})
+			if r.State() == plugin.OK {
+				t.Fatalf("OK from partial facts:\n%s", evalText(r))
+			}
+		})
+	}
+}
+
+type errText0 string
+
+func (e errText0) Error() string { return string(e) }
+
+func hostAddrs(addrs ...string) map[string][]netip.Addr {
+	m := map[string][]netip.Addr{}
+	for _, a := range addrs {
+		ip := netip.MustParseAddr(a)
+		fam := IPv4
+		if ip.Is6() {
+			fam = IPv6
+		}
+		m[fam] = append(m[fam], ip)
+	}
+	return m
+}

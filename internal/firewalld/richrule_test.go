@@ -1,0 +1,102 @@
+package firewalld
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/beevik/etree"
+)
+
+func TestRichRuleParsing(t *testing.T) {
+	r, err := ParseRichRule(`rule family="ipv4" source NOT address="192.0.2.0/24" port port="993" protocol="tcp" accept`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Family != "ipv4" || r.Source == nil || !r.Source.Invert || r.Source.Value != "192.0.2.0/24" || r.Port != (Port{"993", "tcp"}) || r.Action != "accept" {
+		t.Fatalf("parsed %+v", r)
+	}
+	if r.String() != r.Text {
+		t.Fatalf("canonical %q, given %q", r.String(), r.Text)
+	}
+	ban, _ := ParseRichRule(`rule family='ipv4' source address='203.0.113.7' port port='smtp' protocol='tcp' reject type='icmp-port-unreachable'`)
+	if !ban.looksLikeBan() {
+		t.Fatalf("fail2ban's rule not recognised: %+v", ban)
+	}
+	fwd, _ := ParseRichRule(`rule priority="-7" family="ipv6" forward-port port="993" protocol="tcp" to-port="10993" log prefix="fw" level="info" limit value="5/m"`)
+	if fwd.Priority != -7 || fwd.Element != "forward-port" || fwd.ToPort != "10993" || !strings.Contains(fwd.LogText, `limit value="5/m"`) {
+		t.Fatalf("parsed %+v", fwd)
+	}
+	for _, bad := range []string{`service name="imap" accept`, `rule service name="imap`, `rule priority="x" accept`} {
+		if _, err := ParseRichRule(bad); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
+// ruleXML parses one <rule> element.
+func ruleXML(t *testing.T, x string) RichRule {
+	t.Helper()
+	doc := etree.NewDocument()
+	if err := doc.ReadFromString(x); err != nil {
+		t.Fatal(err)
+	}
+	return ruleFromXML(doc.Root())
+}
+
+// The permanent XML renders as the string firewalld reports at runtime
+// (Rich_Rule.__str__), so equal rules are no drift; the runtime strings
+// below were printed by firewall-cmd 1.3 for the XML next to them.
+func TestRichRuleCanonicalFormMatchesFirewalld(t *testing.T) {
+	cases := []struct{ xml, runtime string }{
+		{`<rule priority="-10"><service name="imaps"/><reject/></rule>`, `rule priority="-10" service name="imaps" reject`},
+		{`<rule family="ipv4"><source address="10.0.0.0/8" invert="True"/><service name="imaps"/><log prefix="it&quot;s" level="info"><limit value="2/minute"/></log><accept/></rule>`,
+			`rule family="ipv4" source NOT address="10.0.0.0/8" service name="imaps" log prefix="it"s" level="info" limit value="2/m" accept`},
+		{`<rule family="ipv4"><forward-port port="993" protocol="tcp" to-port="10993"/></rule>`, `rule family="ipv4" forward-port port="993" protocol="tcp" to-port="10993"`},
+		{`<rule><source mac="52:54:00:aa:bb:cc"/><mark set="0x1/0xff"/></rule>`, `rule source mac="52:54:00:AA:BB:CC" mark set=0x1/0xff`},
+		{`<rule priority="-010" family="ipv6"><protocol value="tcp"/><drop><limit value="1/s"/></drop></rule>`, `rule priority="-10" family="ipv6" protocol value="tcp" drop limit value="1/s"`},
+	}
+	for _, c := range cases {
+		x := ruleXML(t, c.xml)
+		if x.Text != c.runtime {
+			t.Errorf("XML renders\n %s\nfirewalld prints\n %s", x.Text, c.runtime)
+		}
+		rt, err := ParseRichRule(c.runtime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rt.String() != c.runtime {
+			t.Errorf("runtime string re-renders as %q", rt.String())
+		}
+	}
+}
+
+// Rules Rich_Rule.check refuses are skipped by firewalld's zone reader,
+// so they are neither judged nor drift.
+func TestRulesFirewalldSkips(t *testing.T) {
+	for _, c := range []struct{ xml, why string }{
+		{`<rule><source address="10.0.0.0/8"/><service name="imaps"/><accept/></rule>`, "MISSING_FAMILY"},
+		{`<rule><forward-port port="993" protocol="tcp" to-port="1"/></rule>`, "MISSING_FAMILY"},
+		{`<rule family="ipv4"><source address="10.0.0.0/33"/><accept/></rule>`, "INVALID_ADDR"},
+		{`<rule><service name="imaps"/></rule>`, "no action"},
+		{`<rule family="ipv5"><service name="imaps"/><accept/></rule>`, "INVALID_FAMILY"},
+		{`<rule><accept/></rule>`, "no element, no source"},
+	} {
+		if got := ruleXML(t, c.xml).Check(); !strings.Contains(got, c.why) {
+			t.Errorf("%s: Check() = %q, want %s", c.xml, got, c.why)
+		}
+	}
+	zone := `<zone><service name="imaps"/><rule><source address="10.0.0.0/8"/><service name="imaps"/><reject/></rule>` +
+		`<rule priority="1"><service name="ssh"/><accept/></rule><rule priority="1"><service name="ssh"/><accept/></rule></zone>`
+	z, err := parseZone("public", "public.xml", []byte(zone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(z.RichRules) != 1 || len(z.Skipped) != 1 || !strings.Contains(z.Skipped[0], "MISSING_FAMILY") {
+		t.Fatalf("want one rule kept (the duplicate dropped) and one skipped: %+v", z)
+	}
+	runtime := &Zone{Name: "public", Target: "default", Services: []string{"imaps"}, RichRules: z.RichRules}
+	z.Target = "default"
+	if items, _ := Diff(*runtime, *z); len(items) != 0 {
+		t.Fatalf("bogus drift: %+v", items)
+	}
+}

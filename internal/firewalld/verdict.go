@@ -1,0 +1,124 @@
+package firewalld
+
+import (
+	"fmt"
+	"strings"
+)
+
+// viewStatus is a requirement in one view, over the served families: the
+// worst family decides; "absent" when the view could not be read.
+type viewStatus struct {
+	known bool
+	state covState
+	bad   FamilyCoverage // the worst served family
+	cov   Coverage
+}
+
+func statusOf(rs *Ruleset, req Requirement, f Facts) viewStatus {
+	if rs == nil {
+		return viewStatus{}
+	}
+	cov := Judge(rs, req, f.Families, f.Arrival, f.Zone)
+	st := viewStatus{known: true, cov: cov, state: covOpen}
+	first := true
+	for _, fc := range cov.Families {
+		if !hasString(f.Served, fc.Family) {
+			continue
+		}
+		if first || worse(fc.State, st.state) {
+			st.state, st.bad, first = fc.State, fc, false
+		}
+	}
+	return st
+}
+
+// worse orders states by what the operator must hear first; open except
+// for some sources counts as open.
+func worse(a, b covState) bool {
+	rank := map[covState]int{covOpen: 0, covExcept: 0, covOnly: 1, covUnknown: 2, covClosed: 3}
+	return rank[a] > rank[b]
+}
+
+func (s viewStatus) open() bool { return s.known && s.state <= covExcept }
+
+// how says what opens the requirement, per family where they differ; extra
+// holds partial admissions, notes and unserved families' states.
+func (s viewStatus) how(served []string) (how, extra string) {
+	var parts, extras []string
+	hows := map[string]bool{}
+	for _, fc := range s.cov.Families {
+		if fc.Open() && fc.State == covOpen {
+			hows[fc.How] = true
+		}
+	}
+	for _, fc := range s.cov.Families {
+		name := familyName(fc.Family)
+		switch {
+		case !hasString(served, fc.Family):
+			if !fc.Open() {
+				extras = append(extras, name+" "+stateWord(fc)+" (not served)")
+			}
+		case fc.State == covExcept:
+			extras = append(extras, name+" "+fc.How)
+		case fc.State == covOpen && len(hows) > 1:
+			parts = append(parts, name+": "+fc.How)
+		case fc.State == covOpen:
+			parts = appendUnique(parts, fc.How)
+		}
+		if fc.Note != "" && fc.Open() {
+			extras = appendUnique(extras, fc.Note)
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, s.bad.How)
+	}
+	return strings.Join(parts, "; "), strings.Join(extras, ", ")
+}
+
+func stateWord(fc FamilyCoverage) string {
+	switch fc.State {
+	case covClosed:
+		return "closed"
+	case covOnly:
+		return fc.How
+	case covUnknown:
+		return "unknown"
+	}
+	return "open"
+}
+
+// zone is the zone the worst family landed in, for texts and fixes.
+func (s viewStatus) zone(fallback string) string {
+	if len(s.bad.Zones) > 0 {
+		return s.bad.Zones[0]
+	}
+	if len(s.cov.Families) > 0 && len(s.cov.Families[0].Zones) > 0 {
+		return s.cov.Families[0].Zones[0]
+	}
+	return fallback
+}
+
+// forFamily is " for IPv4" when the worst family is not the only one
+// served the same way.
+func (s viewStatus) forFamily(served []string) string {
+	same := 0
+	for _, fc := range s.cov.Families {
+		if hasString(served, fc.Family) && fc.State == s.state {
+			same++
+		}
+	}
+	if len(served) > 1 && same == 1 {
+		return " for " + familyName(s.bad.Family)
+	}
+	return ""
+}
+
+// refusal names what refuses and, for a rich rule, how to remove it.
+func (s viewStatus) refusal() (what, removeFix string) {
+	how := s.bad.How
+	if strings.HasPrefix(how, "rich rule '") && !strings.Contains(how, "', ") {
+		rule := strings.TrimSuffix(strings.TrimPrefix(how, "rich rule '"), "'")
+		return how, fmt.Sprintf("firewall-cmd --permanent --zone=%s --remove-rich-rule='%s' && firewall-cmd --reload", s.zone(""), rule)
+	}
+	return how, ""
+}
