@@ -199,6 +199,11 @@ func TestIcingaExamplesUseKnownVars(t *testing.T) {
 	for _, m := range reMacro.FindAllStringSubmatch(text, -1) {
 		known[m[1]] = true
 	}
+	// The ITL's built-in commands (cluster-zone for the agent health check)
+	// read their own vars.
+	for _, m := range reVarsSet.FindAllStringSubmatch(readFile(t, "/usr/share/icinga2/include/command-icinga.conf"), -1) {
+		known[m[1]] = true
+	}
 	for _, file := range []string{"icinga/services.conf.example", "nrpe/services-nrpe.conf.example"} {
 		for _, m := range reVarsSet.FindAllStringSubmatch(readFile(t, file), -1) {
 			v := m[1]
@@ -222,7 +227,7 @@ func TestIcingaExamplesUseKnownVars(t *testing.T) {
 }
 
 // icingaHosts are the hosts the examples are validated with: one with an
-// Icinga agent, one with NRPE. They set every host variable the examples read.
+// Icinga agent, one with NRPE, one checked over SSH. They set every host variable the examples read.
 const icingaHosts = `
 object Host "mail.example.org" {
 	check_command = "hostalive"
@@ -242,12 +247,21 @@ object Host "mail2.example.org" {
 	vars.mail_server = true
 	vars.mail_agent = "nrpe"
 }
+
+object Host "mail3.example.org" {
+	check_command = "hostalive"
+	address = "192.0.2.27"
+	vars.mail_server = true
+	vars.mail_agent = "ssh"
+	vars.mail_trusted_ips = [ "203.0.113.7" ]
+}
 `
 
 // wantServices is how many services the apply rules must create for
-// icingaHosts: 4 on the agent host, imaps-tls + 3 NRPE ones on the other.
+// icingaHosts: 4 + the zone health check on the agent host, imaps-tls + 3
+// NRPE ones on the second, imaps-tls + fail2ban over SSH on the third.
 // An assign rule that matches nothing is valid config, so count.
-const wantServices = 8
+const wantServices = 11
 
 // icingaConfig writes a complete configuration around commands.conf and the
 // examples (possibly edited by mutate) and returns the main file. Objects
@@ -308,6 +322,10 @@ func TestIcingaConfigValidates(t *testing.T) {
 	}
 	if want := "Instantiated " + strconv.Itoa(wantServices) + " Services"; !strings.Contains(r.stdout, want) {
 		t.Errorf("want %q (every apply rule matched its host); output:\n%s", want, r.stdout)
+	}
+	// The agent's two services depend on its zone health check.
+	if want := "Instantiated 2 Dependencies"; !strings.Contains(r.stdout, want) {
+		t.Errorf("want %q (firewalld-mail and fail2ban-trusted on mail-agent-health); output:\n%s", want, r.stdout)
 	}
 
 	broken := []struct {
