@@ -1,0 +1,122 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
+)
+
+// probe is one client connection from the client namespace to imaps.
+type probe struct {
+	src, dst string
+	want     string // the listener's port that answers, "" = refused
+}
+
+var (
+	v4     = probe{src: sandbox.ClientIPv4, dst: sandbox.MailIPv4}
+	v4alt  = probe{src: sandbox.ClientAlt4, dst: sandbox.MailIPv4}
+	v6     = probe{src: sandbox.ClientIPv6, dst: sandbox.MailIPv6}
+	served = func(p probe, port string) probe { p.want = port; return p }
+)
+
+// TestVerdictMatchesWhatTheKernelLetsThrough configures firewalld as each
+// of issue 10's cases does, probes port 993 from a second network
+// namespace over a veth pair (something listens on 993 and 10993 inside
+// firewalld's namespace), and requires the plugin's verdict to agree with
+// what got through. The plugin reads the routes and addresses of
+// firewalld's namespace, so it finds mail0 as the default-route interface
+// and both families as served, as on a real host.
+func TestVerdictMatchesWhatTheKernelLetsThrough(t *testing.T) {
+	fw := startFirewalld(t)
+	client, err := fw.AttachClient()
+	if err != nil {
+		t.Fatalf("veth to firewalld's namespace: %v", err)
+	}
+	t.Cleanup(client.Stop)
+	stop, err := fw.Serve(993, 10993)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+
+	cases := []struct {
+		name   string
+		setup  [][]string // firewall-cmd --permanent arguments, then a reload
+		probes []probe
+		args   []string // plugin flags beyond --service imaps
+		code   int
+		texts  []string
+	}{
+		{"service opens both families", [][]string{{"--add-service=imaps"}},
+			[]probe{served(v4, "993"), served(v6, "993")}, nil, 0,
+			[]string{"OK: all 1 required services and ports open in zone public", "IPv4 clients arrive on mail0 (from the default route)", "families judged: IPv4, IPv6 (from the host's global addresses)"}},
+		{"reject rich rule at -10 beats the service", [][]string{{"--add-service=imaps"}, {`--add-rich-rule=rule priority="-10" family="ipv4" service name="imaps" reject`}},
+			[]probe{v4, served(v6, "993")}, nil, 2,
+			[]string{"imaps (993/tcp) is closed for IPv4 in runtime zone public (rich rule 'rule priority=\"-10\" family=\"ipv4\" service name=\"imaps\" reject')",
+				"--remove-rich-rule='rule priority=\"-10\" family=\"ipv4\" service name=\"imaps\" reject'"}},
+		{"interface bound to another zone", [][]string{{"--add-service=imaps"}, {"--zone=work", "--add-interface=" + sandbox.MailIfname}},
+			[]probe{v4, v6}, nil, 2,
+			[]string{"imaps closed in runtime zone work: mail is down now", "--zone=work --add-service=imaps"}},
+		{"source-bound zone catches every IPv4 client", [][]string{{"--add-service=imaps"}, {"--zone=block", "--add-source=0.0.0.0/0"}},
+			[]probe{v4, served(v6, "993")}, nil, 2,
+			[]string{"imaps (993/tcp) is closed for IPv4 in runtime zone block (zone target %%REJECT%% (reject))"}},
+		{"source-bound zone catches some clients: named", [][]string{{"--add-service=imaps"}, {"--zone=block", "--add-source=10.203.0.0/24"}},
+			[]probe{v4, served(v6, "993")}, nil, 0,
+			[]string{"IPv4 open except for 10.203.0.0/24 (zone target %%REJECT%% (reject))"}},
+		{"ipv6-only accept leaves IPv4 refused", [][]string{{`--add-rich-rule=rule family="ipv6" service name="imaps" accept`}},
+			[]probe{v4, served(v6, "993")}, nil, 2,
+			[]string{"imaps IPv4 closed in runtime zone public: mail is down now"}},
+		{"forward-port 993 reaches the listener on 10993 (IPv4 only, as firewalld builds it)", [][]string{{"--add-forward-port=port=993:proto=tcp:toport=10993"}},
+			[]probe{served(v4, "10993"), v6}, nil, 2,
+			[]string{"imaps (993/tcp) is closed for IPv6 in runtime zone public"}},
+		{"forward-port judged for IPv4 alone", [][]string{{"--add-forward-port=port=993:proto=tcp:toport=10993"}},
+			[]probe{served(v4, "10993")}, []string{"--family", "ipv4"}, 0,
+			[]string{"forward-port port=993:proto=tcp:toport=10993:toaddr=", "forwarded to local port 10993"}},
+		{"protocol tcp opens every tcp port", [][]string{{"--add-protocol=tcp"}},
+			[]probe{served(v4, "993"), served(v6, "993")}, nil, 0,
+			[]string{"(protocol tcp)"}},
+		{"partial admission: open only for a source range", [][]string{{`--add-rich-rule=rule family="ipv4" source address="10.203.0.64/26" service name="imaps" accept`}},
+			[]probe{v4, served(v4alt, "993")}, []string{"--family", "ipv4"}, 1,
+			[]string{"is open only for 10.203.0.64/26"}},
+		{"partial refusal: open except for a source range", [][]string{{"--add-service=imaps"}, {`--add-rich-rule=rule priority="-1" family="ipv4" source address="10.203.0.0/26" reject`}},
+			[]probe{v4, served(v4alt, "993"), served(v6, "993")}, nil, 0,
+			[]string{"IPv4 open except for 10.203.0.0/26"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resetPermanent(t, fw)
+			for _, args := range c.setup {
+				mustCmd(t, fw, append([]string{"--permanent"}, args...)...)
+			}
+			mustCmd(t, fw, "--reload")
+			for _, p := range c.probes {
+				got, err := client.Connect(p.src, p.dst, 993, 700*time.Millisecond)
+				if p.want == "" && err == nil {
+					t.Errorf("kernel let %s -> %s:993 through (answered %q); the case expects it refused", p.src, p.dst, got)
+				}
+				if p.want != "" && (err != nil || got != p.want) {
+					t.Errorf("kernel: %s -> %s:993 got %q, %v; want the listener on %s", p.src, p.dst, got, err, p.want)
+				}
+			}
+			args := append([]string{"--service", "imaps", "--family", "auto", "--proc-net", fw.ProcNet(), "-v"}, c.args...)
+			code, out := check(t, fw, args...)
+			expect(t, code, c.code, out, c.texts...)
+		})
+	}
+}
+
+// resetPermanent brings the zones the cases touch back to their stock
+// settings through firewalld itself (it keeps its permanent config in
+// memory: files removed behind its back would come back at the next
+// --permanent change).
+func resetPermanent(t *testing.T, fw *sandbox.Firewalld) {
+	t.Helper()
+	for _, zone := range []string{"public", "work", "block"} {
+		if _, err := os.Stat(filepath.Join(fw.ConfigDir, "zones", zone+".xml")); err == nil {
+			mustCmd(t, fw, "--permanent", "--load-zone-defaults="+zone)
+		}
+	}
+}
