@@ -80,27 +80,16 @@ func runHostilePeer(mode, path string) error {
 
 func hostileConn(mode string, c *net.UnixConn, reply, status []byte) {
 	defer c.Close()
-	readRequest := func() {
-		buf := make([]byte, 0, 4096)
-		tmp := make([]byte, 4096)
-		for !bytes.Contains(buf, []byte(terminator)) {
-			n, err := c.Read(tmp)
-			if err != nil {
-				return
-			}
-			buf = append(buf, tmp[:n]...)
-		}
-	}
 	switch mode {
 	case "silent": // accepts, reads, never answers
-		readRequest()
+		_ = readRequest(c)
 		select {}
 	case "truncated-pickle": // a real reply cut short, then its end marker
-		readRequest()
+		_ = readRequest(c)
 		c.Write(append(status[:len(status)/2:len(status)/2], terminator...))
 		select {}
 	case "drip": // a real reply, one byte a second
-		readRequest()
+		_ = readRequest(c)
 		for _, b := range reply {
 			if _, err := c.Write([]byte{b}); err != nil {
 				return
@@ -111,7 +100,7 @@ func hostileConn(mode string, c *net.UnixConn, reply, status []byte) {
 		c.Write(reply[:len(reply)/2])
 		time.Sleep(50 * time.Millisecond)
 	case "garbage": // something that is no pickle, framed like a reply
-		readRequest()
+		_ = readRequest(c)
 		c.Write([]byte("\x00\xffHTTP/1.1 400 Bad Request\r\n\r\n" + strings.Repeat("\xde\xad", 100) + terminator))
 		select {}
 	}

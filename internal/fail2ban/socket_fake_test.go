@@ -45,18 +45,24 @@ func serveUnix(t *testing.T, serve func(c net.Conn)) string {
 func fakeServer(t *testing.T, handle func(c net.Conn)) string {
 	t.Helper()
 	return serveUnix(t, func(c net.Conn) {
-		// read one request up to the terminator
-		buf := make([]byte, 0, 4096)
-		tmp := make([]byte, 4096)
-		for !bytes.Contains(buf, []byte(terminator)) {
-			n, err := c.Read(tmp)
-			if err != nil {
-				return
-			}
-			buf = append(buf, tmp[:n]...)
+		if readRequest(c) == nil {
+			handle(c)
 		}
-		handle(c)
 	})
+}
+
+// readRequest reads from c up to the first request's terminator.
+func readRequest(c net.Conn) error {
+	buf := make([]byte, 0, 4096)
+	tmp := make([]byte, 4096)
+	for !bytes.Contains(buf, []byte(terminator)) {
+		n, err := c.Read(tmp)
+		if err != nil {
+			return err
+		}
+		buf = append(buf, tmp[:n]...)
+	}
+	return nil
 }
 
 func runFake(t *testing.T, path string, timeout time.Duration) (plugin.Result, time.Duration) {
