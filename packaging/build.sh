@@ -16,7 +16,17 @@ module=github.com/mailhost-checks/mailchecks
 nfpm_version=v2.45.2
 
 cd "$root"
-version=$("$here/version.sh")
+# MAILCHECKS_VERSION overrides the derived version (a source tree without
+# git history); it must follow the same scheme.
+version=${MAILCHECKS_VERSION:-$("$here/version.sh")}
+case "$version" in
+[0-9]*) ;;
+*) echo "build.sh: version \"$version\" must start with a digit" >&2; exit 1 ;;
+esac
+if printf '%s' "$version" | grep -q '[^A-Za-z0-9.+~]'; then
+	echo "build.sh: version \"$version\" may hold only letters, digits and . + ~ (valid for dpkg and rpm)" >&2
+	exit 1
+fi
 arch=$($GO env GOARCH)
 
 nfpm=$(command -v nfpm || true)

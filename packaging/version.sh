@@ -19,7 +19,8 @@
 # tags. nFPM would turn a raw "v1.2.3-4-gabc" into "1.2.3~4-gabc", which
 # sorts BEFORE 1.2.3: packaging/nfpm.yaml uses version_schema: none and
 # gets this string as it is. packaging/version_test.go checks the order with
-# dpkg --compare-versions and rpm's own rpm.vercmp.
+# dpkg --compare-versions and rpm's own rpm.vercmp. Without git history
+# (a source tarball), give build.sh the version: MAILCHECKS_VERSION=1.2.3.
 set -eu
 
 if [ "$#" -ge 1 ]; then

@@ -118,3 +118,14 @@ func rpmCompare(t *testing.T, pairs [][2]string) []int {
 	}
 	return res
 }
+
+// TestVersionOverride: build.sh takes MAILCHECKS_VERSION (a tree without git
+// history) only when both formats accept it, and refuses before building.
+func TestVersionOverride(t *testing.T) {
+	for _, bad := range []string{"v1.2.3", "1.2.3-4-gabc", "1.2 3"} {
+		out, code := runCode(t, []string{"MAILCHECKS_VERSION=" + bad}, "./build.sh", t.TempDir())
+		if code == 0 || !strings.Contains(out, "build.sh: version") {
+			t.Errorf("MAILCHECKS_VERSION=%q: exit %d, want a refusal:\n%s", bad, code, out)
+		}
+	}
+}
