@@ -71,8 +71,12 @@ func main() {
 	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, w := range r.rows {
 		ratio := w.ours.Median / w.theirs.Median
-		fmt.Printf("| %s | %s | %s | %s | **%.2f** (%.1f× faster) | %s | %s | %s |\n", w.plugin, w.peer,
-			ms(w.ours.Median), ms(w.theirs.Median), ratio, 1/ratio, mib(w.ours.MaxRSS), mib(w.theirs.MaxRSS), w.goal)
+		speed := fmt.Sprintf("%.1f× faster", 1/ratio)
+		if ratio > 1 {
+			speed = fmt.Sprintf("%.1f× slower", ratio)
+		}
+		fmt.Printf("| %s | %s | %s | %s | **%.2f** (%s) | %s | %s | %s |\n", w.plugin, w.peer,
+			ms(w.ours.Median), ms(w.theirs.Median), ratio, speed, mib(w.ours.MaxRSS), mib(w.theirs.MaxRSS), w.goal)
 	}
 }
 
