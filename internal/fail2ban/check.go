@@ -139,18 +139,17 @@ func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (F
 		return f, err
 	}
 
+	// A name not resolved in time is not one that does not resolve: it is
+	// marked TimedOut, and Evaluate says UNKNOWN for an IP whose verdict
+	// depends on it (and only then: an IP covered by another entry is
+	// whitelisted whatever the name resolves to).
 	f.Resolved = map[string]Resolution{}
 	for _, name := range Names(f.Jails) {
 		addrs, err := lookup(ctx, res, name)
-		f.Resolved[name] = Resolution{Addrs: addrs, Err: err}
+		f.Resolved[name] = Resolution{Addrs: addrs, Err: err, TimedOut: lookupTimedOut(ctx, err)}
 	}
 	if wantSelf(f.Jails) {
-		f.SelfIPs = selfIPs(ctx, host, res)
-	}
-	if ctx.Err() != nil {
-		// A name we could not resolve in time is not one that does not
-		// resolve: never turn our own timeout into "not whitelisted".
-		return f, gatherErr(KindTimeout, "", "resolving the DNS names in ignoreip (%v) timed out", Names(f.Jails))
+		f.SelfIPs, f.SelfTimedOut = selfIPs(ctx, host, res)
 	}
 	f.Now = now()
 	return f, nil

@@ -36,6 +36,7 @@ type Facts struct {
 	Jails        []JailState
 	Resolved     map[string]Resolution // DNS names found in ignoreip
 	SelfIPs      []netip.Addr          // for ignoreself
+	SelfTimedOut bool                  // resolving the mail host's own names did not finish
 	Now          time.Time
 }
 
@@ -113,10 +114,13 @@ func Evaluate(f Facts, cfg Config) plugin.Result {
 	var critTexts, listTexts []string
 
 	for _, t := range f.Targets {
-		var bannedIn, unlisted, unjudged []verdict
+		var bannedIn, unlisted, unjudged, untimely []verdict
 		coveredBy := map[string]string{}
 		for _, j := range readable {
 			v := verdict{jail: j.Name, ban: findBan(j.Bans, t.Addr), coverage: Match(t.Addr, j, f.Resolved, f.SelfIPs)}
+			if !v.coverage.Covered && j.IgnoreSelf && f.SelfTimedOut {
+				v.coverage.TimedOut = append(v.coverage.TimedOut, "the mail host's own names (ignoreself)")
+			}
 			if v.ban != nil {
 				bannedIn = append(bannedIn, v)
 				banning[j.Name] = true
@@ -124,6 +128,8 @@ func Evaluate(f Facts, cfg Config) plugin.Result {
 			switch {
 			case v.coverage.Covered:
 				coveredBy[j.Name] = v.coverage.By
+			case len(v.coverage.TimedOut) > 0:
+				untimely = append(untimely, v)
 			case len(v.coverage.Unjudged) > 0:
 				unjudged = append(unjudged, v)
 				notListed[j.Name] = true
@@ -163,7 +169,16 @@ func Evaluate(f Facts, cfg Config) plugin.Result {
 			r.Add(cfg.Unlisted, text, lastingFix(t, overriders))
 			listTexts = append(listTexts, fmt.Sprintf("%s is not verifiably whitelisted in %s", label, v.jail))
 		}
-		if len(bannedIn) == 0 && len(unlisted) == 0 && len(unjudged) == 0 && len(readable) > 0 {
+		for _, v := range untimely {
+			name := v.coverage.TimedOut[0]
+			if strings.HasPrefix(name, "the mail host") {
+				name = "$(uname -n)"
+			}
+			addUnknown(fmt.Sprintf("cannot tell whether %s is whitelisted in %s: resolving %s did not finish in time",
+				label, v.jail, strings.Join(v.coverage.TimedOut, " and ")),
+				"check the mail host's resolver (getent ahosts "+name+"), or raise -t")
+		}
+		if len(bannedIn) == 0 && len(unlisted) == 0 && len(unjudged) == 0 && len(untimely) == 0 && len(readable) > 0 {
 			r.Addf(plugin.OK, "%s is not banned and is whitelisted in all %d jails", label, len(readable))
 		}
 		for _, j := range readable {

@@ -156,8 +156,9 @@ func maskBits(mask string, maxBits int) (int, bool) {
 
 // Resolution is what a DNS name resolved to when the check ran.
 type Resolution struct {
-	Addrs []netip.Addr
-	Err   error
+	Addrs    []netip.Addr
+	Err      error
+	TimedOut bool // the lookup did not finish: what it resolves to is unknown
 }
 
 // Coverage is the verdict for one IP in one jail's ignoreip.
@@ -166,6 +167,7 @@ type Coverage struct {
 	By         string   // the entry (or "ignoreself") that covers it
 	Unresolved []string // DNS-name entries that did not resolve (fail2ban: no match)
 	Unjudged   []string // entries or settings this check cannot evaluate
+	TimedOut   []string // DNS-name entries whose lookup did not finish
 }
 
 // Match applies a jail's ignore settings to ip. resolved holds the lookups
@@ -196,6 +198,10 @@ func Match(ip netip.Addr, j JailState, resolved map[string]Resolution, selfIPs [
 			}
 		case EntryName:
 			r, ok := resolved[e.Name]
+			if ok && r.TimedOut {
+				c.TimedOut = append(c.TimedOut, e.Name)
+				continue
+			}
 			if !ok || r.Err != nil || len(r.Addrs) == 0 {
 				c.Unresolved = append(c.Unresolved, e.Name)
 				continue

@@ -89,12 +89,16 @@ func TestNeverFalseOK(t *testing.T) {
 		if pick(2) {
 			f.Resolved["127.1"] = Resolution{Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}}
 		}
-		if pick(2) {
-			f.Resolved["gone.example"] = Resolution{Err: errors.New("lookup timed out")}
+		switch rng.IntN(3) {
+		case 0:
+			f.Resolved["gone.example"] = Resolution{Err: errors.New("no such host")}
+		case 1:
+			f.Resolved["gone.example"] = Resolution{Err: context.DeadlineExceeded, TimedOut: true}
 		}
 		if pick(2) {
 			f.SelfIPs = []netip.Addr{netip.MustParseAddr("10.1.2.3")}
 		}
+		f.SelfTimedOut = pick(4)
 		unlisted := []plugin.State{plugin.OK, plugin.Warning, plugin.Critical}[rng.IntN(3)]
 
 		r := Evaluate(f, Config{Unlisted: unlisted})

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -142,21 +143,33 @@ func parseGetentAhosts(b []byte) []netip.Addr {
 // selfIPs mirrors DNSUtils.getSelfIPs (ipdns.py): the addresses of
 // "localhost" and of the mail host's own name (socket.gethostname there, as
 // `uname -n` prints it; over SSH that is the remote host's name, not ours).
-func selfIPs(ctx context.Context, host remote.Host, r Resolver) []netip.Addr {
+// timedOut reports a lookup that did not finish (our deadline, or the
+// resolver's own).
+func selfIPs(ctx context.Context, host remote.Host, r Resolver) (out []netip.Addr, timedOut bool) {
 	names := []string{"localhost"}
 	if h := hostname(ctx, host); h != "" {
 		names = append(names, h)
 	}
-	var out []netip.Addr
 	for _, n := range names {
-		addrs, _ := lookup(ctx, r, n)
+		addrs, err := lookup(ctx, r, n)
+		timedOut = timedOut || lookupTimedOut(ctx, err)
 		for _, a := range addrs {
 			if !slices.Contains(out, a) {
 				out = append(out, a)
 			}
 		}
 	}
-	return out
+	return out, timedOut || ctx.Err() != nil
+}
+
+// lookupTimedOut tells a lookup that did not finish from a name that does
+// not resolve.
+func lookupTimedOut(ctx context.Context, err error) bool {
+	if err == nil {
+		return false
+	}
+	var de *net.DNSError
+	return ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &de) && de.IsTimeout)
 }
 
 func hostname(ctx context.Context, host remote.Host) string {
