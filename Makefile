@@ -8,7 +8,7 @@ PREFIX   ?= /usr/lib/nagios/plugins
 GO       ?= go
 export CGO_ENABLED := 0
 
-.PHONY: all build test deps demo bench bench-go lint install package clean $(BINS)
+.PHONY: all build test deps demo bench bench-go fuzz lint install package clean $(BINS)
 
 all: build
 
@@ -37,6 +37,17 @@ bench: deps build
 ## bench-go: Go benchmarks of the parsers and the evaluation
 bench-go:
 	$(GO) test -run='^$$' -bench=. ./...
+
+## fuzz: every Fuzz* target of every package, FUZZTIME each (default 30s);
+## targets are found with go test -list, so new ones are included
+FUZZTIME ?= 30s
+fuzz:
+	@list=$$($(GO) test -list '^Fuzz' ./...) || { echo "$$list"; exit 1; }; \
+	echo "$$list" | awk '/^Fuzz/ { t[n++] = $$1; next } /^ok/ { for (i = 0; i < n; i++) print $$2, t[i]; n = 0 }' | \
+	while read -r pkg target; do \
+		echo "== $$target ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	done
 
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }

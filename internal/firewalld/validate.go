@@ -62,6 +62,8 @@ func (c *permanentConfig) refuse(path, reason string) {
 		return
 	}
 	c.failed[path] = true
+	// one line, whatever the file held
+	reason = strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(reason)
 	c.problems = append(c.problems, ConfigProblem{Path: path, Reason: reason})
 }
 

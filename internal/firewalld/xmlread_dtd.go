@@ -19,6 +19,18 @@ type doctype struct {
 	// external: an external subset exists, so expat (not standalone)
 	// skips a reference to an undeclared entity instead of failing.
 	external bool
+	// spent counts every byte entity expansion produced, at any depth, so
+	// that an entity bomb stops at maxExpandedXML of work, not of output.
+	spent int
+}
+
+var errExpansion = errors.New("entity expansion larger than 8 MiB")
+
+func (d *doctype) grow(n int) error {
+	if d.spent += n; d.spent > maxExpandedXML {
+		return errExpansion
+	}
+	return nil
 }
 
 type entity struct {
@@ -296,11 +308,11 @@ func entityLiteral(lit string) (string, error) {
 		case '%':
 			return "", errors.New("parameter-entity reference inside a declaration in the internal subset")
 		case '&':
-			end := strings.IndexByte(lit[i:], ';')
-			if end < 0 {
-				return "", errors.New("'&' without ';'")
+			ref, n := entityRef(lit[i:])
+			if n == 1 {
+				return "", errors.New("'&' without a well-formed reference")
 			}
-			ref := lit[i+1 : i+end]
+			end := n - 1
 			if strings.HasPrefix(ref, "#") {
 				r, err := charRef(ref)
 				if err != nil {
@@ -412,11 +424,11 @@ func (d *doctype) attrText(s string, active []string) (string, error) {
 		case '\t', '\n', '\r':
 			b.WriteByte(' ')
 		case '&':
-			end := strings.IndexByte(s[i:], ';')
-			if end < 0 {
-				return "", errors.New("'&' without ';'")
+			ref, n := entityRef(s[i:])
+			if n == 1 {
+				return "", errors.New("'&' without a well-formed reference")
 			}
-			ref := s[i+1 : i+end]
+			end := n - 1
 			i += end
 			if strings.HasPrefix(ref, "#") {
 				r, err := charRef(ref)
@@ -445,12 +457,15 @@ func (d *doctype) attrText(s string, active []string) (string, error) {
 			if err != nil {
 				return "", err
 			}
+			if err := d.grow(len(v)); err != nil {
+				return "", err
+			}
 			b.WriteString(v)
 		default:
 			b.WriteByte(c)
 		}
 		if b.Len() > maxExpandedXML {
-			return "", errors.New("entity expansion larger than 8 MiB")
+			return "", errExpansion
 		}
 	}
 	return b.String(), nil

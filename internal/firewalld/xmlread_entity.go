@@ -1,7 +1,6 @@
 package firewalld
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -28,7 +27,7 @@ func (d *doctype) expand(body string) (string, error) {
 func (d *doctype) expandContent(b *strings.Builder, s string, active []string) error {
 	for i := 0; i < len(s); {
 		if b.Len() > maxExpandedXML {
-			return errors.New("entity expansion larger than 8 MiB")
+			return errExpansion
 		}
 		rest := s[i:]
 		switch {
@@ -62,6 +61,9 @@ func (d *doctype) expandContent(b *strings.Builder, s string, active []string) e
 				return fmt.Errorf("%w &%s;", errRecursiveEntity, ref)
 			}
 			if !strings.Contains(e.value, "<") && !strings.Contains(e.value, "&") {
+				if err := d.grow(len(e.value)); err != nil {
+					return err
+				}
 				b.WriteString(e.value)
 				continue
 			}
@@ -73,6 +75,9 @@ func (d *doctype) expandContent(b *strings.Builder, s string, active []string) e
 				if err := wellFormedFragment(sub.String()); err != nil {
 					return fmt.Errorf("entity &%s;: %v", ref, err)
 				}
+			}
+			if err := d.grow(sub.Len()); err != nil {
+				return err
 			}
 			b.WriteString(sub.String())
 		default:
@@ -103,7 +108,7 @@ func copyThrough(b *strings.Builder, rest, end string, skip int) int {
 // entityRef returns the name in "&name;" at the start of s and the bytes it
 // spans; "" and 1 when s does not start with a well-formed reference.
 func entityRef(s string) (string, int) {
-	end := strings.IndexByte(s, ';')
+	end := strings.IndexByte(s[:min(len(s), 258)], ';')
 	if end < 2 || end > 256 || strings.ContainsAny(s[1:end], " \t\r\n<&\"'") {
 		return "", 1
 	}
@@ -163,6 +168,9 @@ func (d *doctype) expandAttr(b *strings.Builder, value string, active []string) 
 			return fmt.Errorf("reference to external entity &%s; in attribute", ref)
 		default:
 			text, err := d.attrText("&"+ref+";", active)
+			if err == nil {
+				err = d.grow(len(text))
+			}
 			if err != nil {
 				return fmt.Errorf("attribute value: %v", err)
 			}
