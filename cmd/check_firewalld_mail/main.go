@@ -12,6 +12,7 @@ import (
 
 type cli struct {
 	plugin.CommonFlags `embed:""`
+	remote.SSHFlags    `embed:""`
 
 	Zone             string   `help:"Judge only this zone (default: the zones traffic lands in: source-bound zones, the interface's zone, the default zone)." placeholder:"ZONE"`
 	Interface        []string `help:"Interface mail clients arrive on (repeatable; default: the interfaces of the IPv4 and IPv6 default routes)." placeholder:"IFACE"`
@@ -24,6 +25,7 @@ type cli struct {
 	ConfigDir        string   `default:"/etc/firewalld" help:"firewalld's admin config tree." placeholder:"DIR"`
 	DefaultConfigDir string   `default:"/usr/lib/firewalld" help:"firewalld's package defaults tree." placeholder:"DIR"`
 	Drift            string   `enum:"ignore,warning,critical" default:"warning" help:"State for other differences between runtime and permanent (ignore, warning, critical)."`
+	Sudo             bool     `name:"sudo" help:"Run firewall-cmd through sudo -n (here, or on the mail host with --ssh-host; the rule is in contrib/sudoers.d). Files are never read through sudo."`
 }
 
 func (c *cli) Check(ctx context.Context) plugin.Result {
@@ -33,7 +35,17 @@ func (c *cli) Check(ctx context.Context) plugin.Result {
 		services = firewalld.DefaultServices
 	}
 	drift, _ := plugin.ParseState(c.Drift) // kong's enum already validated it
-	return firewalld.Check(ctx, remote.Local{}, firewalld.Config{
+	host, notes, closeHost, err := c.SSHFlags.Open(ctx)
+	if err != nil {
+		return remote.FailureResult(err)
+	}
+	defer closeHost()
+	if c.Sudo {
+		host = remote.WithSudo(host)
+	}
+	// Over SSH there is no D-Bus: the runtime view is one remote
+	// firewall-cmd --list-all, the permanent files one remote read.
+	r := firewalld.Check(ctx, host, firewalld.Config{
 		Zone:          c.Zone,
 		Interfaces:    c.Interface,
 		Family:        c.Family,
@@ -46,6 +58,7 @@ func (c *cli) Check(ctx context.Context) plugin.Result {
 		Dirs:          firewalld.Dirs{ConfigDir: c.ConfigDir, DefaultDir: c.DefaultConfigDir},
 		Drift:         drift,
 	})
+	return remote.Annotate(r, host, notes)
 }
 
 func main() {

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/firewalld"
+	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/remote"
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
+)
+
+// startRemote puts a real sshd in front of the sandboxed firewalld: its
+// sessions get the sandbox's bus through sshd's SetEnv, while this process
+// gets no bus at all, so a remote run can only succeed through SSH.
+func startRemote(t *testing.T) (*sandbox.Firewalld, *sandbox.SSHClient) {
+	t.Helper()
+	fw := startFirewalld(t)
+	s, err := sandbox.StartSSHDWithClient(t.TempDir(), sandbox.SSHDOptions{Env: fw.Env()})
+	if err != nil {
+		t.Fatalf("cannot start the real sshd (never skipped): %v", err)
+	}
+	t.Cleanup(s.Stop)
+	t.Setenv("SSH_AUTH_SOCK", "")
+	return fw, s
+}
+
+// checkRemote is check over SSH, with no bus on this side.
+func checkRemote(t *testing.T, fw *sandbox.Firewalld, s *sandbox.SSHClient, args ...string) (int, string) {
+	t.Helper()
+	bus := os.Getenv("DBUS_SYSTEM_BUS_ADDRESS")
+	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "no-bus-here"))
+	defer os.Setenv("DBUS_SYSTEM_BUS_ADDRESS", bus)
+	return check(t, fw, append(s.Args(), args...)...)
+}
+
+// comparable is what must agree between a local and a remote run: the first
+// line and the perfdata but for the run time.
+func comparable(out string) string {
+	first, _, _ := strings.Cut(out, "\n")
+	_, perf, _ := strings.Cut(out, "|")
+	var kept []string
+	for _, p := range strings.Fields(perf) {
+		if !strings.HasPrefix(p, "'time'=") {
+			kept = append(kept, p)
+		}
+	}
+	return first + " | " + strings.Join(kept, " ")
+}
+
+// Each state locally (D-Bus) and over SSH (remote firewall-cmd and one file
+// reader): the same exit code, first line and perfdata.
+func TestRemoteAgreesWithLocal(t *testing.T) {
+	fw, s := startRemote(t)
+	for _, svc := range mailServices {
+		if svc != "imaps" {
+			mustCmd(t, fw, "--permanent", "--add-service="+svc)
+		}
+	}
+	mustCmd(t, fw, "--reload")
+	mustCmd(t, fw, "--add-service=imaps")
+	steps := []struct {
+		want  int
+		setup []string
+	}{
+		{1, nil}, // imaps runtime only
+		{2, []string{"--reload"}},
+		{0, []string{"--permanent", "--add-service=imaps"}},
+	}
+	for _, st := range steps {
+		if st.setup != nil {
+			mustCmd(t, fw, st.setup...)
+			if st.setup[0] != "--reload" {
+				mustCmd(t, fw, "--reload")
+			}
+		}
+		lcode, lout := check(t, fw)
+		rcode, rout := checkRemote(t, fw, s)
+		if lcode != st.want || rcode != lcode || comparable(lout) != comparable(rout) {
+			t.Fatalf("want exit %d; local (%d):\n%s\nssh (%d):\n%s", st.want, lcode, lout, rcode, rout)
+		}
+		if !strings.Contains(rout, "facts gathered via SSH root@127.0.0.1:") || strings.Contains(lout, "via SSH") {
+			t.Fatalf("the remote run must say where its facts came from:\n%s", rout)
+		}
+	}
+	// A zone that does not exist: UNKNOWN in both.
+	lcode, lout := check(t, fw, "--zone", "nosuchzone")
+	rcode, rout := checkRemote(t, fw, s, "--zone", "nosuchzone")
+	if lcode != 3 || rcode != 3 || comparable(lout) != comparable(rout) {
+		t.Fatalf("local (%d):\n%s\nssh (%d):\n%s", lcode, lout, rcode, rout)
+	}
+}
+
+// countingHost counts what gathering asks of the mail host.
+type countingHost struct {
+	remote.Host
+	runs, reads int
+}
+
+func (c *countingHost) Run(ctx context.Context, argv []string) (remote.Output, error) {
+	c.runs++
+	return c.Host.Run(ctx, argv)
+}
+
+func (c *countingHost) ReadFiles(ctx context.Context, paths []string, max int64) ([]remote.File, error) {
+	c.reads++
+	return c.Host.ReadFiles(ctx, paths, max)
+}
+
+func (c *countingHost) DialUnix(ctx context.Context, path string) (net.Conn, error) {
+	return c.Host.DialUnix(ctx, path)
+}
+
+// Over SSH a check of one zone is one firewall-cmd --zone=Z --list-all and
+// one file reader: every permanent file (firewalld.conf, both trees' zones
+// and services, the kernel's address and route tables) comes back in a
+// single remote command, not one per file. (Without --zone, firewall-cmd
+// also runs for --get-active-zones and each active zone.)
+func TestRemoteIsTwoRoundTrips(t *testing.T) {
+	fw, s := startRemote(t)
+	mustCmd(t, fw, "--permanent", "--add-service=imaps")
+	mustCmd(t, fw, "--reload")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cfg, _ := remote.SSHFlags{SSHHost: "127.0.0.1", SSHPort: s.Port, SSHUser: "root", SSHKey: s.Key, SSHKnownHosts: []string{s.KnownHosts}}.Config()
+	ssh, err := remote.DialSSH(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ssh.Close()
+	host := &countingHost{Host: ssh}
+	r := firewalld.Check(ctx, host, firewalld.Config{
+		Zone: "public", Services: []string{"imaps"}, RuntimeSource: "dbus", FirewallCmd: "firewall-cmd", Family: "both",
+		Dirs: firewalld.Dirs{ConfigDir: fw.ConfigDir, DefaultDir: fw.DefaultDir}, Drift: plugin.Warning,
+	})
+	if r.State() != plugin.OK || host.runs != 1 || host.reads != 1 {
+		t.Fatalf("state %v after %d commands and %d file reads: %+v", r.State(), host.runs, host.reads, r)
+	}
+}
+
+// Zone names, interface names and paths that hold shell syntax are refused
+// or reach the mail host inertly: nothing they spell is executed there.
+func TestRemoteShellSyntaxIsInert(t *testing.T) {
+	fw, s := startRemote(t)
+	canary := filepath.Join(t.TempDir(), "pwned")
+	for _, args := range [][]string{
+		{"--zone", "public;touch " + canary},
+		{"--zone", "$(touch " + canary + ")"},
+		{"--zone", "pub'lic"},
+		{"--zone", "public\ntouch " + canary},
+		{"--interface", "eth0`touch " + canary + "`"},
+		{"--runtime-source", "cli", "--firewall-cmd", "firewall-cmd;touch " + canary},
+	} {
+		code, out := checkRemote(t, fw, s, args...)
+		if code != 3 {
+			t.Errorf("%q: exit %d, want UNKNOWN:\n%s", args, code, out)
+		}
+		if _, err := os.Stat(canary); err == nil {
+			t.Fatalf("%q was executed on the mail host:\n%s", args, out)
+		}
+	}
+	// A config dir spelled with $() is read as that literal (missing) path.
+	code, out := check(t, fw, append(s.Args(), "--config-dir", "/etc/$(touch "+canary+")")...)
+	if _, err := os.Stat(canary); err == nil || code == 0 {
+		t.Fatalf("exit %d, canary %v:\n%s", code, err, out)
+	}
+}
+
+// A firewall-cmd that hangs on the mail host: UNKNOWN within -t plus one
+// second, and the hung process is gone afterwards.
+func TestRemoteHungFirewallCmdIsBounded(t *testing.T) {
+	fw, s := startRemote(t)
+	hang := filepath.Join(t.TempDir(), "firewall-cmd")
+	if err := os.WriteFile(hang, []byte("#!/bin/sh\nexec sleep 271.5\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var out bytes.Buffer
+	args := append(s.Args(), "--config-dir", fw.ConfigDir, "--family", "both", "--firewall-cmd", hang, "-t", "2")
+	code := plugin.Run(plugin.Info{Name: "check_firewalld_mail"}, &cli{}, args, &out)
+	if took := time.Since(start); code != 3 || took > 3*time.Second || strings.Contains(out.String(), "plugin timed out") {
+		t.Fatalf("exit %d after %v:\n%s", code, took, out.String())
+	}
+	if err := sandbox.WaitNoProcessWithArg("271.5", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
