@@ -23,10 +23,7 @@ import (
 // -t and answer OK, not report the busy daemon as broken.
 func TestLoad200Concurrent(t *testing.T) {
 	const n, timeout = 200, 20
-	bin := filepath.Join(t.TempDir(), "check_imaps_tls")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	dir := t.TempDir()
 	root, err := sandbox.NewRootCA(dir, "Load Root")
 	if err != nil {
@@ -102,6 +99,46 @@ func TestLoad200Concurrent(t *testing.T) {
 	// Dovecot is unharmed: one more check after the storm.
 	if code, out := run(t, "-H", "127.0.0.2", "-p", strconv.Itoa(d.IMAPSPort), "--ca-file", root.CertPath, "-t", "5"); code != 0 {
 		t.Errorf("after the load: exit %d\n%s", code, out)
+	}
+}
+
+// buildBinary builds the command as make does (static, no cgo), so the
+// connect that earlysyn starts while the runtime initialises is exercised.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "check_imaps_tls")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// The head-start connect (earlysyn, then imaptls.EarlyConnect) reports what
+// an ordinary dial would: a refusal is a connect failure, and a family the
+// literal does not have is not dialed at all.
+func TestBinaryEarlyConnect(t *testing.T) {
+	bin := buildBinary(t)
+	port, err := sandbox.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args  []string
+		code  int
+		first string
+	}{
+		{[]string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)}, 2, "CRITICAL: connect: 127.0.0.1:" + strconv.Itoa(port) + " refused the connection"},
+		{[]string{"-H", "127.0.0.1", "-p", strconv.Itoa(port), "-6"}, 2, "CRITICAL: DNS: cannot resolve 127.0.0.1: 127.0.0.1 is not an IPv6 address"},
+		{[]string{"--port=" + strconv.Itoa(port), "--host=127.0.0.1", "--starttls"}, 2, "CRITICAL: connect: 127.0.0.1:" + strconv.Itoa(port) + " refused"},
+	} {
+		cmd := exec.Command(bin, append(c.args, "-t", "3")...)
+		out, _ := cmd.Output()
+		first, _, _ := strings.Cut(string(out), "\n")
+		if cmd.ProcessState.ExitCode() != c.code || !strings.HasPrefix(first, c.first) {
+			t.Errorf("%q: exit %d %q", c.args, cmd.ProcessState.ExitCode(), first)
+		}
 	}
 }
 

@@ -4,10 +4,12 @@ import (
 	"context"
 	"net"
 	"net/netip"
-	"strconv"
-	"strings"
+	"os"
 	"sync"
+	"syscall"
 	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/imaptls/earlysyn"
 )
 
 // Early connect. Against Dovecot the critical path of a check is the server,
@@ -19,7 +21,7 @@ import (
 // connects first, while the rest of the process starts (flag parsing, the CA
 // file, the password), and Gather takes over the connection.
 //
-// The look-ahead below reads only -H, -p, --starttls, -4 and -6, and its
+// The look-ahead (earlysyn.LookAhead) reads only -H, -p, --starttls, -4 and -6, and its
 // result is used only when it matches the Config that the real flag parser
 // produced (same host, family and port), so a look-ahead that misreads the
 // command line costs the optimisation, never correctness: a mismatch is
@@ -52,9 +54,14 @@ var (
 // Gather picks the connection up. It does nothing for --help, --version or
 // when no host is given.
 func EarlyConnect(args []string) {
-	host, network, port, ok := lookAhead(args)
+	host, network, port, ok := earlysyn.LookAhead(args)
 	if !ok {
 		return
+	}
+	syn := earlysyn.Take()
+	if syn != nil && (syn.Host != host || syn.Network != network || syn.Port != port) {
+		syscall.Close(syn.FD)
+		syn = nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &earlyDial{host: host, network: network, port: port, cancel: cancel,
@@ -70,63 +77,15 @@ func EarlyConnect(args []string) {
 			return
 		}
 		start := time.Now()
-		var d net.Dialer
-		e.conn, e.err = d.DialContext(ctx, "tcp", netip.AddrPortFrom(e.addrs[0], uint16(port)).String())
+		target := netip.AddrPortFrom(e.addrs[0], uint16(port))
+		if syn != nil {
+			e.conn, e.err = adopt(ctx, syn.FD, target)
+		} else {
+			var d net.Dialer
+			e.conn, e.err = d.DialContext(ctx, "tcp", target.String())
+		}
 		e.took = time.Since(start)
 	}()
-}
-
-// lookAhead finds host, family and port in args the way the flags define
-// them; ok is false when there is nothing worth dialing.
-func lookAhead(args []string) (host, network string, port int, ok bool) {
-	network = "ip"
-	starttls := false
-	value := func(i *int, arg, short, long string) (string, bool) {
-		switch {
-		case arg == short || arg == long:
-			if *i+1 < len(args) {
-				*i++
-				return args[*i], true
-			}
-		case strings.HasPrefix(arg, long+"="):
-			return arg[len(long)+1:], true
-		case len(arg) > len(short) && strings.HasPrefix(arg, short) && !strings.HasPrefix(arg, "--"):
-			return arg[len(short):], true
-		}
-		return "", false
-	}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if v, found := value(&i, a, "-H", "--host"); found {
-			host = v
-			continue
-		}
-		if v, found := value(&i, a, "-p", "--port"); found {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 65535 {
-				return "", "", 0, false
-			}
-			port = n
-			continue
-		}
-		switch a {
-		case "--starttls":
-			starttls = true
-		case "-4", "--ipv4":
-			network = "ip4"
-		case "-6", "--ipv6":
-			network = "ip6"
-		case "-h", "--help", "-V", "--version", "--":
-			return "", "", 0, false
-		}
-	}
-	if port == 0 {
-		port = 993
-		if starttls {
-			port = 143
-		}
-	}
-	return host, network, port, host != ""
 }
 
 // takeEarly hands the early connection to Gather when it was made for the
@@ -166,6 +125,58 @@ func (e *earlyDial) waitConn(ctx context.Context) (net.Conn, time.Duration, erro
 		e.discard()
 		return nil, 0, ctx.Err()
 	}
+}
+
+// adopt turns the connect earlysyn started at init into a net.Conn once it
+// has completed, with the errors a net.Dialer would give (refused,
+// unreachable, the deadline), so the connect phase reads the same.
+func adopt(ctx context.Context, fd int, target netip.AddrPort) (net.Conn, error) {
+	f := os.NewFile(uintptr(fd), "imaps")
+	c, err := net.FileConn(f) // a dup: the original is closed below
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	wrap := func(err error) error {
+		return &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(target), Err: os.NewSyscallError("connect", err)}
+	}
+	stop := context.AfterFunc(ctx, func() { _ = c.SetWriteDeadline(time.Unix(1, 0)) })
+	defer stop()
+	rc, err := c.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	var connErr error
+	// Writable means connected or failed; getpeername tells which (the
+	// way net's own connect does). Until then the poller waits.
+	werr := rc.Write(func(s uintptr) bool {
+		if _, err := syscall.Getpeername(int(s)); err == nil {
+			return true
+		}
+		soerr, err := syscall.GetsockoptInt(int(s), syscall.SOL_SOCKET, syscall.SO_ERROR)
+		switch {
+		case err != nil:
+			connErr = err
+		case soerr != 0:
+			connErr = syscall.Errno(soerr)
+		default:
+			return false // still connecting
+		}
+		return true
+	})
+	if werr == nil && ctx.Err() != nil {
+		werr = ctx.Err()
+	}
+	if werr != nil || connErr != nil {
+		c.Close()
+		if connErr != nil {
+			return nil, wrap(connErr)
+		}
+		return nil, wrap(werr)
+	}
+	_ = c.SetWriteDeadline(time.Time{})
+	return c, nil
 }
 
 // discard ends an early dial that will not be used.
