@@ -64,7 +64,8 @@ func writeAgentConf(t *testing.T, master, agent *sandbox.IcingaNode, acceptComma
 // and imaps_tls itself against a sandboxed Dovecot, and the test reads back
 // from the master's REST API, as a read-only ApiUser, one OK and one
 // CRITICAL per plugin with the README's perfdata labels. The third way runs
-// too: the master's fail2ban_trusted over SSH (--ssh-*) to a sandboxed sshd.
+// too: the master's fail2ban_trusted and firewalld_mail over SSH (--ssh-*)
+// to a sandboxed sshd in front of the same daemons.
 // Then the failure answers: a command the agent lacks, the agent down,
 // accept_commands off.
 func TestIcingaMasterAgent(t *testing.T) {
@@ -127,10 +128,13 @@ func TestIcingaMasterAgent(t *testing.T) {
 			return fmt.Errorf("cannot start the real firewalld (never skipped): %v", err)
 		}
 		t.Cleanup(fw.Stop)
-		return fw.OpenPermanently("smtp", "smtps", "smtp-submission", "imap", "imaps", "http", "https")
-	}, func() (err error) {
-		// The third way: the master logs in to the mail host itself.
-		if ssh, err = sandbox.StartSSHDWithClient(filepath.Join(dir, "ssh"), sandbox.SSHDOptions{}); err != nil {
+		if err := fw.OpenPermanently("smtp", "smtps", "smtp-submission", "imap", "imaps", "http", "https"); err != nil {
+			return err
+		}
+		// The third way: the master logs in to the mail host itself. The
+		// sessions get the sandbox's bus from sshd (SetEnv), as a mail
+		// host's sshd gives its system bus.
+		if ssh, err = sandbox.StartSSHDWithClient(filepath.Join(dir, "ssh"), sandbox.SSHDOptions{Env: fw.Env()}); err != nil {
 			return fmt.Errorf("cannot start the real sshd (never skipped): %v", err)
 		}
 		t.Cleanup(ssh.Stop)
@@ -201,15 +205,17 @@ object ApiUser "actor" {
 		"imaps":            {0, "OK", master.Name, "check_imaps_tls"},
 		"imaps-wrong-name": {2, "other.test", master.Name, ""},
 		// The SSH way: the master's plugin, the mail host's fail2ban.
-		"fail2ban-ssh":        {0, "OK", master.Name, "check_fail2ban_trusted"},
-		"fail2ban-ssh-banned": {2, "203.0.113.7", master.Name, "check_fail2ban_trusted"},
+		"fail2ban-ssh":         {0, "via SSH root@127.0.0.1", master.Name, "check_fail2ban_trusted"},
+		"fail2ban-ssh-banned":  {2, "via SSH root@127.0.0.1", master.Name, "check_fail2ban_trusted"},
+		"firewalld-ssh":        {0, "via SSH root@127.0.0.1", master.Name, "check_firewalld_mail"},
+		"firewalld-ssh-closed": {2, "via SSH root@127.0.0.1", master.Name, "check_firewalld_mail"},
 		// Defined in the master's zone only, so never synced: what an agent
 		// says when commands.conf was put in zones.d/master/.
 		"command-not-synced": {3, "Check command 'mailchecks_master_only' does not exist.", "", ""},
 		"agent-health":       {0, "Zone '" + agent.Name + "' is connected.", master.Name, ""},
 	}, since, 60*time.Second, readme)
 	t.Logf("all results read back after %s", time.Since(start).Round(time.Millisecond))
-	for _, name := range []string{"firewalld-open", "fail2ban-banned", "imaps"} {
+	for _, name := range []string{"firewalld-open", "fail2ban-banned", "imaps", "firewalld-ssh-closed"} {
 		t.Logf("%s: state %v, %q | %v", name, results[name].State, firstLineOf(results[name].Output), results[name].Perfdata)
 	}
 	// The agent got the commands from the master, byte for byte.
@@ -257,14 +263,19 @@ func mailHostConf(agentName string, imapsPort int, caFile string, fw *sandbox.Fi
 	vars.imaps_tls_port = %d
 	vars.imaps_tls_ca_file = %q
 	vars.imaps_tls_ipv4 = true`, imapsPort, caFile)
-	overSSH := fmt.Sprintf(`import "mailchecks-test"
-	check_command = "fail2ban_trusted"
-	vars.fail2ban_trusted_ssh_host = "127.0.0.1"
-	vars.fail2ban_trusted_ssh_port = %d
-	vars.fail2ban_trusted_ssh_user = "root"
-	vars.fail2ban_trusted_ssh_key = %q
-	vars.fail2ban_trusted_ssh_known_hosts = [ %q ]
-	vars.fail2ban_trusted_socket = %q`, ssh.Port, ssh.Key, ssh.KnownHosts, f2b.Socket)
+	overSSH := ""
+	for _, prefix := range []string{"fail2ban_trusted", "firewalld_mail"} {
+		overSSH += fmt.Sprintf(`
+	vars.%[1]s_ssh_host = "127.0.0.1"
+	vars.%[1]s_ssh_port = %[2]d
+	vars.%[1]s_ssh_user = "root"
+	vars.%[1]s_ssh_key = %[3]q
+	vars.%[1]s_ssh_known_hosts = [ %[4]q ]`, prefix, ssh.Port, ssh.Key, ssh.KnownHosts)
+	}
+	overSSH = fmt.Sprintf(`import "mailchecks-test"%s
+	vars.fail2ban_trusted_socket = %q
+	vars.firewalld_mail_config_dir = %q
+	vars.firewalld_mail_default_config_dir = %q`, overSSH, f2b.Socket, fw.ConfigDir, fw.DefaultDir)
 	return fmt.Sprintf(`
 object Host %[1]q {
 	check_command = "dummy"
@@ -315,11 +326,22 @@ object Service "imaps-wrong-name" {
 /* No agent involved: the master's own plugin over SSH. */
 object Service "fail2ban-ssh" {
 	%[4]s
+	check_command = "fail2ban_trusted"
 	vars.fail2ban_trusted_ips = [ "198.51.100.10" ]
 }
 object Service "fail2ban-ssh-banned" {
 	%[4]s
+	check_command = "fail2ban_trusted"
 	vars.fail2ban_trusted_ips = [ "203.0.113.7" ]
+}
+object Service "firewalld-ssh" {
+	%[4]s
+	check_command = "firewalld_mail"
+}
+object Service "firewalld-ssh-closed" {
+	%[4]s
+	check_command = "firewalld_mail"
+	vars.firewalld_mail_services = [ "imaps", "pop3s" ]
 }
 object Service "agent-health" {
 	import "mailchecks-test"
