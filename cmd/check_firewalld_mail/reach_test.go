@@ -120,3 +120,50 @@ func resetPermanent(t *testing.T, fw *sandbox.Firewalld) {
 		}
 	}
 }
+
+// A --change-interface without --permanent moves the clients into another
+// zone now; the permanent bindings still say public. The kernel refuses,
+// the plugin says CRITICAL with the reload fix and names the binding drift.
+func TestRuntimeOnlyInterfaceBindingIsJudgedPerView(t *testing.T) {
+	fw := startFirewalld(t)
+	client, err := fw.AttachClient()
+	if err != nil {
+		t.Fatalf("veth to firewalld's namespace: %v", err)
+	}
+	t.Cleanup(client.Stop)
+	stop, err := fw.Serve(993)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	mustCmd(t, fw, "--permanent", "--add-service=imaps")
+	mustCmd(t, fw, "--reload")
+	mustCmd(t, fw, "--zone=work", "--change-interface="+sandbox.MailIfname)
+	if got, err := client.Connect(sandbox.ClientIPv4, sandbox.MailIPv4, 993, 700*time.Millisecond); err == nil {
+		t.Fatalf("kernel let the client through (%q) although mail0 is in zone work", got)
+	}
+	code, out := check(t, fw, "--service", "imaps", "--proc-net", fw.ProcNet())
+	expect(t, code, 2, out, "imaps (993/tcp) is closed in runtime zone work: clients cannot connect now; the permanent config has it (service imaps)",
+		"Fix: firewall-cmd --reload", "interface mail0 is in runtime only")
+}
+
+// A zone file firewalld refuses: the running firewall is fine, but the next
+// reload fails (firewall-cmd --check-config agrees) and the plugin warns.
+func TestRefusedZoneFileWarnsBeforeTheReload(t *testing.T) {
+	fw := startFirewalld(t)
+	mustCmd(t, fw, "--permanent", "--add-service=imaps")
+	mustCmd(t, fw, "--reload")
+	zone := filepath.Join(fw.ConfigDir, "zones", "public.xml")
+	bad := `<?xml version="1.0" encoding="utf-8"?>
+<zone><short>Public</short><service name="imaps"/><servce name="imap"/></zone>
+`
+	if err := os.WriteFile(zone, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := fw.Cmd("--check-config"); err == nil {
+		t.Fatalf("firewall-cmd --check-config accepted the file: %s", out)
+	}
+	code, out := check(t, fw, "--service", "imaps")
+	expect(t, code, 1, out, "the next reload fails; at the next restart firewalld falls back to its stock config: "+zone,
+		"correct it, check with firewall-cmd --check-config")
+}

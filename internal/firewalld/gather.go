@@ -64,8 +64,8 @@ func Check(ctx context.Context, host remote.Host, cfg Config) plugin.Result {
 // Gather reads everything the verdict needs: all files (both config trees
 // and the kernel's address and route tables) in one ReadFiles round trip,
 // the runtime view over D-Bus (local only) or by one firewall-cmd.
-func Gather(ctx context.Context, host remote.Host, cfg Config) (Facts, error) {
-	f := Facts{Where: host.Where(), Zone: cfg.Zone}
+func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err error) {
+	f = Facts{Where: host.Where(), Zone: cfg.Zone}
 	if cfg.ProcNet == "" {
 		cfg.ProcNet = "/proc/net"
 	}
@@ -89,7 +89,11 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (Facts, error) {
 			config = append(config, file)
 		}
 	}
-	f.Problems = ValidatePermanent(cfg.Dirs, config)
+	// Validation is CPU work on data in hand: run it while the runtime view
+	// waits for firewalld.
+	problems := make(chan []ConfigProblem, 1)
+	go func() { problems <- ValidatePermanent(cfg.Dirs, config) }()
+	defer func() { f.Problems = <-problems }()
 	f.arrival(cfg, proc)
 
 	cf := indexFiles(cfg.Dirs, config)
@@ -129,12 +133,20 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (Facts, error) {
 		return s, err
 	}
 	if f.Runtime != nil {
-		if bus != nil {
-			prefetchServices(f.Runtime, cfg, f.Zone, func(name string) (Service, error) { return bus.serviceDef(ctx, name, map[string]bool{}) })
-		} else {
-			// firewall-cmd does not print definitions: take the files'.
-			prefetchServices(f.Runtime, cfg, f.Zone, files2)
-		}
+		// Definitions come from the files (firewall-cmd does not print
+		// them, and over D-Bus each is a round trip); only a service that
+		// has no file (created at runtime) is asked for. A file edited
+		// without a reload is the one case where runtime differs: the
+		// reload that applies it is due anyway.
+		prefetchServices(f.Runtime, cfg, f.Zone, func(name string) (Service, error) {
+			s, err := files2(name)
+			if err != nil && bus != nil {
+				if s2, err2 := bus.serviceDef(ctx, name, map[string]bool{}); err2 == nil {
+					return s2, nil
+				}
+			}
+			return s, err
+		})
 	}
 	return f, nil
 }
