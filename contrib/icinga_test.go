@@ -259,9 +259,9 @@ object Host "mail3.example.org" {
 
 // wantServices is how many services the apply rules must create for
 // icingaHosts: 4 + the zone health check on the agent host, imaps-tls + 3
-// NRPE ones on the second, imaps-tls + fail2ban over SSH on the third.
-// An assign rule that matches nothing is valid config, so count.
-const wantServices = 11
+// NRPE ones on the second, imaps-tls + firewalld and fail2ban over SSH on
+// the third. An assign rule that matches nothing is valid config, so count.
+const wantServices = 12
 
 // icingaConfig writes a complete configuration around commands.conf and the
 // examples (possibly edited by mutate) and returns the main file. Objects
