@@ -183,3 +183,42 @@ func sortedKeys(m map[string]bool) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// TestRPMInstallsIntoScratchRoot installs the .rpm with rpm itself into an
+// empty root (its own rpmdb, --nodeps: the root has no other packages), runs
+// each plugin from the RPM plugin directory, verifies the installed files
+// (rpm -V) and removes the package: nothing but rpm's database is left.
+func TestRPMInstallsIntoScratchRoot(t *testing.T) {
+	requireTool(t, "rpm")
+	p := buildPackages(t)
+	root := t.TempDir()
+	rpm := func(args ...string) string {
+		t.Helper()
+		return run(t, nil, append([]string{"rpm", "--root=" + root}, args...)...)
+	}
+	rpm("--initdb")
+	rpm("-i", "--nodeps", p.rpm)
+	if q := rpm("-q", "--qf", "%{VERSION}-%{RELEASE}", "mailchecks"); q != p.version+"-1" {
+		t.Errorf("rpm -q: %q, want %s-1", q, p.version)
+	}
+	for _, name := range plugins {
+		out := run(t, nil, filepath.Join(root, rpmPluginDir, name), "-V")
+		if strings.TrimSpace(out) != name+" "+p.version {
+			t.Errorf("installed %s -V printed %q, want %q", name, out, name+" "+p.version)
+		}
+	}
+	rpm("-V", "mailchecks")
+	rpm("-e", "mailchecks")
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if rel, _ := filepath.Rel(root, path); !strings.HasPrefix(rel, "root/.rpmdb/") && !strings.HasPrefix(rel, "var/lib/rpm/") {
+			t.Errorf("rpm -e left %s", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
