@@ -197,25 +197,23 @@ object ApiUser "actor" {
 	}
 
 	since := now()
-	results := awaitResults(t, reader, actor, agent.Name, map[string]want{
-		"firewalld-open":   {0, "OK", agent.Name, "check_firewalld_mail"},
-		"firewalld-closed": {2, "pop3s", agent.Name, "check_firewalld_mail"},
-		"fail2ban-trusted": {0, "OK", agent.Name, "check_fail2ban_trusted"},
-		"fail2ban-banned":  {2, "203.0.113.7", agent.Name, "check_fail2ban_trusted"},
+	wants := map[string]want{
 		"imaps":            {0, "OK", master.Name, "check_imaps_tls"},
 		"imaps-wrong-name": {2, "other.test", master.Name, ""},
-		// The SSH way: the master's plugin, the mail host's fail2ban.
-		"fail2ban-ssh":         {0, "via SSH root@127.0.0.1", master.Name, "check_fail2ban_trusted"},
-		"fail2ban-ssh-banned":  {2, "via SSH root@127.0.0.1", master.Name, "check_fail2ban_trusted"},
-		"firewalld-ssh":        {0, "via SSH root@127.0.0.1", master.Name, "check_firewalld_mail"},
-		"firewalld-ssh-closed": {2, "via SSH root@127.0.0.1", master.Name, "check_firewalld_mail"},
 		// Defined in the master's zone only, so never synced: what an agent
 		// says when commands.conf was put in zones.d/master/.
 		"command-not-synced": {3, "Check command 'mailchecks_master_only' does not exist.", "", ""},
 		"agent-health":       {0, "Zone '" + agent.Name + "' is connected.", master.Name, ""},
-	}, since, 60*time.Second, readme)
+	}
+	for _, c := range mailCases {
+		// On the agent, and the SSH way: the master's plugin, the mail
+		// host's daemons.
+		wants[c.name] = want{c.state, c.output, agent.Name, c.plugin}
+		wants[c.name+"-ssh"] = want{c.state, "via SSH root@127.0.0.1", master.Name, c.plugin}
+	}
+	results := awaitResults(t, reader, actor, agent.Name, wants, since, 60*time.Second, readme)
 	t.Logf("all results read back after %s", time.Since(start).Round(time.Millisecond))
-	for _, name := range []string{"firewalld-open", "fail2ban-banned", "imaps", "firewalld-ssh-closed"} {
+	for _, name := range []string{"firewalld-open", "fail2ban-banned", "imaps", "firewalld-closed-ssh"} {
 		t.Logf("%s: state %v, %q | %v", name, results[name].State, firstLineOf(results[name].Output), results[name].Perfdata)
 	}
 	// The agent got the commands from the master, byte for byte.
@@ -289,66 +287,54 @@ template Service "mailchecks-test" {
 	retry_interval = 1h
 	max_check_attempts = 1
 }
-object Service "firewalld-open" {
-	%[2]s
-	check_command = "firewalld_mail"
-}
-object Service "firewalld-closed" {
-	%[2]s
-	check_command = "firewalld_mail"
-	vars.firewalld_mail_services = [ "imaps", "pop3s" ]
-}
-object Service "fail2ban-trusted" {
-	%[2]s
-	check_command = "fail2ban_trusted"
-	vars.fail2ban_trusted_ips = [ "198.51.100.10" ]
-}
-object Service "fail2ban-banned" {
-	%[2]s
-	check_command = "fail2ban_trusted"
-	vars.fail2ban_trusted_ips = [ "203.0.113.7" ]
-}
 object CheckCommand "mailchecks_master_only" {
 	command = [ PluginDir + "/check_fail2ban_trusted" ]
 }
 object Service "command-not-synced" {
-	%[2]s
+	%[5]s
 	check_command = "mailchecks_master_only"
 }
 object Service "imaps" {
-	%[3]s
+	%[2]s
 	vars.imaps_tls_sni = "mail.test"
 }
 object Service "imaps-wrong-name" {
-	%[3]s
+	%[2]s
 	vars.imaps_tls_sni = "other.test"
 }
-/* No agent involved: the master's own plugin over SSH. */
-object Service "fail2ban-ssh" {
-	%[4]s
-	check_command = "fail2ban_trusted"
-	vars.fail2ban_trusted_ips = [ "198.51.100.10" ]
-}
-object Service "fail2ban-ssh-banned" {
-	%[4]s
-	check_command = "fail2ban_trusted"
-	vars.fail2ban_trusted_ips = [ "203.0.113.7" ]
-}
-object Service "firewalld-ssh" {
-	%[4]s
-	check_command = "firewalld_mail"
-}
-object Service "firewalld-ssh-closed" {
-	%[4]s
-	check_command = "firewalld_mail"
-	vars.firewalld_mail_services = [ "imaps", "pop3s" ]
-}
+/* Through command_endpoint, on the agent. */
+%[3]s
+/* No agent involved: the master's own plugins over SSH. */
+%[4]s
 object Service "agent-health" {
 	import "mailchecks-test"
 	check_command = "cluster-zone"
 	vars.cluster_zone = host_name
 }
-`, agentName, onAgent, imaps, overSSH)
+`, agentName, imaps, mailServices(onAgent, ""), mailServices(overSSH, "-ssh"), onAgent)
+}
+
+// mailCases are the firewalld and fail2ban services, each run on the agent
+// and over SSH: one OK and one CRITICAL per plugin.
+var mailCases = []struct {
+	name, command, vars string
+	state               int
+	output, plugin      string
+}{
+	{"firewalld-open", "firewalld_mail", "", 0, "OK", "check_firewalld_mail"},
+	{"firewalld-closed", "firewalld_mail", `vars.firewalld_mail_services = [ "imaps", "pop3s" ]`, 2, "pop3s", "check_firewalld_mail"},
+	{"fail2ban-trusted", "fail2ban_trusted", `vars.fail2ban_trusted_ips = [ "198.51.100.10" ]`, 0, "OK", "check_fail2ban_trusted"},
+	{"fail2ban-banned", "fail2ban_trusted", `vars.fail2ban_trusted_ips = [ "203.0.113.7" ]`, 2, "203.0.113.7", "check_fail2ban_trusted"},
+}
+
+// mailServices writes mailCases as Service objects with the given common
+// attributes (how they reach the mail host) and name suffix.
+func mailServices(common, suffix string) string {
+	var b strings.Builder
+	for _, c := range mailCases {
+		fmt.Fprintf(&b, "object Service %q {\n\t%s\n\tcheck_command = %q\n\t%s\n}\n", c.name+suffix, common, c.command, c.vars)
+	}
+	return b.String()
 }
 
 // parallel runs fns at once and fails the test with every error.
