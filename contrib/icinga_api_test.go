@@ -172,7 +172,10 @@ func awaitResults(t *testing.T, reader, actor *icingaAPI, host string, wants map
 }
 
 // readmePerfdataLabels reads, for each plugin's section of the README, the
-// labels its perfdata table documents (first column, in backticks).
+// labels its perfdata table documents (first column, in backticks). A row
+// that names several labels (`open_runtime_ipv4`, `open_runtime_ipv6`:
+// one per family judged) documents variants that depend on the host, so
+// only rows of one label count as always present.
 func readmePerfdataLabels(t *testing.T) map[string][]string {
 	t.Helper()
 	readme := readFile(t, "../README.md")
