@@ -335,6 +335,11 @@ func TestIcingaConfigValidates(t *testing.T) {
 		{"repeat_key not a boolean", "icinga/commands.conf", "repeat_key = true", `repeat_key = "yes"`, "repeat_key"},
 		{"unknown CheckCommand in an apply rule", "icinga/services.conf.example", `check_command = "imaps_tls"`, `check_command = "imaps_tsl"`, "Object 'imaps_tsl' of type 'CheckCommand' does not exist"},
 		{"syntax error in an example", "icinga/services.conf.example", "vars.fail2ban_trusted_ips = host.vars.mail_trusted_ips\n", "vars.fail2ban_trusted_ips = host.vars.mail_trusted_ips +\n", "syntax error"},
+		// Why the CheckCommands live in one place only (the global zone;
+		// the packages put none where Icinga reads them): a second copy,
+		// here beside the services, stops Icinga.
+		{"CheckCommands in two places", "icinga/services.conf.example", `apply Service "firewalld-mail" {`,
+			readFile(t, "icinga/commands.conf") + "\n" + `apply Service "firewalld-mail" {`, "re-defined"},
 	}
 	for _, b := range broken {
 		t.Run(b.name, func(t *testing.T) {
