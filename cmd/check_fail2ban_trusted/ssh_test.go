@@ -45,20 +45,6 @@ func (r *remoteSetup) remoteWith(key, knownHosts string, args ...string) []strin
 	return append(append(r.ssh.PluginArgs(key, knownHosts), "--socket", r.f2b.Socket), args...)
 }
 
-// firstAndPerf is what must agree between a local and a remote run: the
-// state line and the perfdata, but for the check's own run time.
-func firstAndPerf(out string) (string, string) {
-	first, _, _ := strings.Cut(out, "\n")
-	_, perf, _ := strings.Cut(out, "|")
-	var kept []string
-	for _, p := range strings.Fields(perf) {
-		if !strings.HasPrefix(p, "'time'=") {
-			kept = append(kept, p)
-		}
-	}
-	return first, strings.Join(kept, " ")
-}
-
 // Every state, local and over SSH: same exit code, same first line, same
 // perfdata; the remote output says where its facts came from.
 func TestRemoteAgreesWithLocal(t *testing.T) {
@@ -75,9 +61,7 @@ func TestRemoteAgreesWithLocal(t *testing.T) {
 	} {
 		lcode, lout := run(t, append([]string{"--socket", r.f2b.Socket}, args...)...)
 		rcode, rout := run(t, r.remote(args...)...)
-		lfirst, lperf := firstAndPerf(lout)
-		rfirst, rperf := firstAndPerf(rout)
-		if lcode != rcode || lfirst != rfirst || lperf != rperf {
+		if lcode != rcode || sandbox.StateAndPerf(lout) != sandbox.StateAndPerf(rout) {
 			t.Errorf("%v: local and SSH differ:\nlocal (%d):\n%s\nssh (%d):\n%s", args, lcode, lout, rcode, rout)
 		}
 		if !strings.Contains(rout, "facts gathered via SSH root@127.0.0.1:") || strings.Contains(lout, "via SSH") {

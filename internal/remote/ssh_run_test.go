@@ -100,49 +100,50 @@ func TestSSHHangingCommandIsBoundedAndLeavesNothing(t *testing.T) {
 // A server that accepts TCP but never speaks SSH: the handshake fails in its
 // own words at the deadline.
 func TestSSHStalledHandshake(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l := serve(t, "tcp", "127.0.0.1:0", func(c net.Conn) { <-t.Context().Done(); c.Close() })
+	kh := filepath.Join(t.TempDir(), "kh")
+	key := newKey(t, t.TempDir(), "k", "ed25519", "")
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := DialSSH(ctx, SSHConfig{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, KeyFile: key, KnownHosts: []string{kh}})
+	if err == nil || !strings.Contains(err.Error(), "SSH handshake with 127.0.0.1:") || !strings.Contains(err.Error(), "stalled") || time.Since(start) > 1500*time.Millisecond {
+		t.Fatalf("after %v: %v", time.Since(start), err)
+	}
+	// Nothing listening: the connect phase says so.
+	l.Close()
+	_, err = DialSSH(context.Background(), SSHConfig{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, KeyFile: key, KnownHosts: []string{kh}})
+	if err == nil || !strings.Contains(err.Error(), "SSH connect to 127.0.0.1:") || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("refused: %v", err)
+	}
+}
+
+// serve accepts on a new listener until the test ends, handing each
+// connection to handle in its own goroutine.
+func serve(t *testing.T, network, addr string, handle func(net.Conn)) net.Listener {
+	t.Helper()
+	l, err := net.Listen(network, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	t.Cleanup(func() { l.Close() })
 	go func() {
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
-			defer c.Close()
+			go handle(c)
 		}
 	}()
-	kh := filepath.Join(t.TempDir(), "kh")
-	key := newKey(t, t.TempDir(), "k", "ed25519", "")
-	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err = DialSSH(ctx, SSHConfig{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, KeyFile: key, KnownHosts: []string{kh}})
-	if err == nil || !strings.Contains(err.Error(), "SSH handshake with 127.0.0.1:") || !strings.Contains(err.Error(), "stalled") || time.Since(start) > 1500*time.Millisecond {
-		t.Fatalf("after %v: %v", time.Since(start), err)
-	}
+	return l
 }
 
 // Stream-local: a unix socket on the mail host answers through the SSH
 // connection; when sshd refuses, the error is ErrStreamLocalRefused.
 func TestSSHDialUnix(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "echo.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
+	serve(t, "unix", sock, func(c net.Conn) { io.Copy(c, c); c.Close() })
 	srv := startSSHServer(t, sandbox.SSHDOptions{})
 	s := mustDial(t, srv.config())
 	c, err := s.DialUnix(context.Background(), sock)
