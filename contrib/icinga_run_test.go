@@ -13,19 +13,6 @@ import (
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
-// icingaNamespace runs `icinga2 daemon` (foreground, dropping to nagios as
-// Debian's does) in a private mount namespace: tmpfs over its state, log,
-// cache and spool directories and /run, so the host's Icinga (if any) is
-// not touched.
-const icingaNamespace = `set -e
-for d in /var/lib/icinga2 /var/log/icinga2 /var/cache/icinga2 /var/spool/icinga2 /run; do
-	mount -t tmpfs -o mode=0755 tmpfs "$d"
-done
-mkdir -p /run/icinga2/cmd /var/lib/icinga2/api /var/log/icinga2/crash
-chown -R nagios:nagios /run/icinga2 /var/lib/icinga2 /var/log/icinga2 /var/cache/icinga2 /var/spool/icinga2
-exec icinga2 daemon -c "$0"
-`
-
 // Icinga logs each plugin run at severity notice (lib/base/process.cpp).
 var (
 	reRunning    = regexp.MustCompile(`notice/Process: Running command (.*): PID (\d+)`)
@@ -130,8 +117,9 @@ object Service "fail2ban" {
 `+imaps("imaps", `vars.imaps_tls_password = "`+strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(password)+`"`)+
 		imaps("imaps-wrong-password", `vars.imaps_tls_password = "not it"`), 0o644)
 
-	proc, err := sandbox.StartProcess("icinga2", filepath.Join(dir, "icinga2.out"), nil,
-		"unshare", "--mount", "--propagation", "private", "sh", "-c", icingaNamespace, conf)
+	// Foreground, dropping to nagios as Debian's does, in a private mount
+	// namespace that keeps the host's Icinga (if any) untouched.
+	proc, err := sandbox.StartProcess("icinga2", filepath.Join(dir, "icinga2.out"), nil, sandbox.IcingaDaemonArgv("-c", conf)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ const icingaNamespace = `set -e
 for d in /var/lib/icinga2 /var/log/icinga2 /var/cache/icinga2 /var/spool/icinga2 /run; do
 	mount -t tmpfs -o mode=0755 tmpfs "$d"
 done
-mkdir -p /run/icinga2/cmd
+mkdir -p /run/icinga2/cmd /var/lib/icinga2/api /var/log/icinga2/crash
 chown -R nagios:nagios /run/icinga2 /var/lib/icinga2 /var/log/icinga2 /var/cache/icinga2 /var/spool/icinga2
 exec icinga2 daemon "$@"
 `
@@ -149,11 +149,18 @@ func (n *IcingaNode) Sign(node *IcingaNode) error {
 	return node.ChownNagios()
 }
 
+// IcingaDaemonArgv is the command line that runs `icinga2 daemon ARGS` in
+// its private mount namespace (see icingaNamespace); start it with
+// StartProcess. A single node without an API (contrib's run test) uses it
+// directly; IcingaNode.Start adds the node's constants.
+func IcingaDaemonArgv(args ...string) []string {
+	return append([]string{"unshare", "--mount", "--propagation", "private", "sh", "-c", icingaNamespace, "icinga2"}, args...)
+}
+
 // Start runs the daemon (env added to its environment, which the plugins
 // it runs inherit) and waits until its API port accepts connections.
 func (n *IcingaNode) Start(env []string) error {
-	argv := append([]string{"unshare", "--mount", "--propagation", "private", "sh", "-c", icingaNamespace,
-		"icinga2", "-c", n.ConfigPath}, n.Defines()...)
+	argv := IcingaDaemonArgv(append([]string{"-c", n.ConfigPath}, n.Defines()...)...)
 	proc, err := StartProcess("icinga2 "+n.Name, filepath.Join(n.Dir, "daemon.out"), env, argv...)
 	if err != nil {
 		return err
