@@ -1,5 +1,6 @@
 // Package sandbox starts the real daemons this suite checks (firewalld, fail2ban,
-// Dovecot, sshd) as private, throw-away instances for tests, `make demo` and
+// Dovecot, sshd) and the monitoring that runs it (Icinga 2 master and agent
+// nodes) as private, throw-away instances for tests, `make demo` and
 // `make bench`: own config dirs, own sockets, loopback or a private network
 // namespace only. Every start returns a handle whose Stop kills exactly the
 // processes it started, by PID.
