@@ -268,5 +268,20 @@ func judgeClient(rs *Ruleset, explicit string, c client) outcome {
 	} else if why != "" {
 		return outcome{v: vUnknown, how: "depends on " + why, zone: name}
 	}
-	return walk(rs, z, filterChain(z, c.names), 0, c)
+	return walk(rs, z, rs.chain(z, c.names), 0, c)
+}
+
+// chain is filterChain, built once per zone and requirement: a busy host
+// carries hundreds of Fail2ban bans, each a rule to walk per client tried.
+func (rs *Ruleset) chain(z *Zone, names []string) []entry {
+	key := z.Name + "\x00" + strings.Join(names, ",")
+	if ch, ok := rs.chains[key]; ok {
+		return ch
+	}
+	if rs.chains == nil {
+		rs.chains = map[string][]entry{}
+	}
+	ch := filterChain(z, names)
+	rs.chains[key] = ch
+	return ch
 }

@@ -2,6 +2,7 @@ package firewalld
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -31,8 +32,9 @@ func cliRuntime(ctx context.Context, host remote.Host, firewallCmd, explicit str
 		return &z, nil
 	}
 	if explicit != "" {
-		_, err := listZone("--zone="+explicit, "--list-all")
-		if err != nil {
+		// A zone missing at runtime is judged (closed now) next to the
+		// permanent view, as over D-Bus.
+		if _, err := listZone("--zone="+explicit, "--list-all"); err != nil && !errors.Is(err, ErrNoSuchZone) {
 			return nil, err
 		}
 	} else {

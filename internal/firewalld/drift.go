@@ -164,15 +164,9 @@ func (e *evaluation) drift() int {
 		items = append(items, DriftItem{Kind: "default zone", Value: fmt.Sprintf("runtime %s, permanent %s", f.Runtime.DefaultZone, f.Permanent.DefaultZone)})
 		zoneOf = append(zoneOf, "")
 	}
-	var names []string
-	for _, rs := range []*Ruleset{f.Runtime, f.Permanent} {
-		for _, req := range p.Requirements {
-			for _, fc := range Judge(rs, req, f.Served, f.Arrival, f.Zone).Families {
-				for _, z := range fc.Zones {
-					names = appendUnique(names, z)
-				}
-			}
-		}
+	names := e.landedIn(f.Runtime)
+	for _, z := range e.landedIn(f.Permanent) {
+		names = appendUnique(names, z)
 	}
 	if f.Zone != "" {
 		names = appendUnique(names, f.Zone)

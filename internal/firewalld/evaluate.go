@@ -23,6 +23,7 @@ type evaluation struct {
 	problems []string
 	f        Facts
 	p        Policy
+	cache    map[*Ruleset]map[string]Coverage
 }
 
 func (e *evaluation) problem(s string) { e.problems = append(e.problems, s) }
@@ -98,7 +99,7 @@ func (e *evaluation) requirements(notRunning bool) openCounts {
 	var closed, runtimeOnly, notPersisted, partial, unknown []string
 	closedZone := ""
 	for _, req := range e.p.Requirements {
-		rt, pm := statusOf(f.Runtime, req, f), statusOf(f.Permanent, req, f)
+		rt, pm := statusOf(e, f.Runtime, req), statusOf(e, f.Permanent, req)
 		for _, fc := range rt.cov.Families {
 			if fc.Open() {
 				c.family[fc.Family]++
@@ -226,18 +227,8 @@ func (f Facts) defaultZone() string {
 func (e *evaluation) zones() []string {
 	var out []string
 	for _, rs := range []*Ruleset{e.f.Runtime, e.f.Permanent} {
-		if rs == nil {
-			continue
-		}
-		for _, req := range e.p.Requirements {
-			for _, fc := range Judge(rs, req, e.f.Served, e.f.Arrival, e.f.Zone).Families {
-				for _, z := range fc.Zones {
-					out = appendUnique(out, z)
-				}
-			}
-		}
-		if len(out) > 0 {
-			break
+		if rs != nil && len(out) == 0 {
+			out = e.landedIn(rs)
 		}
 	}
 	if len(out) == 0 {

@@ -97,8 +97,12 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 	f.arrival(cfg, proc)
 
 	cf := indexFiles(cfg.Dirs, config)
-	for name := range cf.byKind["policies"] {
-		f.Policies = append(f.Policies, name)
+	for name, file := range cf.byKind["policies"] {
+		// The stock policies (allow-host-ipv6) accept DHCPv6 and ND only;
+		// the admin's are the ones that may refuse mail.
+		if strings.HasPrefix(file.Path, cfg.Dirs.ConfigDir+string(filepath.Separator)) {
+			f.Policies = append(f.Policies, name)
+		}
 	}
 	f.Policies = sortedCopy(f.Policies)
 

@@ -69,11 +69,11 @@ func judgeFamily(rs *Ruleset, req Requirement, fam string, arr Arrival, explicit
 	if len(ifaces) == 0 {
 		ifaces = []string{""}
 	}
-	spaces := regions(fam, cutPoints(rs, fam))
 	var worst *FamilyCoverage
 	var zones []string
-	for _, iface := range ifaces {
-		for _, port := range req.Ports {
+	for _, port := range req.Ports {
+		spaces := regions(fam, cutPoints(rs, fam, port))
+		for _, iface := range ifaces {
 			c := client{family: fam, iface: iface, port: port, names: req.names(), hostAddrs: arr.HostAddrs[fam]}
 			fc := judgeSpaces(rs, explicitZone, c, spaces)
 			for _, z := range fc.Zones {
@@ -141,9 +141,10 @@ func joinFirst(list []string) string {
 	return strings.Join(list, ", ")
 }
 
-// cutPoints are the address blocks whose bounds can change a verdict: zone
-// source bindings, rich rule sources, and the entries of ipsets they use.
-func cutPoints(rs *Ruleset, fam string) []netip.Prefix {
+// cutPoints are the address blocks whose bounds can change a verdict on
+// the port: zone source bindings, the sources of rich rules that may match
+// the port, and the entries of ipsets they use.
+func cutPoints(rs *Ruleset, fam string, port Port) []netip.Prefix {
 	var out []netip.Prefix
 	add := func(s string) {
 		if lo, hi, isRange := strings.Cut(s, "-"); isRange {
@@ -180,7 +181,7 @@ func cutPoints(rs *Ruleset, fam string) []netip.Prefix {
 			}
 		}
 		for _, r := range z.RichRules {
-			if r.Source == nil {
+			if r.Source == nil || !mayMatchPort(rs, &r, port) {
 				continue
 			}
 			switch r.Source.Kind {
@@ -192,4 +193,21 @@ func cutPoints(rs *Ruleset, fam string) []netip.Prefix {
 		}
 	}
 	return out
+}
+
+// mayMatchPort reports whether the rule's element can match the port at
+// all, whatever the source: rules for other ports cut nothing.
+func mayMatchPort(rs *Ruleset, r *RichRule, port Port) bool {
+	switch r.Element {
+	case "port", "forward-port":
+		return r.Port.Covers(port)
+	case "protocol":
+		return protocolIs(r.Protocol, port.Protocol)
+	case "service":
+		t, _ := serviceOpens(rs, r.Service, client{port: port})
+		return t != no
+	case "icmp-block", "icmp-type", "masquerade", "tcp-mss-clamp":
+		return false
+	}
+	return true
 }

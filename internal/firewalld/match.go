@@ -48,7 +48,7 @@ func matchSource(rs *Ruleset, a *RuleAddr, c client) (tri, string) {
 	}
 	switch a.Kind {
 	case "address":
-		p, ok := parsePrefix(a.Value)
+		p, ok := a.prefix, a.ok
 		if !ok || prefixFamily(p) != c.family {
 			return no, ""
 		}
@@ -104,7 +104,7 @@ func matchDestination(rs *Ruleset, a *RuleAddr, c client) (tri, string) {
 	if a.Kind != "address" {
 		return maybe, why
 	}
-	p, ok := parsePrefix(a.Value)
+	p, ok := a.prefix, a.ok
 	if !ok || prefixFamily(p) != c.family {
 		return no, ""
 	}
@@ -177,7 +177,7 @@ func serviceOpens(rs *Ruleset, name string, c client) (tri, string) {
 	if !ok {
 		return maybe, "service " + name + " (its definition could not be read)"
 	}
-	if len(s.Families) > 0 && !hasString(s.Families, c.family) {
+	if len(s.Families) > 0 && c.family != "" && !hasString(s.Families, c.family) {
 		return no, ""
 	}
 	for _, p := range s.Ports {

@@ -123,6 +123,7 @@ type Ruleset struct {
 	// use: over D-Bus each one is a round trip to firewalld, and most checks
 	// are decided by service name alone.
 	resolve func(name string) (Service, error)
+	chains  map[string][]entry // filter chains by zone and requirement names
 }
 
 // Service returns the definition of a service, ok false when it is unknown.

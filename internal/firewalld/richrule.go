@@ -2,6 +2,7 @@ package firewalld
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -12,6 +13,8 @@ type RuleAddr struct {
 	Kind   string // "address", "mac", "ipset"
 	Value  string
 	Invert bool
+	prefix netip.Prefix // Value parsed, for Kind address
+	ok     bool         // Value parsed as an address or CIDR
 }
 
 // String is rich.py's Rich_Source/Rich_Destination.__str__ minus the
@@ -263,6 +266,9 @@ func (b *ruleBuilder) flush() {
 		}
 		if a.Kind == "mac" {
 			a.Value = strings.ToUpper(a.Value)
+		}
+		if a.Kind == "address" {
+			a.prefix, a.ok = parsePrefix(a.Value)
 		}
 		if el == "source" {
 			r.Source = a

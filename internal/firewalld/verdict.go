@@ -14,15 +14,15 @@ type viewStatus struct {
 	cov   Coverage
 }
 
-func statusOf(rs *Ruleset, req Requirement, f Facts) viewStatus {
+func statusOf(e *evaluation, rs *Ruleset, req Requirement) viewStatus {
 	if rs == nil {
 		return viewStatus{}
 	}
-	cov := Judge(rs, req, f.Families, f.Arrival, f.Zone)
+	cov := e.judge(rs, req)
 	st := viewStatus{known: true, cov: cov, state: covOpen}
 	first := true
 	for _, fc := range cov.Families {
-		if !hasString(f.Served, fc.Family) {
+		if !hasString(e.f.Served, fc.Family) {
 			continue
 		}
 		if first || worse(fc.State, st.state) {
@@ -30,6 +30,39 @@ func statusOf(rs *Ruleset, req Requirement, f Facts) viewStatus {
 		}
 	}
 	return st
+}
+
+// judge is Judge for every family judged, once per view and requirement.
+func (e *evaluation) judge(rs *Ruleset, req Requirement) Coverage {
+	if e.cache == nil {
+		e.cache = map[*Ruleset]map[string]Coverage{}
+	}
+	m := e.cache[rs]
+	if m == nil {
+		m = map[string]Coverage{}
+		e.cache[rs] = m
+	}
+	if c, ok := m[req.Name]; ok {
+		return c
+	}
+	c := Judge(rs, req, e.f.Families, e.f.Arrival, e.f.Zone)
+	m[req.Name] = c
+	return c
+}
+
+// landedIn lists the zones clients of the served families land in.
+func (e *evaluation) landedIn(rs *Ruleset) []string {
+	var out []string
+	for _, req := range e.p.Requirements {
+		for _, fc := range e.judge(rs, req).Families {
+			if hasString(e.f.Served, fc.Family) {
+				for _, z := range fc.Zones {
+					out = appendUnique(out, z)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // worse orders states by what the operator must hear first; open except

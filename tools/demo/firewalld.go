@@ -50,5 +50,26 @@ func firewalldDemo(d *demo) error {
 	if err := d.shell(env, "firewall-cmd", "--reload"); err != nil {
 		return err
 	}
+	if err := plugin(0); err != nil {
+		return err
+	}
+	d.say("Someone adds a reject rule at priority -10: it comes before every service entry in\n# firewalld's chain, so imaps is closed although the zone still lists it.")
+	rule := `rule priority="-10" service name="imaps" reject`
+	if err := d.shell(env, "firewall-cmd", "--permanent", "--add-rich-rule="+rule); err != nil {
+		return err
+	}
+	if err := d.shell(env, "firewall-cmd", "--reload"); err != nil {
+		return err
+	}
+	if err := plugin(2); err != nil {
+		return err
+	}
+	d.say("The fix the plugin printed: remove that rule.")
+	if err := d.shell(env, "firewall-cmd", "--permanent", "--zone=public", "--remove-rich-rule="+rule); err != nil {
+		return err
+	}
+	if err := d.shell(env, "firewall-cmd", "--reload"); err != nil {
+		return err
+	}
 	return plugin(0)
 }
