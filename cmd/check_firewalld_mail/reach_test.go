@@ -76,6 +76,10 @@ func TestVerdictMatchesWhatTheKernelLetsThrough(t *testing.T) {
 		{"forward-port judged for IPv4 alone", [][]string{{"--add-forward-port=port=993:proto=tcp:toport=10993"}},
 			[]probe{served(v4, "10993")}, []string{"--family", "ipv4"}, 0,
 			[]string{"forward-port port=993:proto=tcp:toport=10993:toaddr=", "forwarded to local port 10993"}},
+		{"ipset entries refuse part of IPv4", [][]string{{"--new-ipset=bad", "--type=hash:net"}, {"--ipset=bad", "--add-entry=10.203.0.0/26"},
+			{"--add-service=imaps"}, {`--add-rich-rule=rule source ipset="bad" reject`}},
+			[]probe{v4, served(v4alt, "993"), served(v6, "993")}, nil, 0,
+			[]string{"IPv4 open except for 10.203.0.0/26 (rich rule 'rule source ipset=\"bad\" reject')"}},
 		{"protocol tcp opens every tcp port", [][]string{{"--add-protocol=tcp"}},
 			[]probe{served(v4, "993"), served(v6, "993")}, nil, 0,
 			[]string{"(protocol tcp)"}},
@@ -105,6 +109,11 @@ func TestVerdictMatchesWhatTheKernelLetsThrough(t *testing.T) {
 			args := append([]string{"--service", "imaps", "--family", "auto", "--proc-net", fw.ProcNet(), "-v"}, c.args...)
 			code, out := check(t, fw, args...)
 			expect(t, code, c.code, out, c.texts...)
+			// firewall-cmd (the remote mode's runtime source) must agree.
+			cliCode, cliOut := check(t, fw, append(args, "--runtime-source", "cli")...)
+			if cliCode != code || firstLine(cliOut) != firstLine(out) {
+				t.Fatalf("firewall-cmd and D-Bus disagree:\n%s\n---\n%s", out, cliOut)
+			}
 		})
 	}
 }
@@ -119,6 +128,9 @@ func resetPermanent(t *testing.T, fw *sandbox.Firewalld) {
 		if _, err := os.Stat(filepath.Join(fw.ConfigDir, "zones", zone+".xml")); err == nil {
 			mustCmd(t, fw, "--permanent", "--load-zone-defaults="+zone)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(fw.ConfigDir, "ipsets", "bad.xml")); err == nil {
+		mustCmd(t, fw, "--permanent", "--delete-ipset=bad")
 	}
 }
 

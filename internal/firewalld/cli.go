@@ -129,6 +129,16 @@ func runFirewallCmd(ctx context.Context, host remote.Host, path string, args ...
 // only matters between rules of equal priority with different actions.
 func ParseListAll(out string) (Zone, error) {
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	// firewall-cmd may print a notice before the zone ("You're performing
+	// an operation over default zone …" when the default zone is not
+	// active): the zone's header is the first unindented line followed by
+	// an indented one.
+	for i := 0; i+1 < len(lines); i++ {
+		if lines[i] != "" && !strings.HasPrefix(lines[i], " ") && strings.HasPrefix(lines[i+1], "  ") {
+			lines = lines[i:]
+			break
+		}
+	}
 	if len(lines) < 2 || strings.HasPrefix(lines[0], " ") || strings.TrimSpace(lines[0]) == "" {
 		return Zone{}, fmt.Errorf("unexpected output (no zone header): %q", firstLine(out))
 	}
