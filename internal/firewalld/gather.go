@@ -74,6 +74,20 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 			return f, fmt.Errorf("invalid zone or interface name %q", name)
 		}
 	}
+	// Over D-Bus the runtime view needs nothing from the files: ask
+	// firewalld while the files are read and validated.
+	var bus *DBusSource
+	var runtimeDone chan struct{}
+	if cfg.RuntimeSource == "dbus" && !host.Remote() {
+		bus, runtimeDone = &DBusSource{Address: cfg.BusAddress}, make(chan struct{})
+		defer bus.Close()
+		go func() {
+			defer close(runtimeDone)
+			if f.RuntimeErr = bus.Connect(ctx); f.RuntimeErr == nil {
+				f.Runtime, f.RuntimeErr = bus.runtimeRuleset(ctx, cfg.Zone)
+			}
+		}()
+	}
 	patterns := PermanentPatterns(cfg.Dirs)
 	procFiles := procNetFiles(cfg.ProcNet)
 	files, err := host.ReadFiles(ctx, append(append([]string(nil), patterns...), procFiles...), maxXMLBytes)
@@ -106,14 +120,10 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 	}
 	f.Policies = sortedCopy(f.Policies)
 
-	var bus *DBusSource
-	if cfg.RuntimeSource == "dbus" && !host.Remote() {
-		bus = &DBusSource{Address: cfg.BusAddress}
-		if err := bus.Connect(ctx); err != nil {
-			f.RuntimeErr, bus = err, nil
-		} else {
-			defer bus.Close()
-			f.Runtime, f.RuntimeErr = bus.runtimeRuleset(ctx, cfg.Zone)
+	if runtimeDone != nil {
+		<-runtimeDone
+		if bus.conn == nil {
+			bus = nil // no connection: nothing to ask later
 		}
 	} else {
 		f.Runtime, f.RuntimeErr = cliRuntime(ctx, host, cfg.FirewallCmd, cfg.Zone)
