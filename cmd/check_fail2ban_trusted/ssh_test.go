@@ -163,3 +163,36 @@ func waitNoProcess(t *testing.T, arg string) {
 		t.Fatal(err)
 	}
 }
+
+// A mail host whose login shell prints a greeting on stdout and noise on
+// stderr before every command, and whose sshd shows a banner: the verdict is
+// still the local one.
+func TestRemoteNoisyLoginShellChangesNothing(t *testing.T) {
+	banner := filepath.Join(t.TempDir(), "banner")
+	if err := os.WriteFile(banner, []byte("Authorized use only\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := startRemote(t, sandbox.SSHDOptions{
+		Bashrc: "echo 'Welcome to mail.example.org | 3 updates'\necho 'warning: noise' >&2\n",
+		Extra:  "Banner " + banner + "\n",
+	})
+	if out, err := r.f2b.Client("set", "postfix-sasl", "banip", "203.0.113.7"); err != nil {
+		t.Fatal(err, out)
+	}
+	for _, args := range [][]string{
+		{"--ip", "198.51.100.7"},
+		{"--ip", "203.0.113.7"},
+		{"--ip", "ssh-client"},
+		{"--ip", "203.0.113.7", "--backend", "client"},
+	} {
+		local := []string{"--socket", r.f2b.Socket}
+		for _, a := range args {
+			local = append(local, strings.Replace(a, "ssh-client", "127.0.0.1", 1))
+		}
+		lcode, lout := run(t, local...)
+		rcode, rout := run(t, r.remote(args...)...)
+		if rcode != lcode || sandbox.StateAndPerf(lout) != sandbox.StateAndPerf(rout) {
+			t.Errorf("%v: local (%d):\n%s\nssh (%d):\n%s", args, lcode, lout, rcode, rout)
+		}
+	}
+}

@@ -181,5 +181,11 @@ func hostname(ctx context.Context, host remote.Host) string {
 	if err != nil || out.ExitCode != 0 {
 		return ""
 	}
-	return strings.TrimSpace(string(out.Stdout))
+	// The last line: a mail host's shell may greet on stdout before every
+	// command (a .bashrc echo), and that greeting is not the host's name.
+	name := strings.TrimSpace(string(out.Stdout))
+	if i := strings.LastIndexByte(name, '\n'); i >= 0 {
+		name = name[i+1:]
+	}
+	return strings.TrimSpace(name)
 }

@@ -1,7 +1,10 @@
 package remote
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -251,8 +254,14 @@ func (s *SSH) run(ctx context.Context, name, line string) (Output, error) {
 	defer sess.Close()
 	stdout, stderr := &cappedBuffer{max: maxOutput}, &cappedBuffer{max: maxOutput}
 	sess.Stdout, sess.Stderr = stdout, stderr
-	err = sess.Run(line)
-	out.Stdout, out.Stderr = stdout.Bytes(), stderr.Bytes()
+	mark := newMark()
+	err = sess.Run(mark.wrap(line))
+	var started bool
+	out.Stdout, started = mark.strip(stdout.Bytes())
+	out.Stderr, _ = mark.strip(stderr.Bytes())
+	if !started && ctx.Err() == nil && (err == nil || errors.As(err, new(*ssh.ExitError))) {
+		return Output{ExitCode: -1}, fmt.Errorf("%s over SSH: the mail host's shell did not run the command (a forced command= in authorized_keys, or a shell that is not POSIX?)%s", name, stderrNote(out.Stderr))
+	}
 	var exitErr *ssh.ExitError
 	var missing *ssh.ExitMissingError
 	switch {
@@ -273,6 +282,32 @@ func (s *SSH) run(ctx context.Context, name, line string) (Output, error) {
 	}
 	out.ExitCode = 0
 	return out, nil
+}
+
+// startMark separates what the mail host's shell prints before running a
+// command (a greeting from .bashrc, a "mesg: ttyname failed") from the
+// command's own output: the shell prints a fresh random line on stdout and
+// stderr, then execs the command, and everything up to that line is dropped.
+type startMark string
+
+func newMark() startMark {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return startMark("MCRUN" + hex.EncodeToString(b))
+}
+
+func (m startMark) wrap(line string) string {
+	return fmt.Sprintf("printf '%%s\\n' %s; printf '%%s\\n' %s >&2; exec %s", m, m, line)
+}
+
+// strip drops everything up to and including the mark; started is false
+// when the mark never came (the shell did not run what was sent).
+func (m startMark) strip(b []byte) (rest []byte, started bool) {
+	i := bytes.Index(b, []byte(string(m)+"\n"))
+	if i < 0 {
+		return b, false
+	}
+	return b[i+len(m)+1:], true
 }
 
 // cappedBuffer keeps the first max bytes and notes that there was more.

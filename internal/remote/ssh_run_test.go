@@ -185,3 +185,24 @@ func TestSSHClientAddressAndWhere(t *testing.T) {
 		t.Fatalf("Where %q, want %q", s.Where(), want)
 	}
 }
+
+// What the mail host's shell prints before a command (a .bashrc greeting on
+// stdout and stderr) is not the command's output; a forced command in
+// authorized_keys, which runs instead of what was sent, is an error saying
+// so rather than output to parse.
+func TestSSHShellGreetingAndForcedCommand(t *testing.T) {
+	srv := startSSHServer(t, sandbox.SSHDOptions{Bashrc: "printf 'Welcome to mail (no newline)'\necho 'mesg: ttyname failed' >&2\n"})
+	s := mustDial(t, srv.config())
+	out, err := s.Run(context.Background(), []string{"sh", "-c", "echo out; echo err >&2"})
+	if err != nil || string(out.Stdout) != "out\n" || string(out.Stderr) != "err\n" {
+		t.Fatalf("%q %q %v", out.Stdout, out.Stderr, err)
+	}
+	forced := newKey(t, srv.dir, "forced", "ed25519", "")
+	must(t, srv.sshd.AddAuthorizedKey(`restrict,command="echo forced"`, forced+".pub"))
+	cfg := srv.config()
+	cfg.KeyFile = forced
+	s2 := mustDial(t, cfg)
+	if _, err := s2.Run(context.Background(), []string{"id", "-u"}); err == nil || !strings.Contains(err.Error(), "did not run the command") {
+		t.Fatalf("forced command: %v", err)
+	}
+}

@@ -33,6 +33,10 @@ type SSHDOptions struct {
 	NoStreamLocal bool
 	// Extra sshd_config lines.
 	Extra string
+	// Bashrc, when set, is the sessions' ~/.bashrc, which Debian's bash
+	// reads first when sshd starts it for a command: to print a greeting or
+	// noise as some mail hosts' shells do.
+	Bashrc string
 	// PreStart runs once the host keys exist (type -> private key path),
 	// before sshd reads its config, and returns more sshd_config lines: to
 	// sign a host certificate and name it, say.
@@ -105,13 +109,18 @@ LogLevel VERBOSE
 MaxStartups 50:30:100
 MaxSessions 50
 `, port, s.AuthorizedKeys, streamLocal)
-	// Sessions get an empty HOME of their own: the login shell sshd starts
-	// for every command would otherwise read the test user's ~/.profile and
-	// ~/.bashrc (on a developer's root, pyenv and the like: 0.25 s per
-	// command), which a mail host's monitoring user does not have.
+	// Sessions get an empty HOME of their own: the shell sshd starts for
+	// every command would otherwise read the test user's ~/.bashrc (on a
+	// developer's root, pyenv and the like: 0.25 s per command), which a
+	// mail host's monitoring user does not have.
 	home := filepath.Join(dir, "home")
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, err
+	}
+	if opt.Bashrc != "" {
+		if err := WriteFile(filepath.Join(home, ".bashrc"), opt.Bashrc, 0o644); err != nil {
+			return nil, err
+		}
 	}
 	fmt.Fprintf(&conf, "SetEnv %s\n", strings.Join(append([]string{"HOME=" + home}, opt.Env...), " "))
 	conf.WriteString(opt.Extra)
