@@ -148,7 +148,14 @@ func (e *evaluation) requirements(notRunning bool) openCounts {
 				"check the ipset or rule named, e.g. firewall-cmd --info-ipset=NAME")
 			unknown = append(unknown, req.Name)
 		case rt.known && rt.state == covOnly:
-			r.Add(plugin.Warning, fmt.Sprintf("%s in runtime zone %s is %s for %s: other clients are refused", what, zone, rt.bad.How, familyName(rt.bad.Family)), "")
+			after := ""
+			switch {
+			case pm.known && pm.state == covClosed:
+				after = "; after the next reload it is closed"
+			case !pm.known:
+				after = "; permanent not verified"
+			}
+			r.Add(plugin.Warning, fmt.Sprintf("%s in runtime zone %s is %s for %s: other clients are refused%s", what, zone, rt.bad.How, familyName(rt.bad.Family), after), "")
 			partial = append(partial, req.Name)
 		case rt.open() && (pm.open() || !pm.known):
 			how, extra := rt.how(f.Served)

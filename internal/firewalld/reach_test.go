@@ -143,6 +143,10 @@ func TestPartialAdmissionStates(t *testing.T) {
 	if r.State() != plugin.Warning || !strings.Contains(evalText(r), "open only for 203.0.113.0/24") {
 		t.Fatalf("%v %s", r.State(), evalText(r))
 	}
+	r = Evaluate(ipv4Facts(only, rulesetOf(zoneWith(t, nil))), Policy{Requirements: []Requirement{imaps}})
+	if r.State() != plugin.Warning || !strings.Contains(evalText(r), "after the next reload it is closed") {
+		t.Fatalf("%v %s", r.State(), evalText(r))
+	}
 	except := rulesetOf(zoneWith(t, []string{"imaps"}, `rule priority="-1" family="ipv4" source address="10.0.0.0/8" reject`))
 	r = Evaluate(ipv4Facts(except, except), Policy{Requirements: []Requirement{imaps}})
 	if r.State() != plugin.OK || !strings.Contains(evalText(r), "IPv4 open except for 10.0.0.0/8") {
