@@ -92,7 +92,18 @@ func fail2banDemo(d *demo) error {
 	if err := d.shell(nil, "fail2ban-client", "-c", dir, "-s", f.Socket, "reload"); err != nil {
 		return err
 	}
-	return check(0)
+	if err := check(0); err != nil {
+		return err
+	}
+
+	d.say("A trap: written as an IPv4-mapped IPv6 address with a mask, the office IP is IPv6 to fail2ban\n# (it prints it back as ::ffff:%s) and never matches the IPv4 address it bans.", office)
+	if err := writeShown(local, "[DEFAULT]\nignoreip = 127.0.0.1/8 ::1 "+office+"\n\n[recidive]\nignoreip = 127.0.0.1/8 ::1 ::ffff:"+office+"/128\n"); err != nil {
+		return err
+	}
+	if err := d.shell(nil, "fail2ban-client", "-c", dir, "-s", f.Socket, "reload"); err != nil {
+		return err
+	}
+	return check(1)
 }
 
 // writeShown writes a config file and prints it, as an operator would see it.
