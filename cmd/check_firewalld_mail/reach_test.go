@@ -208,3 +208,18 @@ func TestSkippedRulesAndQuotedPrefixAreNoDrift(t *testing.T) {
 	expect(t, code, 0, out, "runtime and permanent agree", "'drift'=0;",
 		"firewalld skips this rule when it loads the zone, so it is not judged: MISSING_FAMILY")
 }
+
+// A zone present at runtime but gone from disk (its file deleted without a
+// reload): open now, gone after the reload. Never OK.
+func TestZoneAtRuntimeMissingOnDisk(t *testing.T) {
+	fw := startFirewalld(t)
+	mustCmd(t, fw, "--permanent", "--new-zone=mailz")
+	mustCmd(t, fw, "--permanent", "--zone=mailz", "--add-service=imaps")
+	mustCmd(t, fw, "--reload")
+	if err := os.Remove(filepath.Join(fw.ConfigDir, "zones", "mailz.xml")); err != nil {
+		t.Fatal(err)
+	}
+	code, out := check(t, fw, "--zone", "mailz", "--service", "imaps")
+	expect(t, code, 1, out, "imaps (993/tcp) is open in runtime only (service imaps): it disappears at the next firewall-cmd --reload",
+		"zone mailz is in runtime only")
+}
