@@ -53,12 +53,12 @@ func pyInt(s string) (int64, bool) {
 		switch {
 		case c == '_':
 			continue
-		case c < '0' || c > '9':
+		case !unicode.IsDigit(c):
 			return 0, false
 		case n > (math.MaxInt64-9)/10:
 			n = math.MaxInt64
 		default:
-			n = n*10 + int64(c-'0')
+			n = n*10 + digitValue(c)
 		}
 	}
 	if neg {
@@ -100,8 +100,29 @@ func pyIntBase0(s string) (int64, bool) {
 	return pyInt(s)
 }
 
-func isASCIIDigits(s string) bool {
-	return s != "" && strings.Trim(s, "0123456789") == ""
+// digitValue is a decimal digit's value in any script (Python's int()
+// reads "١٢" as 12): Unicode lays each script's digits out as runs of ten.
+func digitValue(r rune) int64 {
+	start := r
+	for unicode.IsDigit(start - 1) {
+		start--
+	}
+	return int64(r-start) % 10
+}
+
+// isPyDigits approximates Python's str.isdigit with the decimal digits of
+// every script (the other characters isdigit accepts, such as '²', fail
+// int() and so end as invalid ports either way).
+func isPyDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // portID is functions.getPortID: a number or a service name; -1 unknown,
@@ -125,7 +146,7 @@ func (db netDB) portID(port string) int64 {
 // (functions.getPortRange, including its search for "name-name" splits):
 // "" when valid, else firewalld's INVALID_PORT message.
 func (db netDB) portRangeError(ports string) string {
-	if isASCIIDigits(ports) {
+	if isPyDigits(ports) {
 		switch id := db.portID(ports); {
 		case id == -2:
 			return fmt.Sprintf("INVALID_PORT: port number in '%s' is too big", ports)
@@ -135,7 +156,7 @@ func (db netDB) portRangeError(ports string) string {
 		return ""
 	}
 	splits := strings.Split(ports, "-")
-	if len(splits) == 2 && isASCIIDigits(splits[0]) && isASCIIDigits(splits[1]) {
+	if len(splits) == 2 && isPyDigits(splits[0]) && isPyDigits(splits[1]) {
 		if db.portID(splits[0]) >= 0 && db.portID(splits[1]) >= 0 {
 			return ""
 		}

@@ -292,7 +292,7 @@ func (r *vRule) elementError(db netDB) string {
 		if r.action != nil {
 			return "INVALID_RULE: tcp-mss-clamp and action are mutually exclusive"
 		}
-		if v := e.get("value"); v != "" && !(isASCIIDigits(v) && mssOK(v) || v == "None" || v == "pmtu") {
+		if v := e.get("value"); v != "" && !(isPyDigits(v) && mssOK(v) || v == "None" || v == "pmtu") {
 			return "INVALID_RULE: " + v
 		}
 	}
