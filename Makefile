@@ -8,7 +8,7 @@ PREFIX   ?= /usr/lib/nagios/plugins
 GO       ?= go
 export CGO_ENABLED := 0
 
-.PHONY: all build test deps demo bench bench-go fuzz lint install package clean $(BINS)
+.PHONY: all build test deps go-deps demo bench bench-go fuzz lint install package clean $(BINS)
 
 all: build
 
@@ -21,18 +21,28 @@ $(BINS):
 deps:
 	@scripts/deps.sh
 
-## test: every unit and real-daemon test (installs packages when root)
-test: deps
+## test: every unit and real-daemon test (installs packages when root).
+## Go modules and nFPM are fetched first; the tests then run in a network
+## namespace with only loopback (scripts/offline.sh), so no name a test
+## resolves can become traffic off this machine.
+test: deps go-deps
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 30m ./...
+	scripts/offline.sh $(GO) test -count=1 -timeout 30m ./...
+
+## go-deps: what the tests need from the Go module proxy
+go-deps:
+	$(GO) mod download
+	@GO=$(GO) packaging/nfpm-path.sh >/dev/null
 
 ## demo: build the plugins and replay the incidents against sandboxed daemons
 demo: deps build
-	$(GO) run ./tools/demo
+	$(GO) build -o bin/demo ./tools/demo
+	scripts/offline.sh bin/demo
 
 ## bench: each plugin against its peers on the same sandboxed daemons
 bench: deps build
-	$(GO) run ./tools/benchmark
+	$(GO) build -o bin/benchmark ./tools/benchmark
+	scripts/offline.sh bin/benchmark
 
 ## bench-go: Go benchmarks of the parsers and the evaluation
 bench-go:

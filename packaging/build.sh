@@ -4,8 +4,8 @@
 # with a scratch OUTDIR. Prints the two package paths, one per line.
 #
 # Binaries: static (CGO_ENABLED=0), -trimpath, with the package version
-# (packaging/version.sh) as what -V prints. nFPM v2.45.2 is installed with
-# `go install` when missing (newer ones do not install here).
+# (packaging/version.sh) as what -V prints. nFPM comes from nfpm-path.sh
+# (installed with `go install` when missing).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -13,7 +13,6 @@ out=${1:-$root/dist}
 case "$out" in /*) ;; *) out=$(pwd)/$out ;; esac
 GO=${GO:-go}
 module=github.com/mailhost-checks/mailchecks
-nfpm_version=v2.45.2
 
 cd "$root"
 # MAILCHECKS_VERSION overrides the derived version (a source tree without
@@ -29,14 +28,7 @@ if printf '%s' "$version" | grep -q '[^A-Za-z0-9.+~]'; then
 fi
 arch=$($GO env GOARCH)
 
-nfpm=$(command -v nfpm || true)
-if [ -z "$nfpm" ]; then
-	nfpm="$($GO env GOPATH | cut -d: -f1)/bin/nfpm"
-	if [ ! -x "$nfpm" ]; then
-		echo "build.sh: installing nFPM $nfpm_version" >&2
-		$GO install github.com/goreleaser/nfpm/v2/cmd/nfpm@$nfpm_version
-	fi
-fi
+nfpm=$(GO=$GO "$here/nfpm-path.sh")
 
 work="$out/.build-$version"
 rm -rf "$work"
