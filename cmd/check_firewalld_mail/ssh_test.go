@@ -81,6 +81,9 @@ func TestRemoteAgreesWithLocal(t *testing.T) {
 		if !strings.Contains(rout, "facts gathered via SSH root@127.0.0.1:") || strings.Contains(lout, "via SSH") {
 			t.Fatalf("the remote run must say where its facts came from:\n%s", rout)
 		}
+		if !strings.Contains(rout, "runtime from D-Bus") {
+			t.Fatalf("the remote run did not ask the mail host's D-Bus:\n%s", rout)
+		}
 	}
 	// A zone that does not exist: UNKNOWN in both.
 	lcode, lout := check(t, fw, "--zone", "nosuchzone")
@@ -110,8 +113,8 @@ func (c *countingHost) DialUnix(ctx context.Context, path string) (net.Conn, err
 	return c.Host.DialUnix(ctx, path)
 }
 
-// Over SSH a check of one zone is one firewall-cmd --zone=Z --list-all and
-// one file reader: every permanent file (firewalld.conf, both trees' zones
+// Over SSH with --runtime-source cli, a check of one zone is one
+// firewall-cmd --zone=Z --list-all and one file reader: every permanent file (firewalld.conf, both trees' zones
 // and services, the kernel's address and route tables) comes back in a
 // single remote command, not one per file. (Without --zone, firewall-cmd
 // also runs for --get-active-zones and each active zone.)
@@ -129,7 +132,7 @@ func TestRemoteIsTwoRoundTrips(t *testing.T) {
 	defer ssh.Close()
 	host := &countingHost{Host: ssh}
 	r := firewalld.Check(ctx, host, firewalld.Config{
-		Zone: "public", Services: []string{"imaps"}, RuntimeSource: "dbus", FirewallCmd: "firewall-cmd", Family: "both",
+		Zone: "public", Services: []string{"imaps"}, RuntimeSource: "cli", FirewallCmd: "firewall-cmd", Family: "both",
 		Dirs: firewalld.Dirs{ConfigDir: fw.ConfigDir, DefaultDir: fw.DefaultDir}, Drift: plugin.Warning,
 	})
 	if r.State() != plugin.OK || host.runs != 1 || host.reads != 1 {
@@ -175,12 +178,30 @@ func TestRemoteHungFirewallCmdIsBounded(t *testing.T) {
 	}
 	start := time.Now()
 	var out bytes.Buffer
-	args := append(s.Args(), "--config-dir", fw.ConfigDir, "--family", "both", "--firewall-cmd", hang, "-t", "2")
+	args := append(s.Args(), "--config-dir", fw.ConfigDir, "--family", "both", "--runtime-source", "cli", "--firewall-cmd", hang, "-t", "2")
 	code := plugin.Run(plugin.Info{Name: "check_firewalld_mail"}, &cli{}, args, &out)
 	if took := time.Since(start); code != 3 || took > 3*time.Second || strings.Contains(out.String(), "plugin timed out") {
 		t.Fatalf("exit %d after %v:\n%s", code, took, out.String())
 	}
 	if err := sandbox.WaitNoProcessWithArg("271.5", 5*time.Second); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// sshd refuses stream-local forwarding (so the mail host's D-Bus is out of
+// reach): the runtime view comes from firewall-cmd on the mail host, the
+// verdict is the local one, and -v says why.
+func TestRemoteWithoutStreamLocalFallsBackToFirewallCmd(t *testing.T) {
+	fw, s := startRemoteWith(t, sandbox.SSHDOptions{NoStreamLocal: true})
+	mustCmd(t, fw, "--add-service=imaps")
+	lcode, lout := check(t, fw, "--service", "imaps")
+	rcode, rout := checkRemote(t, fw, s, "--service", "imaps", "-v")
+	if lcode != 1 || rcode != lcode || sandbox.StateAndPerf(lout) != sandbox.StateAndPerf(rout) {
+		t.Fatalf("local (%d):\n%s\nssh (%d):\n%s", lcode, lout, rcode, rout)
+	}
+	for _, want := range []string{"runtime from firewall-cmd", "not its D-Bus", "stream-local"} {
+		if !strings.Contains(rout, want) {
+			t.Errorf("-v lacks %q:\n%s", want, rout)
+		}
 	}
 }

@@ -36,11 +36,17 @@ func SystemBusAddress() string {
 // DBusSource reads firewalld's runtime configuration over D-Bus.
 type DBusSource struct {
 	Address string
-	conn    *dbus.Conn
+	// Remote, when set, reaches the mail host's bus over SSH instead of
+	// Address (see dbus_ssh.go).
+	Remote *RemoteBus
+	conn   *dbus.Conn
 }
 
 // Connect opens a private connection to the bus.
 func (s *DBusSource) Connect(ctx context.Context) error {
+	if s.Remote != nil {
+		return s.connectRemote(ctx)
+	}
 	conn, err := dbus.Connect(s.Address, dbus.WithContext(ctx))
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {

@@ -2,6 +2,7 @@ package firewalld
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"path/filepath"
@@ -39,8 +40,11 @@ type Facts struct {
 	FamiliesFrom     string // "--family", "global addresses", …
 	Arrival          Arrival
 	ArrivalFrom      string // "--interface", "default route", "unknown"
-	Problems         []ConfigProblem
-	Policies         []string // policy files present (policies are not judged)
+	// RuntimeFallback is why a remote check asked firewall-cmd instead of
+	// the mail host's D-Bus (nil when it did not).
+	RuntimeFallback error
+	Problems        []ConfigProblem
+	Policies        []string // policy files present (policies are not judged)
 	// lookup resolves a required service's definition (files, then
 	// runtime).
 	lookup ServiceLookup
@@ -56,6 +60,9 @@ func Check(ctx context.Context, host remote.Host, cfg Config) plugin.Result {
 	f.Runtime.addDefinitions(reqs)
 	f.Permanent.addDefinitions(reqs)
 	r := Evaluate(f, Policy{Requirements: reqs, RequirementsErr: err, Drift: cfg.Drift})
+	if f.RuntimeFallback != nil {
+		r.Debugf("runtime from firewall-cmd on the mail host, not its D-Bus: %v", f.RuntimeFallback)
+	}
 	debugRuleset(&r, "runtime", f.Runtime)
 	debugRuleset(&r, "permanent", f.Permanent)
 	return r
@@ -78,13 +85,22 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 	// firewalld while the files are read and validated.
 	var bus *DBusSource
 	var runtimeDone chan struct{}
-	if cfg.RuntimeSource == "dbus" && !host.Remote() {
+	if cfg.RuntimeSource == "dbus" {
 		bus, runtimeDone = &DBusSource{Address: cfg.BusAddress}, make(chan struct{})
 		defer bus.Close()
 		go func() {
 			defer close(runtimeDone)
+			// Over SSH: the mail host's bus through a stream-local
+			// channel (dbus_ssh.go); firewall-cmd below if that fails.
+			if host.Remote() {
+				if bus.Remote, f.RuntimeFallback = remoteBus(ctx, host); f.RuntimeFallback != nil {
+					return
+				}
+			}
 			if f.RuntimeErr = bus.Connect(ctx); f.RuntimeErr == nil {
 				f.Runtime, f.RuntimeErr = bus.runtimeRuleset(ctx, cfg.Zone)
+			} else if host.Remote() && errors.Is(f.RuntimeErr, ErrNoBus) {
+				f.RuntimeFallback, f.RuntimeErr = f.RuntimeErr, nil
 			}
 		}()
 	}
@@ -125,7 +141,8 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 		if bus.conn == nil {
 			bus = nil // no connection: nothing to ask later
 		}
-	} else {
+	}
+	if runtimeDone == nil || f.RuntimeFallback != nil {
 		f.Runtime, f.RuntimeErr = cliRuntime(ctx, host, cfg.FirewallCmd, cfg.Zone)
 	}
 	if f.PermanentErr == nil {
