@@ -53,8 +53,11 @@ type permanentConfig struct {
 	paths    map[string]map[string]string // kind -> name -> winning file
 	broken   map[string]map[string]bool   // kind -> names whose winning file was refused
 	zones    map[string]*vZone            // zones and policies ("policies/"+name)
-	services map[string]*vService
-	icmp     map[string]*vICMPType
+	// defaultZone is the zone firewalld will make the default: it and the
+	// zones with interfaces or sources are the ones it applies.
+	defaultZone string
+	services    map[string]*vService
+	icmp        map[string]*vICMPType
 }
 
 func (c *permanentConfig) refuse(path, reason string) {
@@ -85,7 +88,7 @@ func ValidatePermanent(d Dirs, files []remote.File) []ConfigProblem {
 	c := &permanentConfig{
 		failed: map[string]bool{}, names: map[string][]string{}, paths: map[string]map[string]string{},
 		broken: map[string]map[string]bool{}, zones: map[string]*vZone{}, services: map[string]*vService{},
-		icmp: map[string]*vICMPType{},
+		icmp: map[string]*vICMPType{}, defaultZone: effectiveDefaultZone(d, files),
 	}
 	byDir := map[string][]remote.File{}
 	for _, f := range files {

@@ -28,11 +28,30 @@ var confValues = map[string][]string{
 // external or block). firewall-cmd --check-config passes on all of them.
 func ConfigWarnings(d Dirs, files []remote.File) []ConfigProblem {
 	confPath := filepath.Join(d.ConfigDir, "firewalld.conf")
+	conf, zones := confAndZones(d, files)
+	if conf == nil {
+		return nil // missing: firewalld uses its defaults, as intended
+	}
 	var out []ConfigProblem
+	defaultZone, warnings := readFirewalldConf(conf.Data)
+	for _, w := range warnings {
+		out = append(out, ConfigProblem{Path: confPath, Reason: w})
+	}
+	if !zones[defaultZone] {
+		out = append(out, ConfigProblem{Path: confPath, Reason: fmt.Sprintf(
+			"Default zone '%s' is not valid: firewalld uses zone %s instead", defaultZone, fallbackZone(zones))})
+	}
+	return out
+}
+
+// confAndZones finds firewalld.conf (nil when missing or unreadable) and
+// the names of the zone files of both trees.
+func confAndZones(d Dirs, files []remote.File) (*remote.File, map[string]bool) {
+	confPath := filepath.Join(d.ConfigDir, "firewalld.conf")
 	zones := map[string]bool{}
 	var conf *remote.File
 	for i, f := range files {
-		if f.Path == confPath {
+		if f.Path == confPath && f.Err == nil {
 			conf = &files[i]
 		}
 		dir := filepath.Dir(f.Path)
@@ -40,14 +59,40 @@ func ConfigWarnings(d Dirs, files []remote.File) []ConfigProblem {
 			zones[strings.TrimSuffix(filepath.Base(f.Path), ".xml")] = true
 		}
 	}
-	if conf == nil || conf.Err != nil {
-		return nil // missing: firewalld uses its defaults, as intended
+	return conf, zones
+}
+
+// fallbackZone is core/fw.py _start_check's choice for an invalid DefaultZone.
+func fallbackZone(zones map[string]bool) string {
+	for _, z := range []string{"public", "external"} {
+		if zones[z] {
+			return z
+		}
 	}
+	return "block"
+}
+
+// effectiveDefaultZone is the zone firewalld will use as its default.
+func effectiveDefaultZone(d Dirs, files []remote.File) string {
+	conf, zones := confAndZones(d, files)
+	zone := FallbackZone
+	if conf != nil {
+		zone, _ = readFirewalldConf(conf.Data)
+	}
+	if !zones[zone] {
+		return fallbackZone(zones)
+	}
+	return zone
+}
+
+// readFirewalldConf is firewalld_conf.read: the DefaultZone it settles on
+// and a line for everything it logs and ignores or replaces.
+func readFirewalldConf(data []byte) (defaultZone string, warnings []string) {
 	seen := map[string]bool{}
-	defaultZone := FallbackZone
-	for n, line := range strings.Split(string(conf.Data), "\n") {
+	defaultZone = FallbackZone
+	for n, line := range strings.Split(string(data), "\n") {
 		warn := func(format string, args ...any) {
-			out = append(out, ConfigProblem{Path: confPath, Reason: fmt.Sprintf("line %d: ", n+1) + fmt.Sprintf(format, args...)})
+			warnings = append(warnings, fmt.Sprintf("line %d: ", n+1)+fmt.Sprintf(format, args...))
 		}
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' || line[0] == ';' {
@@ -68,11 +113,14 @@ func ConfigWarnings(d Dirs, files []remote.File) []ConfigProblem {
 			warn("Duplicate option definition: '%s' (firewalld ignores the line)", line)
 		case key == "DefaultZone":
 			defaultZone = value
+			seen[key] = true
 		case key == "MinimalMark":
+			seen[key] = true
 			if _, ok := pyInt(value); !ok {
 				warn("MinimalMark '%s' is not valid, firewalld uses its default", value)
 			}
 		default:
+			seen[key] = true
 			v := value
 			if key != "LogDenied" {
 				v = strings.ToLower(v)
@@ -81,11 +129,6 @@ func ConfigWarnings(d Dirs, files []remote.File) []ConfigProblem {
 				warn("%s '%s' is not valid, firewalld uses its default", key, value)
 			}
 		}
-		seen[key] = true
 	}
-	if !zones[defaultZone] {
-		out = append(out, ConfigProblem{Path: confPath, Reason: fmt.Sprintf(
-			"Default zone '%s' is not valid: firewalld uses zone public (or external, or block) instead", defaultZone)})
-	}
-	return out
+	return defaultZone, warnings
 }

@@ -76,6 +76,36 @@ func (c *permanentConfig) checkZone(z *vZone) string {
 			return msg
 		}
 	}
+	if !z.isPolicy && (z.name == c.defaultZone || len(z.interfaces) > 0 || len(z.sources) > 0) {
+		return c.checkApplied(z)
+	}
+	return ""
+}
+
+// checkApplied covers what only applying a zone finds (core/fw_policy.py
+// _rule_prepare, the ipset lookups of the zone's sources and rules): a
+// rich rule naming a service, or a source or rule naming an ipset, that
+// does not exist. firewall-cmd --check-config passes on these, but the
+// reload fails (INVALID_SERVICE, INVALID_IPSET; firewall-cmd --state then
+// says "failed"), for the zones firewalld applies: the default zone and
+// those with interfaces or sources, tried against the real daemon.
+func (c *permanentConfig) checkApplied(z *vZone) string {
+	const why = " (firewall-cmd --check-config passes, but the reload fails applying zone %s)"
+	for _, src := range z.sources {
+		if name, ok := strings.CutPrefix(src, "ipset:"); ok && !c.exists("ipsets", name) {
+			return "INVALID_IPSET: " + name + fmt.Sprintf(why, z.name)
+		}
+	}
+	for _, r := range z.rules {
+		if e := r.element; e != nil && e.kind == "service" && !c.exists("services", e.get("name")) {
+			return "INVALID_SERVICE: " + e.get("name") + fmt.Sprintf(why, z.name)
+		}
+		for _, a := range []*vAddr{r.source, r.destination} {
+			if a != nil && a.ipset != "" && a.addr == "" && a.mac == "" && !c.exists("ipsets", a.ipset) {
+				return "INVALID_IPSET: " + a.ipset + fmt.Sprintf(why, z.name)
+			}
+		}
+	}
 	return ""
 }
 

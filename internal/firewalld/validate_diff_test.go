@@ -313,7 +313,13 @@ func TestValidatePermanentAgreesOnGeneratedConfigs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ps := ValidatePermanent(dd, files)
+		var ps []ConfigProblem
+		for _, p := range ValidatePermanent(dd, files) {
+			// what only the reload finds is beyond --check-config
+			if !strings.Contains(p.Reason, "the reload fails applying zone") {
+				ps = append(ps, p)
+			}
+		}
 		if len(ps) > 0 {
 			mine[d] = ps[0].Reason
 		} else {

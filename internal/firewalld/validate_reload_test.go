@@ -1,0 +1,78 @@
+package firewalld
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
+)
+
+// reloadValidCases are accepted files that look odd; the real daemon must
+// reload them too (not only the offline check).
+var reloadValidCases = []string{
+	"valid-comment-after-root", "valid-pi-after-root", "valid-latin1", "valid-utf16", "valid-entities",
+	"valid-attlist-default", "valid-rule-missing-family", "valid-unused-zone-unknown-service", "valid-unicode-digit-port",
+}
+
+// TestValidatePermanentAgreesWithReload installs corpus cases one at a time
+// into a real firewalld's config tree and reloads it: each case marked
+// reload-refused must fail the reload (firewall-cmd --state "failed") where
+// --check-config passed, each odd-but-valid case must reload, and
+// ValidatePermanent must say the same.
+func TestValidatePermanentAgreesWithReload(t *testing.T) {
+	f, err := sandbox.StartFirewalld(t.TempDir())
+	if err != nil {
+		t.Fatalf("%v (%s)", err, firewalldInstall)
+	}
+	t.Cleanup(f.Stop)
+	d := Dirs{ConfigDir: f.ConfigDir, DefaultDir: f.DefaultDir}
+	var names []string
+	for _, c := range readCorpus(t) {
+		if c.reload {
+			names = append(names, c.name)
+		}
+	}
+	names = append(names, reloadValidCases...)
+	for _, name := range names {
+		src := filepath.Join("testdata/config", name, "etc")
+		var installed []string
+		err := filepath.WalkDir(src, func(path string, e os.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(src, path)
+			b, err := os.ReadFile(path)
+			if err == nil {
+				dst := filepath.Join(f.ConfigDir, rel)
+				installed = append(installed, dst)
+				err = os.MkdirAll(filepath.Dir(dst), 0o750)
+				if err == nil {
+					err = os.WriteFile(dst, b, 0o644)
+				}
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		problems, _ := validateTree(t, d)
+		_, reloadErr := f.Cmd("--reload")
+		state, _ := f.Cmd("--state")
+		switch {
+		case (reloadErr != nil) != (len(problems) > 0):
+			t.Errorf("%s: reload error %v (state %q), ValidatePermanent %v", name, reloadErr, strings.TrimSpace(state), problems)
+		case reloadErr != nil && !strings.Contains(reloadErr.Error(), strings.SplitN(problems[0].Reason, ":", 2)[0]):
+			t.Errorf("%s: reload says %v, ValidatePermanent %q", name, reloadErr, problems[0].Reason)
+		}
+		for _, p := range installed {
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if out, err := f.Cmd("--reload"); err != nil {
+			t.Fatalf("%s: reload of the clean tree: %s %v", name, out, err)
+		}
+	}
+}
