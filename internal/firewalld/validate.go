@@ -56,6 +56,7 @@ type permanentConfig struct {
 	// defaultZone is the zone firewalld will make the default: it and the
 	// zones with interfaces or sources are the ones it applies.
 	defaultZone string
+	ipsetTypes  map[string]string
 	services    map[string]*vService
 	icmp        map[string]*vICMPType
 }
@@ -89,6 +90,7 @@ func ValidatePermanent(d Dirs, files []remote.File) []ConfigProblem {
 		failed: map[string]bool{}, names: map[string][]string{}, paths: map[string]map[string]string{},
 		broken: map[string]map[string]bool{}, zones: map[string]*vZone{}, services: map[string]*vService{},
 		icmp: map[string]*vICMPType{}, defaultZone: effectiveDefaultZone(d, files),
+		ipsetTypes: map[string]string{},
 	}
 	byDir := map[string][]remote.File{}
 	for _, f := range files {
@@ -174,7 +176,10 @@ func (c *permanentConfig) load(kind string, f remote.File) {
 			c.services[name] = s
 		}
 	case "ipsets":
-		msg = readIPSet(root)
+		var t string
+		if msg = readIPSet(root, &t); msg == "" {
+			c.ipsetTypes[name] = t
+		}
 	case "icmptypes":
 		t := &vICMPType{}
 		if msg = readICMPType(root, t); msg == "" {

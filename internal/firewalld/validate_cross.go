@@ -92,18 +92,23 @@ func (c *permanentConfig) checkZone(z *vZone) string {
 func (c *permanentConfig) checkApplied(z *vZone) string {
 	const why = " (firewall-cmd --check-config passes, but the reload fails applying zone %s)"
 	for _, src := range z.sources {
-		if name, ok := strings.CutPrefix(src, "ipset:"); ok && !c.exists("ipsets", name) {
-			return "INVALID_IPSET: " + name + fmt.Sprintf(why, z.name)
+		if name, ok := strings.CutPrefix(src, "ipset:"); ok {
+			if msg := c.sourceIPSet(name); msg != "" {
+				return msg + fmt.Sprintf(why, z.name)
+			}
 		}
 	}
 	for _, r := range z.rules {
 		if e := r.element; e != nil && e.kind == "service" && !c.exists("services", e.get("name")) {
 			return "INVALID_SERVICE: " + e.get("name") + fmt.Sprintf(why, z.name)
 		}
-		for _, a := range []*vAddr{r.source, r.destination} {
-			if a != nil && a.ipset != "" && a.addr == "" && a.mac == "" && !c.exists("ipsets", a.ipset) {
-				return "INVALID_IPSET: " + a.ipset + fmt.Sprintf(why, z.name)
+		if s := r.source; s != nil && s.ipset != "" && s.addr == "" && s.mac == "" {
+			if msg := c.sourceIPSet(s.ipset); msg != "" {
+				return msg + fmt.Sprintf(why, z.name)
 			}
+		}
+		if a := r.destination; a != nil && a.ipset != "" && a.addr == "" && !c.exists("ipsets", a.ipset) {
+			return "INVALID_IPSET: " + a.ipset + fmt.Sprintf(why, z.name)
 		}
 	}
 	return ""
@@ -158,6 +163,18 @@ func (c *permanentConfig) checkRuleString(z *vZone, r *vRule) string {
 		case ok && back.family != "" && len(t.destinations) > 0 && !xmlContains(t.destinations, back.family):
 			return fmt.Sprintf("INVALID_ICMPTYPE: %s '%s': rich rule family '%s' conflicts with icmp type '%s'", z.kind(), z.name, back.family, name)
 		}
+	}
+	return ""
+}
+
+// sourceIPSet is fw_zone/fw_policy _check_ipset_type_for_source: the
+// ipset exists and its type can match a source.
+func (c *permanentConfig) sourceIPSet(name string) string {
+	if !c.exists("ipsets", name) {
+		return "INVALID_IPSET: " + name
+	}
+	if t, ok := c.ipsetTypes[name]; ok && !xmlContains(sourceIPSetTypes, t) {
+		return fmt.Sprintf("INVALID_IPSET: ipset '%s' with type '%s' not usable as source", name, t)
 	}
 	return ""
 }

@@ -85,13 +85,16 @@ func conntrackShort(m string) string {
 	return m
 }
 
+// sourceIPSetTypes are core/base.py's SOURCE_IPSET_TYPES: the ipsets a
+// zone source or a rule's source may name.
+var sourceIPSetTypes = []string{"hash:ip", "hash:ip,port", "hash:ip,mark", "hash:net", "hash:net,port", "hash:net,iface", "hash:mac"}
+
 var ipsetTypes = []string{"hash:ip", "hash:ip,port", "hash:ip,port,ip", "hash:ip,port,net", "hash:ip,mark",
 	"hash:net", "hash:net,net", "hash:net,port", "hash:net,port,net", "hash:net,iface", "hash:mac"}
 
 // readIPSet is ipset_ContentHandler.startElement (io/ipset.py). A bad
 // <entry> is not a refusal: ipset_reader logs it and drops the entry.
-func readIPSet(root *etree.Element) string {
-	ipsetType := ""
+func readIPSet(root *etree.Element, ipsetType *string) string {
 	start := func(el *etree.Element) string {
 		if msg := ipsetSpec.check(el); msg != "" {
 			return msg
@@ -102,7 +105,7 @@ func readIPSet(root *etree.Element) string {
 				if !xmlContains(ipsetTypes, t) {
 					return "INVALID_TYPE: " + t
 				}
-				ipsetType = t
+				*ipsetType = t
 			}
 		case "option":
 			name, _ := attr(el, "name")
@@ -110,8 +113,8 @@ func readIPSet(root *etree.Element) string {
 			switch {
 			case !xmlContains([]string{"family", "timeout", "hashsize", "maxelem"}, name):
 				return fmt.Sprintf("INVALID_OPTION: Unknown option '%s'", name)
-			case ipsetType == "hash:mac" && name == "family":
-				return fmt.Sprintf("INVALID_OPTION: Unsupported option '%s' for type '%s'", name, ipsetType)
+			case *ipsetType == "hash:mac" && name == "family":
+				return fmt.Sprintf("INVALID_OPTION: Unsupported option '%s' for type '%s'", name, *ipsetType)
 			case value == "":
 				return fmt.Sprintf("INVALID_OPTION: Missing mandatory value of option '%s'", name)
 			case name == "family" && value != "inet" && value != "inet6":
