@@ -3,7 +3,6 @@ package imaptls
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -150,16 +149,17 @@ func connect(ctx context.Context, addr netip.AddrPort, early *earlyDial) (net.Co
 // own certificate check: that check ends the handshake with an opaque error,
 // and the operator then learns nothing about the chain that was served (which
 // certificate expired, which issuer is unknown, which names it covers). The
-// check is not dropped but replaced: tlsConfig installs VerifyConnection,
-// which runs verifyChain (chain to the roots with the served intermediates,
-// server-auth usage, host name, dates) and the clients' own refusals (key
-// usage, key sizes, SHA-1, DSA: keys.go) on every handshake, and probe never
-// sends a password unless that verification passed.
+// check is not dropped but replaced: right after the handshake probe runs
+// judgeConnection (verifyChain: chain to the roots with the served
+// intermediates, server-auth usage, host name, dates; and the clients' own
+// refusals: key usage, key sizes, SHA-1, DSA, keys.go) on the served chain,
+// and never sends a password unless that verification passed. It runs after
+// the handshake rather than inside it (VerifyConnection) so that our Finished
+// is not held back by it: the verification overlaps the server's greeting.
 const builtinCheckReplaced = true
 
-// tlsConfig is the client configuration for one handshake. The verdict of
-// the complete verification lands in *verdict.
-func tlsConfig(sni, name string, roots *x509.CertPool, now time.Time, verdict *ChainCheck) *tls.Config {
+// tlsConfig is the client configuration for one handshake.
+func tlsConfig(sni string) *tls.Config {
 	return &tls.Config{
 		ServerName: sni,
 		// Offer everything Go can speak, so a server stuck on TLS 1.0 is
@@ -174,11 +174,5 @@ func tlsConfig(sni, name string, roots *x509.CertPool, now time.Time, verdict *C
 		// HelloRetryRequest for P-256: one round trip more, never a failure.
 		CurvePreferences:   []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521},
 		InsecureSkipVerify: builtinCheckReplaced,
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			*verdict = judgeConnection(cs, roots, name, now)
-			// Never abort here: the chain is reported by evaluate, and a
-			// failed verdict keeps probe from sending credentials.
-			return nil
-		},
 	}
 }

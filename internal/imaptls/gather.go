@@ -159,7 +159,7 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 
 	sni, name := cfg.ServerName()
 	began := time.Now()
-	tc := tls.Client(raw, tlsConfig(sni, name, roots, now, &s.Cert))
+	tc := tls.Client(raw, tlsConfig(sni))
 	err = tc.HandshakeContext(ctx)
 	s.Handshake = time.Since(began)
 	if err != nil {
@@ -168,6 +168,17 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 	}
 	cs := tc.ConnectionState()
 	s.Handshaked, s.TLSVersion, s.CipherSuite, s.Chain = true, cs.Version, cs.CipherSuite, cs.PeerCertificates
+	// The whole verification (see builtinCheckReplaced), while the greeting
+	// is on its way; its verdict is in s.Cert before anything depends on
+	// it (LOGIN) and whenever probe returns.
+	verdict := make(chan ChainCheck, 1)
+	go func() { verdict <- judgeConnection(cs, roots, name, now) }()
+	awaitVerdict := func() {
+		if verdict != nil {
+			s.Cert, verdict = <-verdict, nil
+		}
+	}
+	defer awaitVerdict()
 
 	// From here on the dialogue runs over TLS; the transcript continues.
 	transcript, alerts := ic.transcript, ic.alerts
@@ -190,6 +201,7 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 		return
 	}
 
+	awaitVerdict()
 	if cfg.Login != "" {
 		switch {
 		case s.Greeting.Status == "PREAUTH":
