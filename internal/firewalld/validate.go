@@ -55,10 +55,11 @@ type permanentConfig struct {
 	zones    map[string]*vZone            // zones and policies ("policies/"+name)
 	// defaultZone is the zone firewalld will make the default: it and the
 	// zones with interfaces or sources are the ones it applies.
-	defaultZone string
-	ipsetTypes  map[string]string
-	services    map[string]*vService
-	icmp        map[string]*vICMPType
+	defaultZone   string
+	ipsetTypes    map[string]string
+	ipsetFamilies map[string]string // "ipv4" or "ipv6" (option family)
+	services      map[string]*vService
+	icmp          map[string]*vICMPType
 }
 
 func (c *permanentConfig) refuse(path, reason string) {
@@ -90,7 +91,7 @@ func ValidatePermanent(d Dirs, files []remote.File) []ConfigProblem {
 		failed: map[string]bool{}, names: map[string][]string{}, paths: map[string]map[string]string{},
 		broken: map[string]map[string]bool{}, zones: map[string]*vZone{}, services: map[string]*vService{},
 		icmp: map[string]*vICMPType{}, defaultZone: effectiveDefaultZone(d, files),
-		ipsetTypes: map[string]string{},
+		ipsetTypes: map[string]string{}, ipsetFamilies: map[string]string{},
 	}
 	byDir := map[string][]remote.File{}
 	for _, f := range files {
@@ -176,9 +177,12 @@ func (c *permanentConfig) load(kind string, f remote.File) {
 			c.services[name] = s
 		}
 	case "ipsets":
-		var t string
-		if msg = readIPSet(root, &t); msg == "" {
-			c.ipsetTypes[name] = t
+		var t, family string
+		if msg = readIPSet(root, &t, &family); msg == "" {
+			c.ipsetTypes[name], c.ipsetFamilies[name] = t, "ipv4"
+			if family == "inet6" {
+				c.ipsetFamilies[name] = "ipv6"
+			}
 		}
 	case "icmptypes":
 		t := &vICMPType{}

@@ -98,13 +98,28 @@ func (c *permanentConfig) checkApplied(z *vZone) string {
 			}
 		}
 	}
+	for _, svc := range z.services {
+		if msg := c.serviceHelpers(svc, map[string]bool{}); msg != "" {
+			return msg + fmt.Sprintf(why, z.name)
+		}
+	}
 	for _, r := range z.rules {
-		if e := r.element; e != nil && e.kind == "service" && !c.exists("services", e.get("name")) {
-			return "INVALID_SERVICE: " + e.get("name") + fmt.Sprintf(why, z.name)
+		if e := r.element; e != nil && e.kind == "service" {
+			if !c.exists("services", e.get("name")) {
+				return "INVALID_SERVICE: " + e.get("name") + fmt.Sprintf(why, z.name)
+			}
+			if r.action != nil && r.action.kind == "accept" { // fw_policy.py loads helpers for accept only
+				if msg := c.serviceHelpers(e.get("name"), map[string]bool{}); msg != "" {
+					return msg + fmt.Sprintf(why, z.name)
+				}
+			}
 		}
 		if s := r.source; s != nil && s.ipset != "" && s.addr == "" && s.mac == "" {
 			if msg := c.sourceIPSet(s.ipset); msg != "" {
 				return msg + fmt.Sprintf(why, z.name)
+			}
+			if fam := c.ipsetFamilies[s.ipset]; r.family != "" && c.ipsetTypes[s.ipset] != "hash:mac" && fam != "" && fam != r.family {
+				return fmt.Sprintf("INVALID_RULE: Source address family '%s' conflicts with rule family '%s'.", fam, r.family) + fmt.Sprintf(why, z.name)
 			}
 		}
 		if a := r.destination; a != nil && a.ipset != "" && a.addr == "" && !c.exists("ipsets", a.ipset) {
@@ -162,6 +177,28 @@ func (c *permanentConfig) checkRuleString(z *vZone, r *vRule) string {
 			return fmt.Sprintf("INVALID_ICMPTYPE: %s '%s': '%s' not among existing ICMP types", z.kind(), z.name, name)
 		case ok && back.family != "" && len(t.destinations) > 0 && !xmlContains(t.destinations, back.family):
 			return fmt.Sprintf("INVALID_ICMPTYPE: %s '%s': rich rule family '%s' conflicts with icmp type '%s'", z.kind(), z.name, back.family, name)
+		}
+	}
+	return ""
+}
+
+// serviceHelpers: the helpers and conntrack modules a service (and what
+// it includes) names must exist as helpers (fw_policy.py
+// get_helpers_for_service_modules/_helpers raise INVALID_HELPER).
+func (c *permanentConfig) serviceHelpers(name string, seen map[string]bool) string {
+	s := c.services[name]
+	if s == nil || seen[name] {
+		return ""
+	}
+	seen[name] = true
+	for _, h := range s.helpers {
+		if !c.exists("helpers", h) {
+			return "INVALID_HELPER: " + h
+		}
+	}
+	for _, inc := range s.includes {
+		if msg := c.serviceHelpers(inc, seen); msg != "" {
+			return msg
 		}
 	}
 	return ""

@@ -11,6 +11,7 @@ import (
 type vService struct {
 	name, path string
 	includes   []string
+	helpers    []string // <helper name> and <module name> (short form): both are looked up as helpers when applied
 }
 
 // readService is service_ContentHandler.startElement (io/service.py); the
@@ -63,9 +64,13 @@ func readService(root *etree.Element, db netDB, s *vService) string {
 			}
 		case "module", "helper":
 			v, msg := need("name")
-			if msg == "" && el.Tag == "module" && len(conntrackShort(v)) < 2 {
-				msg = "INVALID_MODULE: " + conntrackShort(v)
+			if el.Tag == "module" {
+				v = conntrackShort(v)
+				if msg == "" && len(v) < 2 {
+					msg = "INVALID_MODULE: " + v
+				}
 			}
+			s.helpers = appendNew(s.helpers, v)
 			return msg
 		case "include":
 			v, msg := need("service")
@@ -94,7 +99,7 @@ var ipsetTypes = []string{"hash:ip", "hash:ip,port", "hash:ip,port,ip", "hash:ip
 
 // readIPSet is ipset_ContentHandler.startElement (io/ipset.py). A bad
 // <entry> is not a refusal: ipset_reader logs it and drops the entry.
-func readIPSet(root *etree.Element, ipsetType *string) string {
+func readIPSet(root *etree.Element, ipsetType, family *string) string {
 	start := func(el *etree.Element) string {
 		if msg := ipsetSpec.check(el); msg != "" {
 			return msg
@@ -119,6 +124,8 @@ func readIPSet(root *etree.Element, ipsetType *string) string {
 				return fmt.Sprintf("INVALID_OPTION: Missing mandatory value of option '%s'", name)
 			case name == "family" && value != "inet" && value != "inet6":
 				return "INVALID_FAMILY: " + value
+			case name == "family" && *family == "":
+				*family = value
 			case name != "family":
 				n, ok := pyInt(value)
 				if !ok {
