@@ -89,7 +89,7 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		if ctx.Err() != nil {
+		if expired(ctx) {
 			return nil, fmt.Errorf("SSH connect to %s stalled: no answer in time", addr)
 		}
 		return nil, fmt.Errorf("SSH connect to %s: %v", addr, unwrapOp(err))
@@ -146,7 +146,7 @@ func (s *SSH) handshakeError(ctx context.Context, err error, v *hostKeyVerifier,
 	if errors.As(err, &hk) || errors.As(v.err, &hk) {
 		return hk
 	}
-	if ctx.Err() != nil || isTimeout(err) {
+	if expired(ctx) || isTimeout(err) {
 		if phase == "auth" {
 			return fmt.Errorf("SSH auth as %s at %s stalled: no answer in time", s.cfg.User, addr)
 		}
@@ -246,7 +246,7 @@ func (s *SSH) run(ctx context.Context, name, line string) (Output, error) {
 	where := s.cfg.Address()
 	sess, err := s.client.NewSession()
 	if err != nil {
-		if ctx.Err() != nil {
+		if expired(ctx) {
 			return out, fmt.Errorf("%s over SSH: opening a session on %s stalled", name, where)
 		}
 		return out, fmt.Errorf("%s over SSH: %s refused a session: %v", name, where, err)
@@ -259,13 +259,13 @@ func (s *SSH) run(ctx context.Context, name, line string) (Output, error) {
 	var started bool
 	out.Stdout, started = mark.strip(stdout.Bytes())
 	out.Stderr, _ = mark.strip(stderr.Bytes())
-	if !started && ctx.Err() == nil && (err == nil || errors.As(err, new(*ssh.ExitError))) {
+	if !started && !expired(ctx) && (err == nil || errors.As(err, new(*ssh.ExitError))) {
 		return Output{ExitCode: -1}, fmt.Errorf("%s over SSH: the mail host's shell did not run the command (a forced command= in authorized_keys, or a shell that is not POSIX?)%s", name, stderrNote(out.Stderr))
 	}
 	var exitErr *ssh.ExitError
 	var missing *ssh.ExitMissingError
 	switch {
-	case ctx.Err() != nil:
+	case expired(ctx):
 		return out, fmt.Errorf("%s over SSH: no answer: timed out", name)
 	case errors.As(err, &exitErr):
 		if exitErr.Signal() == "" {
@@ -328,3 +328,14 @@ func (b *cappedBuffer) Write(p []byte) (int, error) {
 }
 
 func (b *cappedBuffer) Bytes() []byte { return b.buf }
+
+// expired: ctx has ended, or its deadline has passed. The connection
+// carries the same deadline and may fail a moment before ctx's own timer
+// fires; that failure is the deadline too, not a server's doing.
+func expired(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
+}

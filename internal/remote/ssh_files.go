@@ -1,12 +1,15 @@
 package remote
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -14,36 +17,42 @@ import (
 	"syscall"
 )
 
-// readFilesScript reads every requested file in one remote command. Each
-// entry arrives as three words: P PATH "" (a plain path) or G DIR PATTERN (a
-// pattern in the last element; sh's case matches it, Go re-checks it with
-// filepath.Match). For each file it prints a record
+// readFilesScript reads every requested file in one remote command with
+// one process for all contents: a walk with shell builtins only (test,
+// case, globbing) classifies each candidate, then GNU tar sends every
+// readable regular file. Each entry arrives as three words: P PATH "" (a
+// plain path) or G DIR PATTERN (a pattern in the last element; sh's case
+// matches it, Go re-checks it with filepath.Match). Output:
 //
-//	NONCE F INDEX        then the path, hex (od)
-//	NONCE C              then the content, hex, at most MAX bytes
-//	NONCE E CLASS        instead of C: notexist, notregular, permission, notdir, io
+//	NONCE T INDEX LEN\n NAME          a file that goes into the archive
+//	NONCE E:CLASS INDEX LEN\n NAME    notexist, notregular, permission, notdir
+//	NONCE TAR\n                       then the tar stream
+//	\nNONCE END STATUS\n              tar's exit status
 //
-// and NONCE END last. Hex lines from od can never look like a marker, so
-// content of any kind (binary, a line "NONCE END", no final newline) is
-// framed exactly, and anything a login shell prints first is skipped. It is
-// one line: csh-family shells end a command at a newline inside quotes.
-const readFilesScript = `n=$1; max=$2; shift 2; ` +
-	`hx() { od -An -v -tx1 "$@"; }; ` +
-	`hdr() { printf '%s F %s\n' "$n" "$1"; printf %s "$2" | hx; }; ` +
-	`rec() { hdr "$1" "$2"; ` +
-	`if [ ! -e "$2" ]; then printf '%s E notexist\n' "$n"; ` +
-	`elif [ ! -f "$2" ]; then printf '%s E notregular\n' "$n"; ` +
-	`elif [ ! -r "$2" ]; then printf '%s E permission\n' "$n"; ` +
-	`else printf '%s C\n' "$n"; hx -N "$max" "$2" 2>/dev/null || printf '%s E io\n' "$n"; fi; }; ` +
-	`i=0; while [ $# -ge 3 ]; do k=$1; a=$2; pat=$3; shift 3; ` +
-	`if [ "$k" = P ]; then rec $i "$a"; ` +
+// Names are length-prefixed raw bytes (LC_ALL=C: ${#} counts bytes), so
+// any name survives; tar frames any content. The walk runs twice (records,
+// then the name list for tar): a file that vanishes in between is missing
+// from the archive and reported as an I/O error. It is one line: csh-family
+// shells end a command at a newline inside quotes.
+const readFilesScript = `LC_ALL=C; export LC_ALL; n=$1; shift; ` +
+	`rec() { printf '%s %s %s %s\n' "$n" "$1" "$2" "${#3}"; printf '%s' "$3"; }; ` +
+	`nul() { printf '%s\0' "$3"; }; skip() { :; }; ` +
+	`one() { if [ ! -e "$2" ]; then $bad E:notexist "$1" "$2"; ` +
+	`elif [ ! -f "$2" ]; then $bad E:notregular "$1" "$2"; ` +
+	`elif [ ! -r "$2" ]; then $bad E:permission "$1" "$2"; ` +
+	`else $ok T "$1" "$2"; fi; }; ` +
+	`walk() { ok=$1; bad=$2; shift 2; i=0; while [ $# -ge 3 ]; do k=$1; a=$2; pat=$3; shift 3; ` +
+	`if [ "$k" = P ]; then one $i "$a"; ` +
 	`elif [ -d "$a" ]; then ` +
 	`if [ -r "$a" ] && [ -x "$a" ]; then ` +
 	`for f in "$a"/* "$a"/.[!.]* "$a"/..?*; do [ -e "$f" ] || [ -L "$f" ] || continue; ` +
-	`case ${f##*/} in $pat) rec $i "$f";; esac; done; ` +
-	`else hdr $i "$a"; printf '%s E permission\n' "$n"; fi; ` +
-	`elif [ -e "$a" ]; then hdr $i "$a"; printf '%s E notdir\n' "$n"; fi; ` +
-	`i=$((i+1)); done; printf '%s END\n' "$n"`
+	`case ${f##*/} in $pat) one $i "$f";; esac; done; ` +
+	`else $bad E:permission $i "$a"; fi; ` +
+	`elif [ -e "$a" ]; then $bad E:notdir $i "$a"; fi; ` +
+	`i=$((i+1)); done; }; ` +
+	`walk rec rec "$@"; printf '%s TAR\n' "$n"; ` +
+	`walk nul skip "$@" | tar -c -f - --null --no-recursion --dereference --hard-dereference -T -; ` +
+	`printf '\n%s END %s\n' "$n" "$?"`
 
 // ReadFiles reads paths and patterns on the mail host in one remote command;
 // see Host. The result is what Local would return for the same tree.
@@ -54,7 +63,7 @@ func (s *SSH) ReadFiles(ctx context.Context, paths []string, maxBytes int64) ([]
 	nonce := make([]byte, 12)
 	_, _ = rand.Read(nonce)
 	marker := "MCRF" + hex.EncodeToString(nonce)
-	words := []string{"sh", "-c", readFilesScript, "sh", marker, strconv.FormatInt(maxBytes+1, 10)}
+	words := []string{"sh", "-c", readFilesScript, "sh", marker}
 	patterns := make([]string, len(paths))
 	for i, p := range paths {
 		dir, pattern := filepath.Split(p)
@@ -101,102 +110,115 @@ func stderrNote(stderr []byte) string {
 // errorClasses maps the script's error classes to what Local's os calls
 // return, so that a remote run prints the same reason as a local one.
 var errorClasses = map[string]error{
-	"notexist":   syscall.ENOENT,
-	"permission": syscall.EACCES,
-	"notdir":     syscall.ENOTDIR,
-	"notregular": ErrNotRegular,
-	"io":         syscall.EIO,
+	"E:notexist":   syscall.ENOENT,
+	"E:permission": syscall.EACCES,
+	"E:notdir":     syscall.ENOTDIR,
+	"E:notregular": ErrNotRegular,
+}
+
+// fileRecord is one candidate the walk found, in order.
+type fileRecord struct {
+	entry int
+	file  File
+	inTar bool
 }
 
 // decodeFileRecords parses the script's output. patterns[i] is non-empty
 // when paths[i] was a pattern: its matches are re-checked and sorted.
 func decodeFileRecords(stdout []byte, marker string, patterns []string, maxBytes int64) ([]File, error) {
-	lines := bytes.Split(stdout, []byte("\n"))
-	start := -1
-	for i, l := range lines {
-		if bytes.HasPrefix(l, []byte(marker+" ")) {
-			start = i
-			break
-		}
-	}
+	start := bytes.Index(stdout, []byte(marker+" "))
 	if start < 0 {
 		return nil, errors.New("the remote reader printed no record (is sh there?)")
 	}
-	perEntry := make([][]File, len(patterns))
-	var cur *File
-	entry := -1
-	var hexbuf *[]byte
-	var pathHex, dataHex []byte
-	finish := func() error {
-		if cur == nil {
-			return nil
+	rest := stdout[start:]
+	var recs []fileRecord
+	for {
+		nl := bytes.IndexByte(rest, '\n')
+		if nl < 0 || !bytes.HasPrefix(rest, []byte(marker+" ")) {
+			return nil, errors.New("the remote reader's output ended before its archive")
 		}
-		p, err := hex.DecodeString(string(pathHex))
-		if err != nil {
-			return fmt.Errorf("bad path record: %v", err)
+		f := strings.Fields(string(rest[len(marker)+1 : nl]))
+		rest = rest[nl+1:]
+		if len(f) == 1 && f[0] == "TAR" {
+			break
 		}
-		cur.Path = string(p)
-		if cur.Err == nil {
-			d, err := hex.DecodeString(string(dataHex))
-			if err != nil {
-				return fmt.Errorf("bad content record for %s: %v", cur.Path, err)
-			}
-			if int64(len(d)) > maxBytes {
-				cur.Err = fmt.Errorf("%w (over %d bytes)", ErrTooLarge, maxBytes)
-			} else {
-				cur.Data = d
-			}
+		if len(f) != 3 {
+			return nil, fmt.Errorf("bad record %q", f)
 		}
-		if pat := patterns[entry]; pat == "" || matchBase(pat, cur.Path) || cur.Err != nil && isDirRecord(cur.Err) {
-			perEntry[entry] = append(perEntry[entry], *cur)
+		idx, err1 := strconv.Atoi(f[1])
+		n, err2 := strconv.Atoi(f[2])
+		if err1 != nil || err2 != nil || idx < 0 || idx >= len(patterns) || n < 0 || n > len(rest) {
+			return nil, fmt.Errorf("bad record %q", f)
 		}
-		cur, pathHex, dataHex = nil, nil, nil
-		return nil
+		r := fileRecord{entry: idx, file: File{Path: string(rest[:n])}}
+		rest = rest[n:]
+		switch {
+		case f[0] == "T":
+			r.inTar = true
+		case errorClasses[f[0]] != nil:
+			r.file.Err = errorClasses[f[0]]
+		default:
+			return nil, fmt.Errorf("unknown record kind %q", f[0])
+		}
+		recs = append(recs, r)
 	}
-	for _, l := range lines[start:] {
-		if !bytes.HasPrefix(l, []byte(marker+" ")) {
-			if hexbuf == nil {
-				return nil, errors.New("stray output between records")
-			}
-			*hexbuf = append(*hexbuf, bytes.ReplaceAll(bytes.TrimSpace(l), []byte(" "), nil)...)
+	end := bytes.LastIndex(rest, []byte("\n"+marker+" END "))
+	if end < 0 {
+		return nil, errors.New("the remote reader's output ended before its END record")
+	}
+	if err := readArchive(rest[:end], recs, maxBytes); err != nil {
+		return nil, err
+	}
+	perEntry := make([][]File, len(patterns))
+	for _, r := range recs {
+		if pat := patterns[r.entry]; pat == "" || matchBase(pat, r.file.Path) || isDirRecord(r.file.Err) {
+			perEntry[r.entry] = append(perEntry[r.entry], r.file)
+		}
+	}
+	var files []File
+	for i, fs := range perEntry {
+		if patterns[i] != "" {
+			sort.Slice(fs, func(a, b int) bool { return fs[a].Path < fs[b].Path })
+		}
+		files = append(files, fs...)
+	}
+	return files, nil
+}
+
+// readArchive fills the data of the records that went into the tar stream,
+// in order; one that is missing (it vanished or became unreadable between
+// the walk and tar) gets an I/O error.
+func readArchive(stream []byte, recs []fileRecord, maxBytes int64) error {
+	tr := tar.NewReader(bytes.NewReader(stream))
+	hdr, err := tr.Next()
+	for i := range recs {
+		r := &recs[i]
+		if !r.inTar {
 			continue
 		}
-		f := strings.Fields(string(l[len(marker)+1:]))
-		switch {
-		case len(f) == 2 && f[0] == "F":
-			if err := finish(); err != nil {
-				return nil, err
-			}
-			n, err := strconv.Atoi(f[1])
-			if err != nil || n < 0 || n >= len(patterns) {
-				return nil, fmt.Errorf("bad record index %q", f[1])
-			}
-			entry, cur, hexbuf = n, &File{}, &pathHex
-		case len(f) == 1 && f[0] == "C" && cur != nil:
-			hexbuf = &dataHex
-		case len(f) == 2 && f[0] == "E" && cur != nil:
-			if cur.Err = errorClasses[f[1]]; cur.Err == nil {
-				return nil, fmt.Errorf("unknown error class %q", f[1])
-			}
-			hexbuf = nil
-		case len(f) == 1 && f[0] == "END":
-			if err := finish(); err != nil {
-				return nil, err
-			}
-			var files []File
-			for i, fs := range perEntry {
-				if patterns[i] != "" {
-					sort.Slice(fs, func(a, b int) bool { return fs[a].Path < fs[b].Path })
-				}
-				files = append(files, fs...)
-			}
-			return files, nil
-		default:
-			return nil, fmt.Errorf("bad record %q", l)
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("the remote archive is damaged: %v", err)
 		}
+		if hdr == nil || tarName(hdr.Name) != tarName(r.file.Path) {
+			r.file.Err = syscall.EIO
+			continue
+		}
+		data, rerr := io.ReadAll(io.LimitReader(tr, maxBytes+1))
+		switch {
+		case rerr != nil:
+			return fmt.Errorf("the remote archive is damaged at %s: %v", r.file.Path, rerr)
+		case int64(len(data)) > maxBytes || hdr.Size > maxBytes:
+			r.file.Err = fmt.Errorf("%w (over %d bytes)", ErrTooLarge, maxBytes)
+		default:
+			r.file.Data = data
+		}
+		hdr, err = tr.Next()
 	}
-	return nil, errors.New("the remote reader's output ended before its END record")
+	return nil
 }
+
+// tarName is a path as GNU tar stores it: without leading slashes.
+func tarName(p string) string { return path.Clean(strings.TrimLeft(p, "/")) }
 
 func matchBase(pattern, path string) bool {
 	ok, _ := filepath.Match(pattern, filepath.Base(path))

@@ -42,6 +42,8 @@ func (s *SSH) DialUnix(ctx context.Context, path string) (net.Conn, error) {
 	}
 	var open *ssh.OpenChannelError
 	switch {
+	case r.err != nil && expired(ctx):
+		return nil, fmt.Errorf("unix socket %s over SSH: opening the channel stalled", path)
 	case errors.As(r.err, &open):
 		return nil, fmt.Errorf("unix socket %s over SSH: %w: sshd said %q", path, ErrStreamLocalRefused, strings.TrimSpace(open.Message))
 	case r.err != nil:
