@@ -180,3 +180,21 @@ func TestValidatePermanentAgreesWithFirewalld(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkValidatePermanentStock validates Debian's whole stock tree
+// (about 200 files) plus one admin zone, as a check run does.
+func BenchmarkValidatePermanentStock(b *testing.B) {
+	d := Dirs{ConfigDir: "/nonexistent/etc/firewalld", DefaultDir: "/usr/lib/firewalld"}
+	files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(d), maxXMLBytes)
+	if err != nil || len(files) < 100 {
+		b.Fatalf("stock tree: %d files, %v (%s)", len(files), err, firewalldInstall)
+	}
+	files = append(files, remote.File{Path: d.ConfigDir + "/zones/public.xml", Data: []byte(
+		`<zone><service name="imaps"/><rule family="ipv4"><source address="192.0.2.0/24"/><service name="smtp"/><accept/></rule></zone>`)})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if p := ValidatePermanent(d, files); len(p) > 0 {
+			b.Fatal(p)
+		}
+	}
+}

@@ -200,3 +200,18 @@ func TestParseConfigXMLRefusesHugeInputQuickly(t *testing.T) {
 		t.Errorf("refusing an entity bomb took %v", d)
 	}
 }
+
+func BenchmarkParseConfigXML(b *testing.B) {
+	data := []byte(`<?xml version="1.0" encoding="utf-8"?>
+<zone><short>Public</short><description>For use in public areas.</description>
+<service name="ssh"/><service name="imaps"/><port port="587" protocol="tcp"/>
+<rule family="ipv4" priority="-10"><source address="192.0.2.0/24"/><service name="imaps"/><log prefix="imaps " level="info"/><reject/></rule>
+</zone>
+<!-- edited -->
+`)
+	for i := 0; i < b.N; i++ {
+		if _, err := parseConfigXML("z.xml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
