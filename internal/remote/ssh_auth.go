@@ -158,7 +158,7 @@ func loadKey(path, passFile string) (ssh.Signer, error) {
 }
 
 // passphrase reads the passphrase file (one trailing newline dropped) or
-// the environment; nil when neither is set.
+// the environment; nil when neither is set (an empty variable is unset).
 func passphrase(passFile string) ([]byte, string, error) {
 	if passFile != "" {
 		b, err := os.ReadFile(passFile)
@@ -168,7 +168,7 @@ func passphrase(passFile string) ([]byte, string, error) {
 		b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))
 		return b, passFile, nil
 	}
-	if v, ok := os.LookupEnv(PassphraseEnv); ok {
+	if v := os.Getenv(PassphraseEnv); v != "" {
 		return []byte(v), "$" + PassphraseEnv, nil
 	}
 	return nil, "", nil

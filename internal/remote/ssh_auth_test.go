@@ -58,14 +58,15 @@ func TestSSHEncryptedKeyWithoutOrWrongPassphrase(t *testing.T) {
 	key := newKey(t, dir, "enc", "ed25519", "right")
 	wrong := filepath.Join(dir, "wrong")
 	writeFile(t, wrong, "wrong\n")
-	for name, setup := range map[string]func(*SSHConfig){
-		"none":       func(*SSHConfig) {},
-		"wrong-file": func(c *SSHConfig) { c.PassphraseFile = wrong },
-		"wrong-env":  func(*SSHConfig) { t.Setenv(PassphraseEnv, "nope") },
+	for name, setup := range map[string]func(*testing.T, *SSHConfig){
+		"none":       func(*testing.T, *SSHConfig) {},
+		"wrong-file": func(_ *testing.T, c *SSHConfig) { c.PassphraseFile = wrong },
+		"wrong-env":  func(t *testing.T, _ *SSHConfig) { t.Setenv(PassphraseEnv, "nope") },
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Setenv(PassphraseEnv, "")
 			cfg := SSHConfig{Host: "127.0.0.1", Port: 1, KeyFile: key, KnownHosts: []string{filepath.Join(dir, "kh")}}
-			setup(&cfg)
+			setup(t, &cfg)
 			_, err := dial(t, cfg)
 			want := "wrong passphrase"
 			if name == "none" {
