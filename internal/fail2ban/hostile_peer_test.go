@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -130,6 +131,12 @@ func neverAccepts(path string) error {
 	if err := os.WriteFile(path+".ready", nil, 0o644); err != nil {
 		return err
 	}
-	_ = held
-	select {}
+	// Not select{}: with every goroutine blocked and no timer the runtime
+	// declares a deadlock and exits, and the socket would then refuse
+	// connections (a stopped server, not a wedged one). KeepAlive keeps the
+	// queued connections from being collected.
+	for {
+		time.Sleep(time.Hour)
+		runtime.KeepAlive(held)
+	}
 }

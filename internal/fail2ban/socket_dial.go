@@ -46,6 +46,11 @@ func (s *SocketSource) dial(ctx context.Context) (*conn, error) {
 			return &conn{c: c, src: s, start: start, stop: stop}, nil
 		}
 		if !errors.Is(err, syscall.EAGAIN) {
+			if attempt > 1 && ctx.Err() != nil {
+				// the deadline passed during a retry rather than between
+				// two: still a backlog that stayed full, not a slow dial
+				return nil, s.backlogFull(start, attempt)
+			}
 			return nil, dialFailed(s.classifyDial(ctx, err, start))
 		}
 		// jitter: checks started together must not retry together
@@ -54,12 +59,18 @@ func (s *SocketSource) dial(ctx context.Context) (*conn, error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, dialFailed(gatherErr(KindTimeout, "fail2ban-server is hung or overloaded: check its log, or restart it (systemctl restart fail2ban)",
-				"fail2ban socket %s accepted no connection in %s (%d tries, listen backlog full): fail2ban-server is hung or overloaded", s.Path, since(start), attempt))
+			return nil, s.backlogFull(start, attempt)
 		case <-t.C:
 		}
 		wait = min(wait*2, maxRetry)
 	}
+}
+
+// backlogFull is the answer when every try until the deadline found the
+// listen queue full.
+func (s *SocketSource) backlogFull(start time.Time, attempts int) error {
+	return dialFailed(gatherErr(KindTimeout, "fail2ban-server is hung or overloaded: check its log, or restart it (systemctl restart fail2ban)",
+		"fail2ban socket %s accepted no connection in %s (%d tries, listen backlog full): fail2ban-server is hung or overloaded", s.Path, since(start), attempts))
 }
 
 func (s *SocketSource) classifyDial(ctx context.Context, err error, start time.Time) error {
