@@ -82,7 +82,10 @@ func (Local) ReadFiles(ctx context.Context, paths []string, maxBytes int64) ([]F
 }
 
 func readLocal(path string, maxBytes int64) File {
-	f, err := os.Open(path)
+	// O_NONBLOCK: opening a FIFO (or a device) that sits where a config file
+	// should be must not block the check; it is then refused below as not a
+	// regular file. For a regular file the flag changes nothing.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return File{Path: path, Err: unwrapPath(err)}
 	}
