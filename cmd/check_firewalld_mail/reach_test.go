@@ -80,6 +80,11 @@ func TestVerdictMatchesWhatTheKernelLetsThrough(t *testing.T) {
 			{"--add-service=imaps"}, {`--add-rich-rule=rule source ipset="bad" reject`}},
 			[]probe{v4, served(v4alt, "993"), served(v6, "993")}, nil, 0,
 			[]string{"IPv4 open except for 10.203.0.0/26 (rich rule 'rule source ipset=\"bad\" reject')"}},
+		{"a policy to HOST at priority -10 rejects before the zone's service", [][]string{{"--add-service=imaps"}, {"--new-policy=mailblock"},
+			{"--policy=mailblock", "--add-ingress-zone=ANY"}, {"--policy=mailblock", "--add-egress-zone=HOST"}, {"--policy=mailblock", "--set-priority=-10"},
+			{"--policy=mailblock", `--add-rich-rule=rule family="ipv4" service name="imaps" reject`}},
+			[]probe{v4, served(v6, "993")}, nil, 2,
+			[]string{"imaps (993/tcp) is closed for IPv4 in runtime zone public (policy mailblock: rich rule 'rule family=\"ipv4\" service name=\"imaps\" reject')"}},
 		{"protocol tcp opens every tcp port", [][]string{{"--add-protocol=tcp"}},
 			[]probe{served(v4, "993"), served(v6, "993")}, nil, 0,
 			[]string{"(protocol tcp)"}},
@@ -132,6 +137,9 @@ func resetPermanent(t *testing.T, fw *sandbox.Firewalld) {
 	}
 	if _, err := os.Stat(filepath.Join(fw.ConfigDir, "ipsets", "bad.xml")); err == nil {
 		mustCmd(t, fw, "--permanent", "--delete-ipset=bad")
+	}
+	if _, err := os.Stat(filepath.Join(fw.ConfigDir, "policies", "mailblock.xml")); err == nil {
+		mustCmd(t, fw, "--permanent", "--delete-policy=mailblock")
 	}
 }
 

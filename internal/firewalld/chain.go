@@ -271,6 +271,17 @@ func judgeClient(rs *Ruleset, explicit string, c client) outcome {
 	return walk(rs, z, rs.chain(z, c.names), 0, c)
 }
 
+// fullChain is what a client of the zone passes on INPUT: POLICIES_pre,
+// the zone's own rules, POLICIES_post; walk ends it with the zone target.
+func fullChain(rs *Ruleset, z *Zone, names []string) []entry {
+	pre, post := policyChains(rs, z.Name, names)
+	if len(pre) == 0 && len(post) == 0 {
+		return filterChain(z, names)
+	}
+	ch := append(pre, filterChain(z, names)...)
+	return append(ch, post...)
+}
+
 // chain is filterChain, built once per zone and requirement: a busy host
 // carries hundreds of Fail2ban bans, each a rule to walk per client tried.
 func (rs *Ruleset) chain(z *Zone, names []string) []entry {
@@ -281,7 +292,7 @@ func (rs *Ruleset) chain(z *Zone, names []string) []entry {
 	if rs.chains == nil {
 		rs.chains = map[string][]entry{}
 	}
-	ch := filterChain(z, names)
+	ch := fullChain(rs, z, names)
 	rs.chains[key] = ch
 	return ch
 }

@@ -138,6 +138,10 @@ func (s *DBusSource) runtimeRuleset(ctx context.Context, explicit string) (*Rule
 	for _, name := range referencedIPSets(rs) {
 		rs.IPSets[name] = s.ipset(ctx, name)
 	}
+	var err error
+	if rs.Policies, err = s.runtimePolicies(ctx); err != nil {
+		return nil, err
+	}
 	rs.resolve = func(name string) (Service, error) { return s.serviceDef(ctx, name, map[string]bool{}) }
 	return rs, nil
 }
@@ -149,6 +153,13 @@ func (s *DBusSource) zone(ctx context.Context, name string) (*Zone, error) {
 	if err := s.call(ctx, ifaceZone, "getZoneSettings2", &settings, name); err != nil {
 		return nil, err
 	}
+	return zoneFromSettings(name, settings, "rules_str")
+}
+
+// zoneFromSettings decodes a zone's or policy's settings dict; rulesKey is
+// where its rich rules are ("rules_str" for zones, "rich_rules" for
+// policies).
+func zoneFromSettings(name string, settings map[string]dbus.Variant, rulesKey string) (*Zone, error) {
 	z := &Zone{Name: name, Target: "default"}
 	strs := func(key string) []string {
 		v, _ := settings[key].Value().([]string)
@@ -168,10 +179,10 @@ func (s *DBusSource) zone(ctx context.Context, name string) (*Zone, error) {
 	if v, ok := settings["forward_ports"]; ok {
 		z.ForwardPorts = variantForwardPorts(v)
 	}
-	for _, t := range strs("rules_str") {
+	for _, t := range strs(rulesKey) {
 		r, err := ParseRichRule(t)
 		if err != nil {
-			return nil, fmt.Errorf("D-Bus getZoneSettings2: %v", err)
+			return nil, fmt.Errorf("D-Bus settings of %s: %v", name, err)
 		}
 		z.RichRules = append(z.RichRules, r)
 	}

@@ -274,7 +274,7 @@ func (e *evaluation) details() {
 		}
 	}
 	if len(f.Policies) > 0 {
-		r.Detailf("policies are not judged (%s): a policy with egress zone HOST can still refuse what the zones allow", strings.Join(f.Policies, ", "))
+		r.Detailf("the admin's policies (%s) are judged around the zones' rules where they go to HOST; runtime and permanent policies are not diffed", strings.Join(f.Policies, ", "))
 	}
 }
 

@@ -44,7 +44,7 @@ type Facts struct {
 	// the mail host's D-Bus (nil when it did not).
 	RuntimeFallback error
 	Problems        []ConfigProblem
-	Policies        []string // policy files present (policies are not judged)
+	Policies        []string // the admin's policy files, named in the output
 	// lookup resolves a required service's definition (files, then
 	// runtime).
 	lookup ServiceLookup
@@ -147,6 +147,12 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 	}
 	if f.PermanentErr == nil {
 		f.Permanent, f.PermanentErr = permanentRuleset(cf, []string{cfg.Zone})
+	}
+	if f.Runtime != nil && f.Runtime.Policies == nil {
+		f.RuntimeErr = cliPolicies(ctx, host, cfg, f.Runtime, f.Permanent)
+		if f.RuntimeErr != nil {
+			f.Runtime = nil
+		}
 	}
 	if cfg.Zone != "" && !zoneKnown(f.Runtime, cfg.Zone) && !zoneKnown(f.Permanent, cfg.Zone) &&
 		(f.Runtime != nil || f.Permanent != nil) {
@@ -303,4 +309,31 @@ func (rs *Ruleset) addDefinitions(reqs []Requirement) {
 			}
 		}
 	}
+}
+
+// cliPolicies fills the runtime policies when firewall-cmd gave the zones:
+// with a policy file of the admin's, one `--list-all-policies`; with the
+// stock policies only (allow-host-ipv6 accepts DHCPv6 and ND), their
+// permanent definitions, saving a Python start (a runtime-only change to
+// a stock policy is not seen then).
+func cliPolicies(ctx context.Context, host remote.Host, cfg Config, rt, pm *Ruleset) error {
+	admin := false
+	if pm != nil {
+		for _, p := range pm.Policies {
+			admin = admin || (p != nil && p.fromAdmin)
+		}
+	}
+	if pm != nil && !admin {
+		rt.Policies = pm.Policies
+		return nil
+	}
+	out, err := runFirewallCmd(ctx, host, cfg.FirewallCmd, "--list-all-policies")
+	if err != nil {
+		return err
+	}
+	rt.Policies, err = parseListAllPolicies(out)
+	if err != nil {
+		return fmt.Errorf("%s --list-all-policies: %v", cfg.FirewallCmd, err)
+	}
+	return nil
 }

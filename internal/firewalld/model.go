@@ -119,6 +119,8 @@ type Ruleset struct {
 	// ServiceErrs are definitions that could not be read.
 	ServiceErrs map[string]error
 	IPSets      map[string]*IPSet // nil value: named but unreadable
+	// Policies are the policies to HOST (nil value: unreadable).
+	Policies map[string]*FwPolicy
 	// resolve, when set, fetches a definition missing from Services on first
 	// use: over D-Bus each one is a round trip to firewalld, and most checks
 	// are decided by service name alone.

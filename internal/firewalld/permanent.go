@@ -108,6 +108,20 @@ func permanentRuleset(cf *configFiles, needed []string) (*Ruleset, error) {
 		}
 		rs.IPSets[name] = set
 	}
+	rs.Policies = map[string]*FwPolicy{}
+	for name, f := range cf.byKind["policies"] {
+		var p *FwPolicy
+		if f.Err == nil {
+			p, err = parsePolicy(name, f.Path, f.Data)
+		} else {
+			err = fileError(f.Path, f.Err)
+		}
+		if err != nil {
+			return nil, err // a policy may refuse anything: not knowing it is not knowing the verdict
+		}
+		p.fromAdmin = strings.HasPrefix(f.Path, cf.dirs.ConfigDir+string(filepath.Separator))
+		rs.Policies[name] = p
+	}
 	rs.resolve = func(name string) (Service, error) { return cf.service(name, map[string]bool{}) }
 	return rs, nil
 }

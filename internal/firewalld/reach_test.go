@@ -199,3 +199,43 @@ func hostAddrs(addrs ...string) map[string][]netip.Addr {
 	}
 	return m
 }
+
+// Policies to HOST run around the zone's rules (build_policy_chain_rules):
+// priority < 0 before, >= 0 after the zone's rules and before its target.
+func TestPoliciesAroundTheZone(t *testing.T) {
+	policy := func(name string, prio int, target string, ingress []string, rules ...string) *FwPolicy {
+		z := zoneWith(t, nil, rules...)
+		z.Name, z.Target = name, target
+		return &FwPolicy{Name: name, Priority: prio, Ingress: ingress, Egress: []string{"HOST"}, Set: z}
+	}
+	cases := []struct {
+		name   string
+		zone   *Zone
+		policy *FwPolicy
+		want   covState
+		how    string
+	}{
+		{"pre policy rejects before the zone's service", zoneWith(t, []string{"imaps"}),
+			policy("mailblock", -10, "CONTINUE", []string{"ANY"}, `rule service name="imaps" reject`), covClosed, "policy mailblock: rich rule"},
+		{"pre policy target REJECT", zoneWith(t, []string{"imaps"}),
+			policy("lockdown", -5, "REJECT", []string{"public"}), covClosed, "policy lockdown target REJECT"},
+		{"post policy accepts what the zone lacks", zoneWith(t, nil),
+			policy("mailopen", 10, "CONTINUE", []string{"ANY"}, `rule service name="imaps" accept`), covOpen, "policy mailopen"},
+		{"post policy comes after the zone's service", zoneWith(t, []string{"imaps"}),
+			policy("late", 10, "DROP", []string{"ANY"}), covOpen, "service imaps"},
+		{"a policy for another ingress zone does not apply", zoneWith(t, []string{"imaps"}),
+			policy("other", -10, "REJECT", []string{"internal"}), covOpen, "service imaps"},
+		{"CONTINUE with nothing matching falls through", zoneWith(t, []string{"imaps"}),
+			policy("noop", -10, "CONTINUE", []string{"ANY"}, `rule service name="ssh" reject`), covOpen, "service imaps"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rs := rulesetOf(c.zone)
+			rs.Policies = map[string]*FwPolicy{c.policy.Name: c.policy}
+			fc, _ := Judge(rs, imaps, []string{IPv4}, Arrival{}, "").Of(IPv4)
+			if fc.State != c.want || !strings.Contains(fc.How, c.how) {
+				t.Fatalf("state %d %q, want %d with %q", fc.State, fc.How, c.want, c.how)
+			}
+		})
+	}
+}

@@ -81,6 +81,14 @@ func parseZone(name, path string, data []byte) (*Zone, error) {
 	if z.Target == "" {
 		z.Target = "default"
 	}
+	readElements(root, z)
+	return z, nil
+}
+
+// readElements reads what zones and policies share (io/policy.py
+// common_startElement) plus a zone's bindings; a rule firewalld refuses
+// (Rich_Rule.check) or repeats is skipped as common_endElement skips it.
+func readElements(root *etree.Element, z *Zone) {
 	seenRules := map[string]bool{}
 	for _, el := range root.ChildElements() {
 		switch el.Tag {
@@ -119,7 +127,6 @@ func parseZone(name, path string, data []byte) (*Zone, error) {
 			z.RichRules = append(z.RichRules, r)
 		}
 	}
-	return z, nil
 }
 
 func attrPort(el *etree.Element) Port {
