@@ -196,3 +196,23 @@ func TestRemoteNoisyLoginShellChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// A remote fail2ban-client that exits 7, or 2 with noise, or dies by a
+// signal: never a state by accident, always UNKNOWN with the reason.
+func TestRemoteOddExitsAreUnknown(t *testing.T) {
+	r := startRemote(t, sandbox.SSHDOptions{})
+	for _, body := range []string{
+		"echo 'Status'; echo garbage >&2; exit 7",
+		"echo 'OK'; exit 2",
+		"kill -9 $$",
+	} {
+		script := filepath.Join(t.TempDir(), "fail2ban-client")
+		if err := os.WriteFile(script, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		code, out := run(t, r.remote("--ip", "198.51.100.7", "--backend", "client", "--fail2ban-client", script)...)
+		if code != 3 || !strings.HasPrefix(out, "UNKNOWN: ") {
+			t.Errorf("%q: exit %d:\n%s", body, code, out)
+		}
+	}
+}

@@ -205,3 +205,21 @@ func TestRemoteWithoutStreamLocalFallsBackToFirewallCmd(t *testing.T) {
 		}
 	}
 }
+
+// A remote firewall-cmd that exits 7 with noise, or dies by a signal: the
+// runtime view is unverified (UNKNOWN), never a state read from its exit.
+func TestRemoteOddFirewallCmdExitsAreUnknown(t *testing.T) {
+	fw, s := startRemote(t)
+	mustCmd(t, fw, "--permanent", "--add-service=imaps")
+	mustCmd(t, fw, "--reload")
+	for _, body := range []string{"echo 'public (active)'; echo noise >&2; exit 7", "kill -9 $$"} {
+		script := filepath.Join(t.TempDir(), "firewall-cmd")
+		if err := os.WriteFile(script, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		code, out := checkRemote(t, fw, s, "--service", "imaps", "--runtime-source", "cli", "--firewall-cmd", script)
+		if code != 3 || !strings.HasPrefix(out, "UNKNOWN: ") {
+			t.Errorf("%q: exit %d:\n%s", body, code, out)
+		}
+	}
+}
