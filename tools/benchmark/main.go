@@ -65,8 +65,8 @@ func main() {
 		}
 	}
 	host, _ := os.Hostname()
-	fmt.Printf("\n%s, %d CPUs, %s; medians of hyperfine runs, peak RSS of %d runs (wait4 rusage)\n\n",
-		host, runtime.NumCPU(), runtime.Version(), rssRuns)
+	fmt.Printf("\n%s, %d CPUs, %s; medians over hyperfine runs (in rounds of %d alternating which command goes first), peak RSS of %d runs (wait4 rusage)\n\n",
+		host, runtime.NumCPU(), runtime.Version(), roundRuns, rssRuns)
 	fmt.Println("| plugin | peer | plugin median | peer median | ratio plugin/peer | plugin peak RSS | peer peak RSS | goal |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, w := range r.rows {
@@ -88,45 +88,46 @@ func fail(err error) {
 // Timing is one command's median wall time and peak memory.
 type Timing struct {
 	Command string
-	Median  float64 // seconds, from hyperfine
+	Median  float64 // seconds, over every hyperfine run
 	MaxRSS  int64   // bytes, the largest of rssRuns runs (wait4's ru_maxrss)
 }
 
 // rssRuns is how often each command runs for its peak RSS.
 const rssRuns = 5
 
-// compare runs hyperfine on ours and peer in one invocation (same warm-up,
+// roundRuns is the most runs of one command hyperfine makes in a row. A
+// longer comparison is split into rounds that alternate which command goes
+// first, and the medians are taken over the pooled times: the machine is
+// shared, and a load spike during one command's block of runs would
+// otherwise land on that command alone.
+const roundRuns = 25
+
+// compare runs hyperfine on ours and peer (same invocations, same warm-up,
 // same machine state), measures the peak RSS of each, and adds a row. The
 // label is "PLUGIN vs PEER". env is added to the environment of both.
 func (r *runner) compare(label, goal string, env []string, runs int, ours, peer string) (Timing, Timing, error) {
-	out := filepath.Join(r.work, "hyperfine.json")
-	args := []string{"--warmup", "3", "--runs", fmt.Sprint(runs), "-N", "--export-json", out,
-		"--ignore-failure", "-n", "ours", ours, "-n", "peer", peer}
-	cmd := exec.Command("hyperfine", args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return Timing{}, Timing{}, fmt.Errorf("hyperfine: %w", err)
-	}
-	raw, err := os.ReadFile(out)
-	if err != nil {
-		return Timing{}, Timing{}, err
-	}
-	var parsed struct {
-		Results []struct {
-			Command string  `json:"command"`
-			Median  float64 `json:"median"`
-		} `json:"results"`
-	}
-	if err := json.Unmarshal(raw, &parsed); err != nil || len(parsed.Results) != 2 {
-		return Timing{}, Timing{}, fmt.Errorf("hyperfine json: %v", err)
+	var times [2][]float64
+	for done, round := 0, 0; done < runs; round++ {
+		n := min(roundRuns, runs-done)
+		order := [2]int{0, 1}
+		if round%2 == 1 {
+			order = [2]int{1, 0}
+		}
+		cmds := [2]string{ours, peer}
+		got, err := r.hyperfine(env, n, cmds[order[0]], cmds[order[1]])
+		if err != nil {
+			return Timing{}, Timing{}, err
+		}
+		for i, which := range order {
+			times[which] = append(times[which], got[i]...)
+		}
+		done += n
 	}
 	var t [2]Timing
-	for i, res := range parsed.Results {
-		// hyperfine's "command" is the -n name ("ours"), not the command.
-		command := []string{ours, peer}[i]
-		t[i] = Timing{Command: command, Median: res.Median}
-		if t[i].MaxRSS, err = peakRSS(command, env); err != nil {
+	for i, cmd := range []string{ours, peer} {
+		t[i] = Timing{Command: cmd, Median: median(times[i])}
+		var err error
+		if t[i].MaxRSS, err = peakRSS(cmd, env); err != nil {
 			return Timing{}, Timing{}, err
 		}
 	}
@@ -136,6 +137,45 @@ func (r *runner) compare(label, goal string, env []string, runs int, ours, peer 
 	}
 	r.rows = append(r.rows, row{plugin: plugin, peer: peerName, ours: t[0], theirs: t[1], goal: goal})
 	return t[0], t[1], nil
+}
+
+// hyperfine times two commands, runs each, and returns every run's time.
+func (r *runner) hyperfine(env []string, runs int, first, second string) ([2][]float64, error) {
+	var out [2][]float64
+	path := filepath.Join(r.work, "hyperfine.json")
+	args := []string{"--warmup", "3", "--runs", fmt.Sprint(runs), "-N", "--export-json", path,
+		"--ignore-failure", first, second}
+	cmd := exec.Command("hyperfine", args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return out, fmt.Errorf("hyperfine: %w", err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return out, err
+	}
+	var parsed struct {
+		Results []struct {
+			Times []float64 `json:"times"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(raw, &parsed); err != nil || len(parsed.Results) != 2 {
+		return out, fmt.Errorf("hyperfine json: %v", err)
+	}
+	return [2][]float64{parsed.Results[0].Times, parsed.Results[1].Times}, nil
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // peakRSS runs command (split on spaces, as hyperfine -N does) rssRuns
