@@ -2,6 +2,7 @@ package firewalld
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
@@ -42,8 +43,13 @@ func (d DriftItem) Short() string {
 	return d.Kind + " " + d.Value + " (permanent only)"
 }
 
-// Fix gives both ways out: keep it, or drop it.
+// Fix gives both ways out: keep it, or drop it. zone is "policy:NAME"
+// for an item of a policy.
 func (d DriftItem) Fix(zone string) string {
+	scope := "--zone=" + zone
+	if name, ok := strings.CutPrefix(zone, "policy:"); ok {
+		scope = "--policy=" + name
+	}
 	flag := map[string]string{"service": "service", "port": "port", "rich rule": "rich-rule", "interface": "interface",
 		"source": "source", "protocol": "protocol", "source port": "source-port", "forward-port": "forward-port"}[d.Kind]
 	value := d.Value
@@ -56,13 +62,13 @@ func (d DriftItem) Fix(zone string) string {
 	case d.Kind == "default zone":
 		return "to keep the runtime one: firewall-cmd --set-default-zone=<zone> (runtime and permanent at once)"
 	case d.Kind == "target":
-		return fmt.Sprintf("firewall-cmd --permanent --zone=%s --set-target=<wanted> && firewall-cmd --reload", zone)
+		return fmt.Sprintf("firewall-cmd --permanent %s --set-target=<wanted> && firewall-cmd --reload", scope)
 	case d.RuntimeOnly:
-		return fmt.Sprintf("to keep it: firewall-cmd --permanent --zone=%s --add-%s=%s; to drop it: firewall-cmd --zone=%s --remove-%s=%s",
-			zone, flag, value, zone, flag, value)
+		return fmt.Sprintf("to keep it: firewall-cmd --permanent %s --add-%s=%s; to drop it: firewall-cmd %s --remove-%s=%s",
+			scope, flag, value, scope, flag, value)
 	default:
-		return fmt.Sprintf("to apply it: firewall-cmd --reload; to drop it: firewall-cmd --permanent --zone=%s --remove-%s=%s",
-			zone, flag, value)
+		return fmt.Sprintf("to apply it: firewall-cmd --reload; to drop it: firewall-cmd --permanent %s --remove-%s=%s",
+			scope, flag, value)
 	}
 }
 
@@ -190,6 +196,25 @@ func (e *evaluation) drift() int {
 			zoneOf = append(zoneOf, name)
 		}
 	}
+	// Policies present in both views, as far as they reach the zones
+	// clients land in (which policies are active differs by view, so
+	// presence alone is not drift).
+	for _, name := range sortedKeys(f.Runtime.Policies) {
+		rp, pp := f.Runtime.Policies[name], f.Permanent.Policies[name]
+		if rp == nil || pp == nil || !reaches(rp, names) && !reaches(pp, names) {
+			continue
+		}
+		if rp.Priority != pp.Priority {
+			items = append(items, DriftItem{Kind: "target", Value: fmt.Sprintf("priority: runtime %d, permanent %d", rp.Priority, pp.Priority)})
+			zoneOf = append(zoneOf, "policy:"+name)
+		}
+		pi, pb := Diff(*rp.Set, *pp.Set)
+		bans += pb
+		for _, it := range pi {
+			items = append(items, it)
+			zoneOf = append(zoneOf, "policy:"+name)
+		}
+	}
 	count := 0
 	var drifted []string
 	for i, item := range items {
@@ -202,7 +227,9 @@ func (e *evaluation) drift() int {
 			continue
 		}
 		text := item.Describe()
-		if zoneOf[i] != "" && len(names) > 1 {
+		if pol, ok := strings.CutPrefix(zoneOf[i], "policy:"); ok {
+			text = "policy " + pol + ": " + text
+		} else if zoneOf[i] != "" && len(names) > 1 {
 			text = "zone " + zoneOf[i] + ": " + text
 		}
 		r.Add(p.Drift, text, item.Fix(zoneOf[i]))
@@ -219,4 +246,14 @@ func (e *evaluation) drift() int {
 		r.Detailf("%d runtime-only reject/drop rich rule%s for single sources (Fail2ban bans): not drift", bans, plural(bans))
 	}
 	return count
+}
+
+// reaches reports whether the policy applies to clients of any of zones.
+func reaches(p *FwPolicy, zones []string) bool {
+	for _, z := range zones {
+		if p.appliesTo(z) {
+			return true
+		}
+	}
+	return false
 }

@@ -239,3 +239,21 @@ func TestPoliciesAroundTheZone(t *testing.T) {
 		})
 	}
 }
+
+// A rule added to a policy without --permanent is drift, fixed per policy.
+func TestPolicyDrift(t *testing.T) {
+	mk := func(rules ...string) *Ruleset {
+		rs := rulesetOf(zoneWith(t, []string{"imaps"}))
+		z := zoneWith(t, nil, rules...)
+		z.Name, z.Target = "mailpol", "CONTINUE"
+		rs.Policies = map[string]*FwPolicy{"mailpol": {Name: "mailpol", Priority: -1, Ingress: []string{"ANY"}, Egress: []string{"HOST"}, Set: z}}
+		return rs
+	}
+	rt, pm := mk(`rule service name="ssh" accept`), mk()
+	r := Evaluate(ipv4Facts(rt, pm), Policy{Requirements: []Requirement{imaps}, Drift: plugin.Warning})
+	all := evalText(r)
+	if r.State() != plugin.Warning || !strings.Contains(all, "policy mailpol: rich rule rule service name=\"ssh\" accept is in runtime only") ||
+		!strings.Contains(all, "firewall-cmd --permanent --policy=mailpol --add-rich-rule=") {
+		t.Fatalf("%v\n%s", r.State(), all)
+	}
+}
