@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/user"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -44,7 +46,10 @@ type SSH struct {
 	client *ssh.Client
 	stop   func() bool
 	once   sync.Once
-	notes  []string
+	// deadline tells whether the connection hit -t's deadline: the kernel
+	// poller may end a read at the deadline a moment before ctx reports it.
+	deadline *watchedConn
+	notes    []string
 }
 
 // DialSSH connects, verifies the host key against known_hosts, and logs in.
@@ -99,7 +104,9 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
-	s.conn = conn
+	dc := &watchedConn{Conn: conn}
+	conn = dc
+	s.conn, s.deadline = conn, dc
 	s.stop = context.AfterFunc(ctx, func() { conn.Close() })
 
 	var phase phaseTracker
@@ -265,7 +272,7 @@ func (s *SSH) run(ctx context.Context, name, line string) (Output, error) {
 	var exitErr *ssh.ExitError
 	var missing *ssh.ExitMissingError
 	switch {
-	case expired(ctx):
+	case expired(ctx) || s.deadline.hit.Load():
 		return out, fmt.Errorf("%s over SSH: no answer: timed out", name)
 	case errors.As(err, &exitErr):
 		if exitErr.Signal() == "" {
@@ -332,6 +339,30 @@ func (b *cappedBuffer) Bytes() []byte { return b.buf }
 // expired: ctx has ended, or its deadline has passed. The connection
 // carries the same deadline and may fail a moment before ctx's own timer
 // fires; that failure is the deadline too, not a server's doing.
+// watchedConn records whether a read or write ended at the deadline.
+type watchedConn struct {
+	net.Conn
+	hit atomic.Bool
+}
+
+func (c *watchedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.note(err)
+	return n, err
+}
+
+func (c *watchedConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.note(err)
+	return n, err
+}
+
+func (c *watchedConn) note(err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		c.hit.Store(true)
+	}
+}
+
 func expired(ctx context.Context) bool {
 	if ctx.Err() != nil {
 		return true
