@@ -21,6 +21,8 @@ func (d DriftItem) Describe() string {
 		return "zone target differs: " + d.Value
 	case "default zone":
 		return "default zone differs: " + d.Value
+	case "priority":
+		return "policy priority differs: " + d.Value
 	}
 	if d.RuntimeOnly {
 		return fmt.Sprintf("%s %s is in runtime only: it disappears at the next reload", d.Kind, d.Value)
@@ -35,7 +37,7 @@ func (d DriftItem) Short() string {
 		return "firewall-cmd --runtime-to-permanent would also persist Fail2ban's bans: recreate the zone with firewall-cmd --permanent --new-zone=" + d.Value + ", or reload to drop it"
 	case d.Kind == "default zone":
 		return "to keep the runtime one: firewall-cmd --set-default-zone=<zone> (runtime and permanent at once)"
-	case d.Kind == "target" || d.Kind == "default zone":
+	case d.Kind == "target" || d.Kind == "default zone" || d.Kind == "priority":
 		return d.Kind + " (" + d.Value + ")"
 	case d.RuntimeOnly:
 		return d.Kind + " " + d.Value + " (runtime only)"
@@ -61,8 +63,8 @@ func (d DriftItem) Fix(zone string) string {
 		return "firewall-cmd --runtime-to-permanent would also persist Fail2ban's bans: recreate the zone with firewall-cmd --permanent --new-zone=" + d.Value + ", or reload to drop it"
 	case d.Kind == "default zone":
 		return "to keep the runtime one: firewall-cmd --set-default-zone=<zone> (runtime and permanent at once)"
-	case d.Kind == "target":
-		return fmt.Sprintf("firewall-cmd --permanent %s --set-target=<wanted> && firewall-cmd --reload", scope)
+	case d.Kind == "target" || d.Kind == "priority":
+		return fmt.Sprintf("firewall-cmd --permanent %s --set-%s=<wanted> && firewall-cmd --reload", scope, d.Kind)
 	case d.RuntimeOnly:
 		return fmt.Sprintf("to keep it: firewall-cmd --permanent %s --add-%s=%s; to drop it: firewall-cmd %s --remove-%s=%s",
 			scope, flag, value, scope, flag, value)
@@ -205,7 +207,7 @@ func (e *evaluation) drift() int {
 			continue
 		}
 		if rp.Priority != pp.Priority {
-			items = append(items, DriftItem{Kind: "target", Value: fmt.Sprintf("priority: runtime %d, permanent %d", rp.Priority, pp.Priority)})
+			items = append(items, DriftItem{Kind: "priority", Value: fmt.Sprintf("runtime %d, permanent %d", rp.Priority, pp.Priority)})
 			zoneOf = append(zoneOf, "policy:"+name)
 		}
 		pi, pb := Diff(*rp.Set, *pp.Set)

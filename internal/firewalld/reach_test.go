@@ -250,10 +250,13 @@ func TestPolicyDrift(t *testing.T) {
 		return rs
 	}
 	rt, pm := mk(`rule service name="ssh" accept`), mk()
+	pm.Policies["mailpol"].Priority = -5
 	r := Evaluate(ipv4Facts(rt, pm), Policy{Requirements: []Requirement{imaps}, Drift: plugin.Warning})
 	all := evalText(r)
 	if r.State() != plugin.Warning || !strings.Contains(all, "policy mailpol: rich rule rule service name=\"ssh\" accept is in runtime only") ||
-		!strings.Contains(all, "firewall-cmd --permanent --policy=mailpol --add-rich-rule=") {
+		!strings.Contains(all, "firewall-cmd --permanent --policy=mailpol --add-rich-rule=") ||
+		!strings.Contains(all, "policy mailpol: policy priority differs: runtime -1, permanent -5") ||
+		!strings.Contains(all, "firewall-cmd --permanent --policy=mailpol --set-priority=<wanted>") {
 		t.Fatalf("%v\n%s", r.State(), all)
 	}
 }
