@@ -3,6 +3,7 @@ package firewalld
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
@@ -56,12 +57,26 @@ func Evaluate(f Facts, p Policy) plugin.Result {
 		r.Add(plugin.Unknown, "cannot read the permanent config: "+errText(f.PermanentErr), accessFix(f.PermanentErr, false))
 		e.problem("permanent config unreadable: " + errText(f.PermanentErr))
 	}
+	refused, unverified := 0, 0
 	for _, cp := range f.Problems {
+		if cp.Unverified {
+			unverified++
+			fix := "check it with firewall-cmd --check-config"
+			if strings.HasPrefix(cp.Reason, "permission denied") {
+				fix = accessFix(fs.ErrPermission, false)
+			}
+			r.Add(plugin.Unknown, "cannot tell whether the next reload succeeds: "+cp.Path+": "+cp.Reason, fix)
+			continue
+		}
+		refused++
 		r.Add(plugin.Warning, "the next reload fails; at the next restart firewalld falls back to its stock config: "+cp.Path+": "+cp.Reason,
 			"correct it, check with firewall-cmd --check-config")
 	}
-	if len(f.Problems) > 0 {
-		e.problem(fmt.Sprintf("%d permanent config file%s firewalld would refuse: the next reload fails", len(f.Problems), plural(len(f.Problems))))
+	if refused > 0 {
+		e.problem(fmt.Sprintf("%d permanent config file%s firewalld would refuse: the next reload fails", refused, plural(refused)))
+	}
+	if unverified > 0 {
+		e.problem(fmt.Sprintf("%d permanent config file%s this check cannot read", unverified, plural(unverified)))
 	}
 
 	counts := e.requirements(notRunning)

@@ -61,9 +61,16 @@ func TestEvaluateStates(t *testing.T) {
 			plugin.Critical, []string{"closed in runtime", "permanent not verified"}},
 		{"config file firewalld refuses", func() Facts {
 			f := ipv4Facts(view([]string{"imaps"}, Port{"4190", "tcp"}), view([]string{"imaps"}, Port{"4190", "tcp"}))
-			f.Problems = []ConfigProblem{{"/etc/firewalld/zones/public.xml", "PARSE_ERROR: unknown element <servce>"}}
+			f.Problems = []ConfigProblem{{Path: "/etc/firewalld/zones/public.xml", Reason: "PARSE_ERROR: unknown element <servce>"}}
 			return f
 		}(), plugin.Warning, []string{"the next reload fails; at the next restart firewalld falls back to its stock config: /etc/firewalld/zones/public.xml: PARSE_ERROR", "firewall-cmd --check-config"}},
+		// A file this check cannot read says nothing about the reload: not a
+		// refusal (firewalld as root reads it), and never OK either.
+		{"config file this check cannot read", func() Facts {
+			f := ipv4Facts(view([]string{"imaps"}, Port{"4190", "tcp"}), view([]string{"imaps"}, Port{"4190", "tcp"}))
+			f.Problems = []ConfigProblem{{Path: "/etc/firewalld/zones/work.xml", Reason: "permission denied: firewalld (root) may read it, this check cannot; grant read access or run as root", Unverified: true}}
+			return f
+		}(), plugin.Unknown, []string{"cannot tell whether the next reload succeeds: /etc/firewalld/zones/work.xml", "setfacl", "1 permanent config file this check cannot read"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -16,6 +16,10 @@ import (
 type ConfigProblem struct {
 	Path   string
 	Reason string // firewalld's own error where it has one ("PARSE_ERROR: Unexpected element bogus")
+	// Unverified is true when this check could not read the file
+	// (permission denied, too large): firewalld, as root, may read it
+	// fine, so nothing is known about it, which is not a refusal.
+	Unverified bool
 }
 
 // loadKinds is the order firewalld reads and then checks its objects in
@@ -146,6 +150,9 @@ func (c *permanentConfig) load(kind string, f remote.File) {
 	c.broken[kind][name] = true
 	if f.Err != nil {
 		c.refuse(f.Path, fileProblem(f.Err))
+		if !errors.Is(f.Err, remote.ErrNotRegular) && !errors.Is(f.Err, fs.ErrNotExist) {
+			c.problems[len(c.problems)-1].Unverified = true
+		}
 		return
 	}
 	if msg := objectNameError(kind, name); msg != "" {
