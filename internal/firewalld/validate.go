@@ -5,7 +5,12 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/beevik/etree"
 
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
@@ -64,6 +69,44 @@ type permanentConfig struct {
 	ipsetFamilies map[string]string // "ipv4" or "ipv6" (option family)
 	services      map[string]*vService
 	icmp          map[string]*vICMPType
+	parsed        map[string]parsedXML // by path, see parseAll
+}
+
+type parsedXML struct {
+	root *etree.Element
+	err  error
+}
+
+// parseAll parses every readable XML file up front, on all cores: parsing
+// is most of the validation's time (a stock tree holds ~250 files) and the
+// files are independent; what the readers then do with them is ordered.
+func parseAll(byDir map[string][]remote.File) map[string]parsedXML {
+	var files []remote.File
+	for _, list := range byDir {
+		for _, f := range list {
+			if f.Err == nil {
+				files = append(files, f)
+			}
+		}
+	}
+	results := make([]parsedXML, len(files))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
+				results[i].root, results[i].err = parseXML(files[i].Data)
+			}
+		}()
+	}
+	wg.Wait()
+	out := make(map[string]parsedXML, len(files))
+	for i, f := range files {
+		out[f.Path] = results[i]
+	}
+	return out
 }
 
 func (c *permanentConfig) refuse(path, reason string) {
@@ -113,6 +156,7 @@ func ValidatePermanent(d Dirs, files []remote.File) []ConfigProblem {
 			c.refuse(f.Path, "cannot list the directory: "+f.Err.Error())
 		}
 	}
+	c.parsed = parseAll(byDir)
 	for _, kind := range loadKinds {
 		c.paths[kind], c.broken[kind] = map[string]string{}, map[string]bool{}
 		for _, dir := range []string{d.DefaultDir, d.ConfigDir} {
@@ -159,7 +203,11 @@ func (c *permanentConfig) load(kind string, f remote.File) {
 		c.refuse(f.Path, msg)
 		return
 	}
-	root, err := parseXML(f.Data)
+	parsed, ok := c.parsed[f.Path]
+	if !ok {
+		parsed.root, parsed.err = parseXML(f.Data)
+	}
+	root, err := parsed.root, parsed.err
 	if err != nil {
 		c.refuse(f.Path, readerCode[kind]+": "+strings.TrimPrefix(err.Error(), "malformed XML: "))
 		return
