@@ -13,7 +13,9 @@ func init() { addSection(30, "IMAPS and TLS", imapsDemo) }
 
 // imapsDemo replays the certificate story: all good; certbot renews the
 // certificate on disk but nobody reloads Dovecot, so clients keep getting
-// the old one until it expires; the reload fixes it; then the port closes.
+// the old one until it expires; the reload fixes it; a hand-rolled
+// certificate that openssl accepts but NSS clients refuse; then the port
+// closes.
 func imapsDemo(d *demo) error {
 	dir := filepath.Join(d.work, "imaps")
 	ca, err := sandbox.NewRootCA(dir, "Demo Mail CA")
@@ -73,6 +75,32 @@ func imapsDemo(d *demo) error {
 		return err
 	}
 	if err := d.expect(0, env, "check_imaps_tls", args...); err != nil {
+		return err
+	}
+
+	d.say("The next certificate comes from a hand-written openssl extension file: keyUsage = keyEncipherment only.\n" +
+		"# openssl s_client, the usual manual test, is satisfied; Thunderbird (NSS) and Outlook (SChannel) refuse it,\n" +
+		"# because TLS 1.3 needs digitalSignature. The check judges as those clients do.")
+	badKU := leaf(now.AddDate(0, 0, 90))
+	badKU.KeyUsage = "critical,keyEncipherment"
+	handRolled, err := ca.Issue("mail-keyusage", badKU)
+	if err != nil {
+		return err
+	}
+	if err := install(handRolled, fullchain, privkey); err != nil {
+		return err
+	}
+	if err := d.shell(nil, "doveadm", "-c", dv.Conf, "reload"); err != nil {
+		return err
+	}
+	if err := dv.WaitReady(5 * time.Second); err != nil {
+		return err
+	}
+	if err := d.shell(nil, "openssl", "s_client", "-connect", "127.0.0.2:"+strconv.Itoa(dv.IMAPSPort), "-CAfile", ca.CertPath,
+		"-verify_return_error", "-brief"); err != nil {
+		return err
+	}
+	if err := d.expect(2, env, "check_imaps_tls", args...); err != nil {
 		return err
 	}
 
