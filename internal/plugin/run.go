@@ -35,6 +35,7 @@ type Info struct {
 func Main(info Info, cli Checker) {
 	p := nagios.NewPlugin()
 	defer p.ReturnCheckResults()
+	collectOnlyPastLimit()
 	execute(p, info, cli, os.Args[1:], os.Stdout)
 }
 
