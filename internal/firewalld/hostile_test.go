@@ -1,0 +1,264 @@
+package firewalld
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+	"go.uber.org/goleak"
+
+	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/remote"
+)
+
+// The hostile matrix, in process: each broken file, hanging firewall-cmd
+// or vanishing D-Bus peer gets its state within the deadline plus one
+// second, one clear first line, and leaves no goroutine and no file
+// descriptor behind (cmd/check_firewalld_mail/hostile_test.go runs the
+// binary against the same peers and looks for leftover processes).
+
+const hostileTimeout = 1500 * time.Millisecond
+
+// hostileCheck runs Check against cfg and asserts the bounds every case
+// shares: in time, one line, no leaked goroutine or fd, never OK.
+func hostileCheck(t *testing.T, cfg Config) plugin.Result {
+	t.Helper()
+	fds := openFDs(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	ctx, cancel := context.WithTimeout(context.Background(), hostileTimeout)
+	start := time.Now()
+	r := Check(ctx, remote.Local{}, cfg)
+	took := time.Since(start)
+	cancel()
+	if took > hostileTimeout+time.Second {
+		t.Errorf("took %v with a %v deadline", took, hostileTimeout)
+	}
+	if r.State() == plugin.OK || r.Summary == "" || strings.Contains(r.Summary, "\n") {
+		t.Errorf("want one non-OK line, got %v %q", r.State(), r.Summary)
+	}
+	if after := openFDs(t); after != fds {
+		t.Errorf("open file descriptors: %d before the check, %d after", fds, after)
+	}
+	return r
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	es, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(es)
+}
+
+func sandboxConfig(busAddress, configDir, defaultDir string) Config {
+	return Config{Family: "both", Services: DefaultServices, RuntimeSource: "dbus", BusAddress: busAddress,
+		FirewallCmd: "firewall-cmd", Dirs: Dirs{ConfigDir: configDir, DefaultDir: defaultDir}, Drift: plugin.Warning}
+}
+
+func wantResult(t *testing.T, r plugin.Result, state plugin.State, first string) {
+	t.Helper()
+	if r.State() != state || !strings.Contains(r.Summary, first) {
+		t.Errorf("got %v %q, want %v containing %q", r.State(), r.Summary, state, first)
+	}
+}
+
+// TestHostileConfigFiles breaks the admin's public.xml (and a service
+// file) in the ways a disk, an editor or an attacker can while firewalld
+// runs healthy with every mail service open.
+func TestHostileConfigFiles(t *testing.T) {
+	fw := startFirewalld(t)
+	if err := fw.OpenPermanently(DefaultServices...); err != nil {
+		t.Fatal(err)
+	}
+	cfg := sandboxConfig(fw.BusAddress, fw.ConfigDir, fw.DefaultDir)
+	zone := filepath.Join(fw.ConfigDir, "zones", "public.xml")
+	good, err := os.ReadFile(zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if r := Check(ctx, remote.Local{}, cfg); r.State() != plugin.OK {
+		t.Fatalf("healthy baseline is %v %q", r.State(), r.Summary)
+	}
+	cancel()
+
+	write := func(path string, data []byte) func(t *testing.T) {
+		return func(t *testing.T) {
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	huge := []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n<zone>\n" +
+		strings.Repeat(`  <service name="imaps"/>`+"\n", 50<<20/26) + "</zone>\n")
+	for _, tc := range []struct {
+		name  string
+		path  string
+		setup func(t *testing.T)
+		state plugin.State
+		first string
+	}{
+		{"zone not XML", zone, write(zone, []byte("DefaultZone=public\nthis is no XML at all\n")),
+			plugin.Unknown, "permanent config unreadable: " + zone + ": malformed XML: line 3: text"},
+		{"zone binary garbage", zone, write(zone, []byte("\x00\xff\xfe<zone\x00>\x1b[2J")),
+			plugin.Unknown, "permanent config unreadable: " + zone + ": malformed XML: line 1: not well-formed"},
+		{"zone empty", zone, write(zone, nil),
+			plugin.Unknown, "permanent config unreadable: " + zone + ": malformed XML: no element found"},
+		{"service not XML", filepath.Join(fw.ConfigDir, "services", "imaps.xml"),
+			write(filepath.Join(fw.ConfigDir, "services", "imaps.xml"), []byte("port=993/tcp\n")),
+			plugin.Unknown, "cannot resolve what must be open: " + filepath.Join(fw.ConfigDir, "services", "imaps.xml") + ": malformed XML"},
+		{"zone is a FIFO", zone, func(t *testing.T) {
+			os.Remove(zone)
+			if err := syscall.Mkfifo(zone, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, plugin.Unknown, "permanent config unreadable: " + zone + ": not a regular file"},
+		{"zone is a directory", zone, func(t *testing.T) {
+			os.Remove(zone)
+			if err := os.Mkdir(zone, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, plugin.Unknown, "permanent config unreadable: " + zone + ": not a regular file"},
+		{"zone is /dev/zero", zone, func(t *testing.T) {
+			os.Remove(zone)
+			if err := os.Symlink("/dev/zero", zone); err != nil {
+				t.Fatal(err)
+			}
+		}, plugin.Unknown, "permanent config unreadable: " + zone + ": not a regular file"},
+		{"zone of 50 MB", zone, write(zone, huge), plugin.Unknown, "permanent config unreadable: " + zone + ": file too large"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Cleanup(func() {
+				os.RemoveAll(tc.path)
+				if tc.path == zone {
+					os.WriteFile(zone, good, 0o644)
+				}
+			})
+			tc.setup(t)
+			r := hostileCheck(t, cfg)
+			wantResult(t, r, tc.state, tc.first)
+			t.Logf("%v: %s", r.State(), r.Summary)
+		})
+	}
+}
+
+// TestHostileFirewallCmdHangs: a firewall-cmd (or sudo wrapper) that never
+// answers and has a child of its own. The check gives UNKNOWN naming the
+// timeout, and neither the script nor its child outlives it.
+func TestHostileFirewallCmdHangs(t *testing.T) {
+	dir := t.TempDir()
+	script := hangingFirewallCmd(t, dir)
+	cfg := sandboxConfig("unix:path="+filepath.Join(dir, "nobus"), filepath.Join(dir, "etc"), "/usr/lib/firewalld")
+	cfg.RuntimeSource, cfg.FirewallCmd = "cli", script
+	r := hostileCheck(t, cfg)
+	wantResult(t, r, plugin.Unknown, "runtime config unreadable: "+script+" --list-all: "+script+": no answer: timed out")
+	for _, f := range []string{"script.pid", "child.pid"} {
+		assertProcessGone(t, filepath.Join(dir, f), time.Second)
+	}
+}
+
+// hangingFirewallCmd writes a firewall-cmd that records its PID and its
+// child's in dir, then waits forever on that child.
+func hangingFirewallCmd(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "firewall-cmd")
+	body := "#!/bin/sh\necho $$ > " + dir + "/script.pid.tmp && mv " + dir + "/script.pid.tmp " + dir + "/script.pid\n" +
+		"sleep 600 &\necho $! > " + dir + "/child.pid.tmp && mv " + dir + "/child.pid.tmp " + dir + "/child.pid\nwait\n"
+	if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// assertProcessGone reads a PID from pidFile and fails unless that process
+// has ended (or is a zombie waiting for its reaper) within bound.
+func assertProcessGone(t *testing.T, pidFile string, bound time.Duration) {
+	t.Helper()
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("the hanging firewall-cmd never ran (no %s): %v", pidFile, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(bound)
+	for {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		// field 3, after the parenthesised command name, is the state
+		stat := string(b)
+		if err != nil || strings.HasPrefix(strings.TrimSpace(stat[strings.LastIndexByte(stat, ')')+1:]), "Z") {
+			return
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("process %d (%s) still running %v after the check: %s", pid, filepath.Base(pidFile), bound, stat)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestHostileDBusPeerVanishes: a peer owns firewalld's name on the bus,
+// accepts getDefaultZone and disconnects without replying, as firewalld
+// killed mid-call does. Never OK; the bus's NoReply is UNKNOWN naming the
+// call.
+func TestHostileDBusPeerVanishes(t *testing.T) {
+	fw := startFirewalld(t)
+	if err := fw.OpenPermanently(DefaultServices...); err != nil {
+		t.Fatal(err)
+	}
+	fw.StopDaemon()
+	cfg := sandboxConfig(fw.BusAddress, fw.ConfigDir, fw.DefaultDir)
+
+	fds := openFDs(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	peer, err := dbus.Connect(fw.BusAddress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	called, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	err = peer.ExportMethodTable(map[string]any{
+		"getDefaultZone": func() (string, *dbus.Error) {
+			close(called)
+			<-release
+			return "public", nil
+		},
+	}, objectPath, ifaceMain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reply, err := peer.RequestName(busName, dbus.NameFlagDoNotQueue); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("cannot own %s on the sandbox bus: %v %v", busName, reply, err)
+	}
+	go func() {
+		<-called
+		peer.Close() // gone mid-call, its reply never sent
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), hostileTimeout)
+	start := time.Now()
+	r := Check(ctx, remote.Local{}, cfg)
+	took := time.Since(start)
+	cancel()
+	select {
+	case <-called:
+	default:
+		t.Fatalf("the check never reached the vanishing peer: %v %q", r.State(), r.Summary)
+	}
+	wantResult(t, r, plugin.Unknown, "runtime config unreadable: D-Bus getDefaultZone: ")
+	if strings.Contains(r.Summary, "\n") || took > hostileTimeout+time.Second {
+		t.Errorf("took %v, summary %q", took, r.Summary)
+	}
+	t.Logf("%v in %v: %s", r.State(), took.Round(time.Millisecond), r.Summary)
+	peer.Close()
+	if after := openFDs(t); after != fds {
+		t.Errorf("open file descriptors: %d before, %d after", fds, after)
+	}
+}
