@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
 // The hostile matrix, in process: each broken file, hanging firewall-cmd
@@ -154,54 +154,18 @@ func TestHostileConfigFiles(t *testing.T) {
 // timeout, and neither the script nor its child outlives it.
 func TestHostileFirewallCmdHangs(t *testing.T) {
 	dir := t.TempDir()
-	script := hangingFirewallCmd(t, dir)
+	script, pidFiles, err := sandbox.HangingCommand(dir, "firewall-cmd")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := sandboxConfig("unix:path="+filepath.Join(dir, "nobus"), filepath.Join(dir, "etc"), "/usr/lib/firewalld")
 	cfg.RuntimeSource, cfg.FirewallCmd = "cli", script
 	r := hostileCheck(t, cfg)
 	wantResult(t, r, plugin.Unknown, "runtime config unreadable: "+script+" --list-all: "+script+": no answer: timed out")
-	for _, f := range []string{"script.pid", "child.pid"} {
-		assertProcessGone(t, filepath.Join(dir, f), time.Second)
-	}
-}
-
-// hangingFirewallCmd writes a firewall-cmd that records its PID and its
-// child's in dir, then waits forever on that child.
-func hangingFirewallCmd(t *testing.T, dir string) string {
-	t.Helper()
-	path := filepath.Join(dir, "firewall-cmd")
-	body := "#!/bin/sh\necho $$ > " + dir + "/script.pid.tmp && mv " + dir + "/script.pid.tmp " + dir + "/script.pid\n" +
-		"sleep 600 &\necho $! > " + dir + "/child.pid.tmp && mv " + dir + "/child.pid.tmp " + dir + "/child.pid\nwait\n"
-	if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// assertProcessGone reads a PID from pidFile and fails unless that process
-// has ended (or is a zombie waiting for its reaper) within bound.
-func assertProcessGone(t *testing.T, pidFile string, bound time.Duration) {
-	t.Helper()
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatalf("the hanging firewall-cmd never ran (no %s): %v", pidFile, err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(bound)
-	for {
-		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		// field 3, after the parenthesised command name, is the state
-		stat := string(b)
-		if err != nil || strings.HasPrefix(strings.TrimSpace(stat[strings.LastIndexByte(stat, ')')+1:]), "Z") {
-			return
+	for _, f := range pidFiles {
+		if err := sandbox.ProcessGone(f, time.Second); err != nil {
+			t.Error(err)
 		}
-		if time.Now().After(deadline) {
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("process %d (%s) still running %v after the check: %s", pid, filepath.Base(pidFile), bound, stat)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

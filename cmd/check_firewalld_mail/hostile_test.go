@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
+)
+
+// The hostile matrix against the built binary: what the in-process matrix
+// (internal/firewalld/hostile_test.go) cannot see is a process left
+// running after the plugin exits.
+
+// buildBinary builds the plugin once per test into dir.
+func buildBinary(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "check_firewalld_mail")
+	if out, err := sandbox.Run(context.Background(), []string{"CGO_ENABLED=0"}, "go", "build", "-o", bin, "."); err != nil {
+		t.Fatalf("build: %v %s", err, out)
+	}
+	return bin
+}
+
+// run is one started run of the binary.
+type run struct {
+	cmd   *exec.Cmd
+	out   bytes.Buffer
+	start time.Time
+	took  time.Duration
+}
+
+func startRun(t *testing.T, bin string, env []string, args ...string) *run {
+	t.Helper()
+	r := &run{cmd: exec.Command(bin, args...), start: time.Now()}
+	r.cmd.Env = append(os.Environ(), env...)
+	r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.out
+	if err := r.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	return r
+}
+
+// wait returns the exit code and output; a run that outlives bound is
+// killed and reported.
+func (r *run) wait(t *testing.T, bound time.Duration) (int, string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { r.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(bound - time.Since(r.start)):
+		r.cmd.Process.Kill()
+		<-done
+		t.Errorf("run still going after %v:\n%s", bound, r.out.String())
+	}
+	r.took = time.Since(r.start)
+	return r.cmd.ProcessState.ExitCode(), r.out.String()
+}
+
+// TestBinaryFirewallCmdHangs: -t 2 against a firewall-cmd that sleeps with
+// a child of its own: UNKNOWN naming the timeout within -t plus one
+// second, and neither the script nor its child left once the plugin exits.
+func TestBinaryFirewallCmdHangs(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	script, pidFiles, err := sandbox.HangingCommand(dir, "firewall-cmd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := startRun(t, bin, nil, "--runtime-source=cli", "--firewall-cmd="+script, "-t", "2",
+		"--config-dir", filepath.Join(dir, "etc"), "--family", "both")
+	code, out := r.wait(t, 3*time.Second)
+	expect(t, code, 3, out, "UNKNOWN: runtime config unreadable: "+script+" --list-all: "+script+": no answer: timed out")
+	if r.took > 3*time.Second {
+		t.Errorf("took %v with -t 2", r.took)
+	}
+	for _, f := range pidFiles {
+		if err := sandbox.ProcessGone(f, time.Second); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestBinaryFirewalldKilledMidCall freezes the real firewalld, starts
+// checks until each has connected to the bus and sent its first call,
+// then kills firewalld: every check is left with a call firewalld will
+// never answer. Each must say so (UNKNOWN: the bus's NoReply) or, had it
+// not yet called, CRITICAL "not running"; never OK, never past -t.
+func TestBinaryFirewalldKilledMidCall(t *testing.T) {
+	const runs = 20
+	fw := startFirewalld(t)
+	if err := fw.OpenPermanently(mailServices...); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildBinary(t, t.TempDir())
+	bus, err := dbus.Connect(fw.BusAddress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	var pid uint32
+	if err := bus.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, "org.fedoraproject.FirewallD1").Store(&pid); err != nil {
+		t.Fatal(err)
+	}
+	connections := func() int {
+		var names []string
+		bus.BusObject().Call("org.freedesktop.DBus.ListNames", 0).Store(&names)
+		n := 0
+		for _, name := range names {
+			if strings.HasPrefix(name, ":") {
+				n++
+			}
+		}
+		return n
+	}
+	before := connections()
+	if err := syscall.Kill(int(pid), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	// Killed for good in any case; fw.Stop then finds it gone.
+	defer syscall.Kill(int(pid), syscall.SIGKILL)
+	var started []*run
+	for range runs {
+		started = append(started, startRun(t, bin, fw.Env(), "-t", "5",
+			"--config-dir", fw.ConfigDir, "--default-config-dir", fw.DefaultDir, "--family", "both"))
+	}
+	for deadline := time.Now().Add(4 * time.Second); connections() < before+runs; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d checks connected to the bus", connections()-before, runs)
+		}
+	}
+	syscall.Kill(int(pid), syscall.SIGKILL)
+	states := map[string]int{}
+	for _, r := range started {
+		code, out := r.wait(t, 6*time.Second)
+		first := firstLine(out)
+		states[first]++
+		switch {
+		case code == 3 && strings.HasPrefix(first, "UNKNOWN: runtime config unreadable: D-Bus getDefaultZone: Message recipient disconnected from message bus without replying"):
+		case code == 2 && strings.HasPrefix(first, "CRITICAL: firewalld is not running"):
+		default:
+			t.Errorf("exit %d after %v:\n%s", code, r.took, out)
+		}
+	}
+	t.Logf("%d checks with firewalld killed mid-call: %v", runs, states)
+}
