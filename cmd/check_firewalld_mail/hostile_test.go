@@ -107,38 +107,22 @@ func TestBinaryFirewalldKilledMidCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bus.Close()
-	var pid uint32
-	if err := bus.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, "org.fedoraproject.FirewallD1").Store(&pid); err != nil {
-		t.Fatal(err)
-	}
-	connections := func() int {
-		var names []string
-		bus.BusObject().Call("org.freedesktop.DBus.ListNames", 0).Store(&names)
-		n := 0
-		for _, name := range names {
-			if strings.HasPrefix(name, ":") {
-				n++
-			}
-		}
-		return n
-	}
-	before := connections()
-	if err := syscall.Kill(int(pid), syscall.SIGSTOP); err != nil {
+	pid := firewalldPID(t, bus)
+	before := busConnections(bus)
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	// Killed for good in any case; fw.Stop then finds it gone.
-	defer syscall.Kill(int(pid), syscall.SIGKILL)
+	defer syscall.Kill(pid, syscall.SIGKILL)
 	var started []*run
 	for range runs {
 		started = append(started, startRun(t, bin, fw.Env(), "-t", "5",
 			"--config-dir", fw.ConfigDir, "--default-config-dir", fw.DefaultDir, "--family", "both"))
 	}
-	for deadline := time.Now().Add(4 * time.Second); connections() < before+runs; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d checks connected to the bus", connections()-before, runs)
-		}
+	if err := awaitConnections(bus, before+runs, 4*time.Second); err != nil {
+		t.Fatal(err)
 	}
-	syscall.Kill(int(pid), syscall.SIGKILL)
+	syscall.Kill(pid, syscall.SIGKILL)
 	states := map[string]int{}
 	for _, r := range started {
 		code, out := r.wait(t, 6*time.Second)

@@ -72,21 +72,14 @@ func loadRound(t *testing.T, name, bin string, fw *sandbox.Firewalld, args []str
 	const runs = 200
 	var thaw func()
 	if bus != nil {
-		var pid uint32
-		if err := bus.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, "org.fedoraproject.FirewallD1").Store(&pid); err != nil {
-			t.Fatal(err)
-		}
-		before := busConnections(bus)
-		syscall.Kill(int(pid), syscall.SIGSTOP)
-		defer syscall.Kill(int(pid), syscall.SIGCONT)
+		pid, before := firewalldPID(t, bus), busConnections(bus)
+		syscall.Kill(pid, syscall.SIGSTOP)
+		defer syscall.Kill(pid, syscall.SIGCONT)
 		thaw = func() {
-			for deadline := time.Now().Add(20 * time.Second); busConnections(bus) < before+runs; time.Sleep(20 * time.Millisecond) {
-				if time.Now().After(deadline) {
-					t.Errorf("%s: only %d of %d runs connected to the bus", name, busConnections(bus)-before, runs)
-					break
-				}
+			if err := awaitConnections(bus, before+runs, 20*time.Second); err != nil {
+				t.Errorf("%s: %v", name, err)
 			}
-			syscall.Kill(int(pid), syscall.SIGCONT)
+			syscall.Kill(pid, syscall.SIGCONT)
 		}
 	}
 	started := make([]*run, runs)
@@ -128,4 +121,25 @@ func busConnections(bus *dbus.Conn) int {
 		}
 	}
 	return n
+}
+
+// awaitConnections waits until the bus has n clients: each run's first
+// call follows its connection at once.
+func awaitConnections(bus *dbus.Conn, n int, bound time.Duration) error {
+	for deadline := time.Now().Add(bound); busConnections(bus) < n; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d clients on the bus after %v, want %d", busConnections(bus), bound, n)
+		}
+	}
+	return nil
+}
+
+// firewalldPID asks the bus which process owns firewalld's name.
+func firewalldPID(t *testing.T, bus *dbus.Conn) int {
+	t.Helper()
+	var pid uint32
+	if err := bus.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, "org.fedoraproject.FirewallD1").Store(&pid); err != nil {
+		t.Fatal(err)
+	}
+	return int(pid)
 }
