@@ -72,7 +72,7 @@ func (r *run) wait(t *testing.T, bound time.Duration) (int, string) {
 func TestBinaryFirewallCmdHangs(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
-	script, pidFiles, err := sandbox.HangingCommand(dir, "firewall-cmd")
+	script, pidFiles, err := sandbox.HangingCommand(dir, "firewall-cmd", false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,7 +34,15 @@ func hostileCheck(t *testing.T, cfg Config) plugin.Result {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	ctx, cancel := context.WithTimeout(context.Background(), hostileTimeout)
 	start := time.Now()
-	r := Check(ctx, remote.Local{}, cfg)
+	// A check that hangs fails the test instead of hanging it.
+	done := make(chan plugin.Result, 1)
+	go func() { done <- Check(ctx, remote.Local{}, cfg) }()
+	var r plugin.Result
+	select {
+	case r = <-done:
+	case <-time.After(hostileTimeout + 2*time.Second):
+		t.Fatalf("Check still running %v after its %v deadline", 2*time.Second, hostileTimeout)
+	}
 	took := time.Since(start)
 	cancel()
 	if took > hostileTimeout+time.Second {
@@ -151,21 +160,32 @@ func TestHostileConfigFiles(t *testing.T) {
 
 // TestHostileFirewallCmdHangs: a firewall-cmd (or sudo wrapper) that never
 // answers and has a child of its own. The check gives UNKNOWN naming the
-// timeout, and neither the script nor its child outlives it.
+// timeout, and neither the script nor its child outlives it. A child that
+// escaped the process group (setsid) cannot be reached by the group kill,
+// but it must not hold the check past its deadline by keeping stdout open.
 func TestHostileFirewallCmdHangs(t *testing.T) {
-	dir := t.TempDir()
-	script, pidFiles, err := sandbox.HangingCommand(dir, "firewall-cmd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := sandboxConfig("unix:path="+filepath.Join(dir, "nobus"), filepath.Join(dir, "etc"), "/usr/lib/firewalld")
-	cfg.RuntimeSource, cfg.FirewallCmd = "cli", script
-	r := hostileCheck(t, cfg)
-	wantResult(t, r, plugin.Unknown, "runtime config unreadable: "+script+" --list-all: "+script+": no answer: timed out")
-	for _, f := range pidFiles {
-		if err := sandbox.ProcessGone(f, time.Second); err != nil {
-			t.Error(err)
-		}
+	for _, escape := range []bool{false, true} {
+		t.Run("escape="+strconv.FormatBool(escape), func(t *testing.T) {
+			dir := t.TempDir()
+			script, pidFiles, err := sandbox.HangingCommand(dir, "firewall-cmd", escape)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := sandboxConfig("unix:path="+filepath.Join(dir, "nobus"), filepath.Join(dir, "etc"), "/usr/lib/firewalld")
+			cfg.RuntimeSource, cfg.FirewallCmd = "cli", script
+			r := hostileCheck(t, cfg)
+			wantResult(t, r, plugin.Unknown, "runtime config unreadable: "+script+" --list-all: "+script+": no answer: timed out")
+			if escape {
+				// out of the group by design: only the script is ours
+				defer sandbox.ProcessGone(pidFiles[1], 0)
+				pidFiles = pidFiles[:1]
+			}
+			for _, f := range pidFiles {
+				if err := sandbox.ProcessGone(f, time.Second); err != nil {
+					t.Error(err)
+				}
+			}
+		})
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Local is the mail host itself.
@@ -36,6 +37,11 @@ func (Local) Run(ctx context.Context, argv []string) (Output, error) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// A grandchild that left the group (setsid) survives the kill and
+	// keeps stdout open: without a bound Wait blocks on the pipe until it
+	// ends, and the check overruns its deadline instead of naming the
+	// command that hung.
+	cmd.WaitDelay = 100 * time.Millisecond
 	err := cmd.Run()
 	out := Output{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: cmd.ProcessState.ExitCode()}
 	if ctx.Err() != nil {

@@ -14,12 +14,18 @@ import (
 // records its PID and that of a child of its own, then waits on the child
 // forever, as a firewall-cmd stuck on a dead D-Bus or a sudo waiting for a
 // password would. pidFiles name the two; ProcessGone checks each after the
-// plugin exited.
-func HangingCommand(dir, name string) (path string, pidFiles []string, err error) {
+// plugin exited. With escape the child leaves the process group (setsid),
+// out of reach of a group kill, and holds stdout open; the caller kills
+// it.
+func HangingCommand(dir, name string, escape bool) (path string, pidFiles []string, err error) {
 	path = filepath.Join(dir, name)
 	script, child := filepath.Join(dir, name+".pid"), filepath.Join(dir, name+".child.pid")
+	setsid := ""
+	if escape {
+		setsid = "setsid "
+	}
 	// Written then renamed: a reader never sees a half-written PID.
-	body := fmt.Sprintf("#!/bin/sh\necho $$ > %[1]s.tmp && mv %[1]s.tmp %[1]s\nsleep 600 &\necho $! > %[2]s.tmp && mv %[2]s.tmp %[2]s\nwait\n", script, child)
+	body := fmt.Sprintf("#!/bin/sh\necho $$ > %[1]s.tmp && mv %[1]s.tmp %[1]s\n%[3]ssleep 600 &\necho $! > %[2]s.tmp && mv %[2]s.tmp %[2]s\nwait\n", script, child, setsid)
 	if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
 		return "", nil, err
 	}
