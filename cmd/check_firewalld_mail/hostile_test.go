@@ -137,3 +137,29 @@ func TestBinaryFirewalldKilledMidCall(t *testing.T) {
 	}
 	t.Logf("%d checks with firewalld killed mid-call: %v", runs, states)
 }
+
+// TestBinaryFirewalldFrozen: firewalld holds the name but never answers
+// (stopped with SIGSTOP: accept-and-silence on D-Bus). UNKNOWN saying so
+// within -t plus one second, never OK, and a thawed firewalld is judged OK
+// again.
+func TestBinaryFirewalldFrozen(t *testing.T) {
+	fw := startFirewalld(t)
+	if err := fw.OpenPermanently(mailServices...); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildBinary(t, t.TempDir())
+	bus, err := dbus.Connect(fw.BusAddress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	pid := firewalldPID(t, bus)
+	args := []string{"--config-dir", fw.ConfigDir, "--default-config-dir", fw.DefaultDir, "--family", "both"}
+	syscall.Kill(pid, syscall.SIGSTOP)
+	r := startRun(t, bin, fw.Env(), append([]string{"-t", "2"}, args...)...)
+	code, out := r.wait(t, 3*time.Second)
+	syscall.Kill(pid, syscall.SIGCONT)
+	expect(t, code, 3, out, "UNKNOWN: runtime config unreadable: D-Bus getDefaultZone: no answer from firewalld: timed out")
+	code, out = startRun(t, bin, fw.Env(), args...).wait(t, 11*time.Second)
+	expect(t, code, 0, out, "OK: all 7 required services and ports open in zone public")
+}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
 
 const (
@@ -68,6 +70,12 @@ func (s *DBusSource) Close() {
 func (s *DBusSource) call(ctx context.Context, iface, method string, out any, args ...any) error {
 	obj := s.conn.Object(busName, objectPath)
 	err := obj.CallWithContext(ctx, iface+"."+method, 0, args...).Store(out)
+	if err != nil && ctx.Err() != nil {
+		// The connection was made WithContext: at the deadline godbus
+		// closes it, and the pending call may fail with "use of closed
+		// network connection" before it sees the deadline itself.
+		return fmt.Errorf("D-Bus %s: no answer from firewalld: %w", method, plugin.ErrTimeout)
+	}
 	return classify(method, err)
 }
 
