@@ -97,16 +97,7 @@ func TestBinaryFirewallCmdHangs(t *testing.T) {
 // not yet called, CRITICAL "not running"; never OK, never past -t.
 func TestBinaryFirewalldKilledMidCall(t *testing.T) {
 	const runs = 20
-	fw := startFirewalld(t)
-	if err := fw.OpenPermanently(mailServices...); err != nil {
-		t.Fatal(err)
-	}
-	bin := buildBinary(t, t.TempDir())
-	bus, err := dbus.Connect(fw.BusAddress)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bus.Close()
+	fw, bin, bus := openFirewalld(t)
 	pid := firewalldPID(t, bus)
 	before := busConnections(bus)
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
@@ -143,16 +134,7 @@ func TestBinaryFirewalldKilledMidCall(t *testing.T) {
 // within -t plus one second, never OK, and a thawed firewalld is judged OK
 // again.
 func TestBinaryFirewalldFrozen(t *testing.T) {
-	fw := startFirewalld(t)
-	if err := fw.OpenPermanently(mailServices...); err != nil {
-		t.Fatal(err)
-	}
-	bin := buildBinary(t, t.TempDir())
-	bus, err := dbus.Connect(fw.BusAddress)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bus.Close()
+	fw, bin, bus := openFirewalld(t)
 	pid := firewalldPID(t, bus)
 	args := []string{"--config-dir", fw.ConfigDir, "--default-config-dir", fw.DefaultDir, "--family", "both"}
 	syscall.Kill(pid, syscall.SIGSTOP)
@@ -162,4 +144,22 @@ func TestBinaryFirewalldFrozen(t *testing.T) {
 	expect(t, code, 3, out, "UNKNOWN: runtime config unreadable: D-Bus getDefaultZone: no answer from firewalld: timed out")
 	code, out = startRun(t, bin, fw.Env(), args...).wait(t, 11*time.Second)
 	expect(t, code, 0, out, "OK: all 7 required services and ports open in zone public")
+}
+
+// openFirewalld starts a real firewalld with the mail services open
+// permanently, builds the binary, and connects the test to the bus (to
+// find firewalld's PID and count clients).
+func openFirewalld(t *testing.T) (*sandbox.Firewalld, string, *dbus.Conn) {
+	t.Helper()
+	fw := startFirewalld(t)
+	if err := fw.OpenPermanently(mailServices...); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildBinary(t, t.TempDir())
+	bus, err := dbus.Connect(fw.BusAddress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bus.Close() })
+	return fw, bin, bus
 }

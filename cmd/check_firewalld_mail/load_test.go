@@ -30,17 +30,8 @@ import (
 // must come out unharmed: still running, nothing in its or the bus's log,
 // and a check after the storm still OK.
 func TestLoad200(t *testing.T) {
-	fw := startFirewalld(t)
-	if err := fw.OpenPermanently(mailServices...); err != nil {
-		t.Fatal(err)
-	}
-	bin := buildBinary(t, t.TempDir())
+	fw, bin, bus := openFirewalld(t)
 	args := []string{"-t", "30", "--config-dir", fw.ConfigDir, "--default-config-dir", fw.DefaultDir, "--family", "both"}
-	bus, err := dbus.Connect(fw.BusAddress)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bus.Close()
 	fwLog, _ := os.ReadFile(filepath.Join(fw.Dir, "firewalld.log"))
 	busLog, _ := os.ReadFile(filepath.Join(fw.Dir, "dbus.log"))
 
