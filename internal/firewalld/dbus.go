@@ -76,7 +76,24 @@ func (s *DBusSource) call(ctx context.Context, iface, method string, out any, ar
 		// network connection" before it sees the deadline itself.
 		return fmt.Errorf("D-Bus %s: no answer from firewalld: %w", method, plugin.ErrTimeout)
 	}
+	var de dbus.Error
+	if errors.As(err, &de) && de.Name == "org.freedesktop.DBus.Error.NoReply" && !s.nameHasOwner(ctx) {
+		// firewalld left the bus with our call pending (killed, crashed
+		// mid-call): the bus has released its name by the time it says
+		// NoReply, and the next check would find it not running.
+		return ErrNotRunning
+	}
 	return classify(method, err)
+}
+
+// nameHasOwner asks the bus whether firewalld's name is owned; true when
+// the bus does not say.
+func (s *DBusSource) nameHasOwner(ctx context.Context) bool {
+	owned := true
+	if err := s.conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, busName).Store(&owned); err != nil {
+		return true
+	}
+	return owned
 }
 
 // classify turns D-Bus error names into this package's sentinels.

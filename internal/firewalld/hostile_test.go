@@ -200,9 +200,10 @@ func TestHostileFirewallCmdHangs(t *testing.T) {
 
 // TestHostileDBusPeer: a peer owns firewalld's name on the sandbox bus
 // and answers getDefaultZone as no firewalld does: it disconnects without
-// replying (firewalld killed mid-call), never replies, replies with the
-// wrong type, or with a multi-line error. Each is UNKNOWN naming the call,
-// in time, on one line, and the check leaves no goroutine or fd behind.
+// replying (firewalld killed mid-call: CRITICAL not running, as stopped),
+// never replies, replies with the wrong type, or with a multi-line error
+// (UNKNOWN naming the call). Each in time, on one line, never OK, and the
+// check leaves no goroutine or fd behind.
 func TestHostileDBusPeer(t *testing.T) {
 	fw := startFirewalld(t)
 	if err := fw.OpenPermanently(DefaultServices...); err != nil {
@@ -215,18 +216,21 @@ func TestHostileDBusPeer(t *testing.T) {
 		mode   string
 		method func(called, release chan struct{}) any
 		first  string
+		state  plugin.State
 	}{
-		{"vanishes mid-call", blockingMethod, unreadable + "Message recipient disconnected from message bus without replying"},
-		{"never replies", blockingMethod, unreadable + "no answer from firewalld: timed out"},
+		// The bus says NoReply and firewalld's name has no owner left:
+		// as a stopped firewalld, CRITICAL.
+		{"vanishes mid-call", blockingMethod, "firewalld is not running", plugin.Critical},
+		{"never replies", blockingMethod, unreadable + "no answer from firewalld: timed out", plugin.Unknown},
 		{"wrong type", func(called, _ chan struct{}) any {
 			return func() (uint32, *dbus.Error) { close(called); return 42, nil }
-		}, "runtime config unreadable: D-Bus get"},
+		}, "runtime config unreadable: D-Bus get", plugin.Unknown},
 		{"multi-line error", func(called, _ chan struct{}) any {
 			return func() (string, *dbus.Error) {
 				close(called)
 				return "", dbus.NewError("org.fedoraproject.FirewallD1.Exception", []any{"first\nsecond\x1b[2J"})
 			}
-		}, unreadable + "first second"},
+		}, unreadable + "first second", plugin.Unknown},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			fds := openFDs(t)
@@ -246,7 +250,7 @@ func TestHostileDBusPeer(t *testing.T) {
 			default:
 				t.Fatalf("the check never reached the peer: %v %q", r.State(), r.Summary)
 			}
-			wantResult(t, r, plugin.Unknown, tc.first)
+			wantResult(t, r, tc.state, tc.first)
 			t.Logf("%v: %s", r.State(), r.Summary)
 			peer.Close()
 			if after := openFDs(t); after != fds {
