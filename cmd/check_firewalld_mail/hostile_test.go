@@ -161,3 +161,38 @@ func openFirewalld(t *testing.T) (*sandbox.Firewalld, string, *dbus.Conn) {
 	t.Cleanup(func() { bus.Close() })
 	return fw, bin, bus
 }
+
+// TestBinaryBrokenZoneFile: the admin's public.xml replaced by what is no
+// config file, with firewalld healthy: the binary's first line names the
+// file and why, UNKNOWN within -t plus one second.
+func TestBinaryBrokenZoneFile(t *testing.T) {
+	fw, bin, _ := openFirewalld(t)
+	zone := filepath.Join(fw.ConfigDir, "zones", "public.xml")
+	good, err := os.ReadFile(zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := append([]byte("<?xml version=\"1.0\"?>\n<zone>\n"), bytes.Repeat([]byte("<service name=\"imaps\"/>\n"), 50<<20/24)...)
+	for _, tc := range []struct {
+		name  string
+		make  func() error
+		first string
+	}{
+		{"not XML", func() error { return os.WriteFile(zone, []byte("[zone]\nservices=imaps\n"), 0o644) }, "malformed XML"},
+		{"FIFO", func() error { return syscall.Mkfifo(zone, 0o644) }, "not a regular file"},
+		{"directory", func() error { return os.Mkdir(zone, 0o755) }, "not a regular file"},
+		{"50 MB", func() error { return os.WriteFile(zone, big, 0o644) }, "file too large"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.Remove(zone)
+			t.Cleanup(func() { os.RemoveAll(zone); os.WriteFile(zone, good, 0o644) })
+			if err := tc.make(); err != nil {
+				t.Fatal(err)
+			}
+			r := startRun(t, bin, fw.Env(), "-t", "3", "--config-dir", fw.ConfigDir, "--default-config-dir", fw.DefaultDir, "--family", "both")
+			code, out := r.wait(t, 4*time.Second)
+			expect(t, code, 3, out, "UNKNOWN: permanent config unreadable: "+zone+": "+tc.first)
+			t.Logf("%v: %s", r.took.Round(time.Millisecond), firstLine(out))
+		})
+	}
+}
