@@ -145,19 +145,6 @@ func connect(ctx context.Context, addr netip.AddrPort, early *earlyDial) (net.Co
 	return c, stop, took, nil
 }
 
-// builtinCheckReplaced documents why the handshake runs without crypto/tls's
-// own certificate check: that check ends the handshake with an opaque error,
-// and the operator then learns nothing about the chain that was served (which
-// certificate expired, which issuer is unknown, which names it covers). The
-// check is not dropped but replaced: right after the handshake probe runs
-// judgeConnection (verifyChain: chain to the roots with the served
-// intermediates, server-auth usage, host name, dates; and the clients' own
-// refusals: key usage, key sizes, SHA-1, DSA, keys.go) on the served chain,
-// and never sends a password unless that verification passed. It runs after
-// the handshake rather than inside it (VerifyConnection) so that our Finished
-// is not held back by it: the verification overlaps the server's greeting.
-const builtinCheckReplaced = true
-
 // tlsConfig is the client configuration for one handshake.
 func tlsConfig(sni string) *tls.Config {
 	return &tls.Config{
@@ -172,7 +159,20 @@ func tlsConfig(sni string) *tls.Config {
 		// check beats check_imap) and which Debian 12's OpenSSL 3.0 does
 		// not speak anyway. A server without X25519 answers with a
 		// HelloRetryRequest for P-256: one round trip more, never a failure.
-		CurvePreferences:   []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521},
-		InsecureSkipVerify: builtinCheckReplaced,
+		CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521},
+		// true: crypto/tls's own certificate check is off, because it
+		// ends the handshake with an opaque error and the operator then
+		// learns nothing about the chain that was served (which
+		// certificate expired, which issuer is unknown, which names it
+		// covers). The check is not dropped but replaced: right after the
+		// handshake, probe runs judgeConnection (verifyChain: chain to the
+		// roots with the served intermediates, server-auth usage, host
+		// name, dates; and the clients' own refusals: key usage, key
+		// sizes, SHA-1, DSA, keys.go) on the served chain, and never sends
+		// a password unless that verification passed. It runs after the
+		// handshake rather than inside it (VerifyConnection) so that our
+		// Finished is not held back: the verification overlaps the
+		// server's greeting.
+		InsecureSkipVerify: true,
 	}
 }

@@ -168,7 +168,7 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 	}
 	cs := tc.ConnectionState()
 	s.Handshaked, s.TLSVersion, s.CipherSuite, s.Chain = true, cs.Version, cs.CipherSuite, cs.PeerCertificates
-	// The whole verification (see builtinCheckReplaced), while the greeting
+	// The whole verification (see tlsConfig in dial.go), while the greeting
 	// is on its way; its verdict is in s.Cert before anything depends on
 	// it (LOGIN) and whenever probe returns.
 	verdict := make(chan ChainCheck, 1)
