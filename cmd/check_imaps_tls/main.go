@@ -30,7 +30,7 @@ type cli struct {
 	Login               string             `placeholder:"USER" help:"Log in as USER; the password comes from --password-file or IMAP_PASSWORD, never from the command line."`
 	PasswordFile        string             `placeholder:"PATH" help:"File whose first line is the password for --login."`
 	Select              string             `placeholder:"MAILBOX" help:"After --login, SELECT this mailbox."`
-	CertFile            string             `placeholder:"PATH" help:"Certificate Dovecot is configured with (ssl_cert): WARNING if the server serves another one (renewed, not reloaded)."`
+	CertFile            string             `placeholder:"PATH" help:"Certificate Dovecot is configured with (ssl_server_cert_file; ssl_cert on Dovecot 2.3): WARNING if the server serves another one (renewed, not reloaded)."`
 }
 
 func (c *cli) Check(ctx context.Context) plugin.Result {

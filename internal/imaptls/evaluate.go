@@ -139,7 +139,7 @@ func (e *sessionEval) plainPhase() bool {
 		e.add(plugin.OK, "STARTTLS: LOGIN is offered before TLS (allowed by --allow-plaintext-login)", "")
 	default:
 		e.add(plugin.Warning, "STARTTLS: the server does not advertise LOGINDISABLED before TLS: passwords can be sent in clear text",
-			"set disable_plaintext_auth = yes (conf.d/10-auth.conf), then doveadm reload; or accept it with --allow-plaintext-login")
+			"set "+settingNoCleartext+" in conf.d/10-auth.conf, then doveadm reload; or accept it with --allow-plaintext-login")
 	}
 	return true
 }
@@ -253,7 +253,7 @@ func (e *sessionEval) tlsFacts() {
 	}
 	if cc.NameErr != nil {
 		e.add(plugin.Critical, fmt.Sprintf("certificate: not valid for %s (it covers %s)", cc.Name, covers(s.Chain)),
-			fmt.Sprintf("issue a certificate that includes %s (e.g. certbot certonly --expand -d %s), set it as ssl_cert, then doveadm reload; or check with -H/--sni the name clients use", cc.Name, cc.Name))
+			fmt.Sprintf("issue a certificate that includes %s (e.g. certbot certonly --expand -d %s), set it as "+settingCert+", then doveadm reload; or check with -H/--sni the name clients use", cc.Name, cc.Name))
 	} else if len(s.Chain) > 0 {
 		e.add(plugin.OK, "certificate: valid for "+cc.Name, "")
 	}
@@ -291,7 +291,7 @@ func (e *sessionEval) tlsFacts() {
 			fix := "doveadm reload (or systemctl reload dovecot); make it the renewal's deploy hook (certbot --deploy-hook 'systemctl reload dovecot')"
 			if !d.NotAfter.After(served.NotAfter) {
 				// Not newer: more likely the wrong file than a missed reload.
-				fix += "; the file on disk is not newer than the served certificate, so also check that --cert-file is Dovecot's ssl_cert (doveconf ssl_cert)"
+				fix += "; the file on disk is not newer than the served certificate, so also check that --cert-file is the certificate Dovecot is configured with (" + doveconfCert + ")"
 			}
 			e.add(plugin.Warning, text, fix)
 		}

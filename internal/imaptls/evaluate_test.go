@@ -118,7 +118,7 @@ func TestEvaluate(t *testing.T) {
 		{name: "cert-file renewed", facts: func(f *Facts) { f.Sessions = []Session{okSession()}; f.DiskCert = cert(300) },
 			state: plugin.Warning, first: "certificate: renewed on disk, the server still serves the old one: reload dovecot", want: []string{"systemctl reload dovecot"}},
 		{name: "cert-file older", facts: func(f *Facts) { f.Sessions = []Session{okSession()}; f.DiskCert = cert(100) },
-			state: plugin.Warning, want: []string{"check that --cert-file is Dovecot's ssl_cert"}},
+			state: plugin.Warning, want: []string{"check that --cert-file is the certificate Dovecot is configured with (doveconf ssl_server_cert_file, or doveconf ssl_cert on 2.3)"}},
 		{name: "BYE greeting", facts: one(func(s *Session) {
 			s.Greeting = parseResponse("* BYE Too many connections")
 			s.Err = phase(PhaseGreeting, KindRejected, errors.New("greeting is not * OK"))
@@ -148,7 +148,7 @@ func TestEvaluate(t *testing.T) {
 		}), state: plugin.Critical, first: "STARTTLS: the server does not advertise STARTTLS", want: []string{"ssl = yes"}},
 		{name: "STARTTLS without LOGINDISABLED", cfg: func(c *Config) { c.StartTLS = true }, facts: one(func(s *Session) {
 			s.PlainCaps = []string{"IMAP4REV1", "STARTTLS"}
-		}), state: plugin.Warning, first: "STARTTLS: the server does not advertise LOGINDISABLED", want: []string{"disable_plaintext_auth = yes"}},
+		}), state: plugin.Warning, first: "STARTTLS: the server does not advertise LOGINDISABLED", want: []string{"auth_allow_cleartext = no (Dovecot 2.4; disable_plaintext_auth = yes on 2.3)"}},
 		{name: "STARTTLS plaintext login allowed", cfg: func(c *Config) { c.StartTLS, c.AllowPlaintextLogin = true, true }, facts: one(func(s *Session) {
 			s.PlainCaps = []string{"IMAP4REV1", "STARTTLS"}
 		}), state: plugin.OK, first: "IMAP STARTTLS mail.example.org:143"},

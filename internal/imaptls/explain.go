@@ -49,7 +49,7 @@ func explain(cfg Config, port int, s Session) (text, fix string) {
 				greetingFix(cfg, KindTrickle)
 		case KindClosed, KindReset:
 			return fmt.Sprintf("TLS handshake: %s closed the connection during the handshake (%s)", addr, rootCause(pe.Err)),
-				"see the Dovecot log for the SSL error (journalctl -u dovecot --grep -i ssl): ssl_cert/ssl_key must be an ECDSA or RSA (2048 bits or more) key with a SHA-256 chain (a DSA key or a DSA-signed chain fails with every modern client, as a server finds no certificate matching their signature algorithms), and ssl_min_protocol and ssl_cipher_list must allow a modern client"
+				"see the Dovecot log for the SSL error (journalctl -u dovecot --grep -i ssl): the certificate and key (" + settingCertAndKey + ") must be an ECDSA or RSA (2048 bits or more) key with a SHA-256 chain (a DSA key or a DSA-signed chain fails with every modern client, as a server finds no certificate matching their signature algorithms), and ssl_min_protocol and ssl_cipher_list must allow a modern client"
 		}
 		// crypto/tls reports a received alert as a net.OpError "remote
 		// error" (its alert type is unexported; tls.AlertError is QUIC's).
@@ -100,7 +100,7 @@ func explainIMAP(cfg Config, s Session) (text, fix string) {
 		return "greeting: no IMAP greeting: " + what, greetingFix(cfg, pe.Kind)
 	case PhaseStartTLS:
 		if pe.Kind == KindNotOffered {
-			return "STARTTLS: " + what, "enable TLS in Dovecot: ssl = yes (or required) with ssl_cert and ssl_key in conf.d/10-ssl.conf, then doveadm reload"
+			return "STARTTLS: " + what, "enable TLS in Dovecot: ssl = yes (or required) with " + settingCertAndKey + " in conf.d/10-ssl.conf, then doveadm reload"
 		}
 		return "STARTTLS: " + what, "see the Dovecot log (journalctl -u dovecot --grep -i ssl)"
 	case PhaseLogin:
@@ -174,7 +174,7 @@ func trustFix(err error, chain []*x509.Certificate, cfg Config) string {
 	if cfg.CAFile != "" {
 		trust = "--ca-file " + cfg.CAFile
 	}
-	return fmt.Sprintf("the chain ends at issuer %q, which the server does not send and %s does not contain: if it is an intermediate, point ssl_cert at the full chain (e.g. fullchain.pem) and doveadm reload; if it is your private CA, pass it with --ca-file",
+	return fmt.Sprintf("the chain ends at issuer %q, which the server does not send and %s does not contain: if it is an intermediate, point "+settingCert+" at the full chain (e.g. fullchain.pem) and doveadm reload; if it is your private CA, pass it with --ca-file",
 		last.Issuer.String(), trust)
 }
 

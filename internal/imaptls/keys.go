@@ -63,7 +63,7 @@ func refusals(served, verified []*x509.Certificate, version, suite uint16) []Ref
 	}
 	for i, c := range certs {
 		role := "the leaf certificate"
-		fix := "issue a new key and certificate: an ECDSA P-256 key (certbot --key-type ecdsa) or RSA of at least 2048 bits (certbot --rsa-key-size 4096), set ssl_cert and ssl_key, then doveadm reload"
+		fix := "issue a new key and certificate: an ECDSA P-256 key (certbot --key-type ecdsa) or RSA of at least 2048 bits (certbot --rsa-key-size 4096), set " + settingCertAndKey + ", then doveadm reload"
 		if i > 0 {
 			role = "the CA certificate"
 			fix = "the CA must be replaced by one with a stronger key: serve a chain from a current CA (fullchain.pem of your ACME client), or re-create the private CA with an ECDSA P-256 or RSA 2048+ key and pass it with --ca-file"

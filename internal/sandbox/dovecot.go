@@ -35,7 +35,10 @@ type Dovecot struct {
 	IMAPSPort int // implicit TLS (what port 993 is)
 	IMAPPort  int // plain IMAP with STARTTLS (what port 143 is)
 	HomeRoot  string
-	proc      *Process
+	// Version is what `dovecot --version` said ("2.3.19.1", "2.4.1"): the
+	// configuration is written in that version's syntax.
+	Version string
+	proc    *Process
 }
 
 // StartDovecot writes a configuration under a fresh directory in the system
@@ -87,7 +90,17 @@ func StartDovecot(opts DovecotOptions) (*Dovecot, error) {
 	if opts.Password == "" {
 		opts.Password = "secret"
 	}
-	if err := WriteFile(d.Conf, dovecotConf(d, opts, mailUser.Uid, mailUser.Gid), 0o644); err != nil {
+	version, err := DovecotVersion()
+	if err != nil {
+		return nil, err
+	}
+	d.Version = version
+	conf := dovecotConf(version, dovecotSettings{
+		Dir: dir, CertPath: opts.CertPath, KeyPath: opts.KeyPath, Password: opts.Password,
+		IMAPPort: d.IMAPPort, IMAPSPort: d.IMAPSPort, UID: mailUser.Uid, GID: mailUser.Gid,
+		HomeRoot: d.HomeRoot, Mailboxes: opts.Mailboxes,
+	})
+	if err := WriteFile(d.Conf, conf, 0o644); err != nil {
 		return nil, err
 	}
 	d.proc, err = StartProcess("dovecot", filepath.Join(dir, "dovecot.out"), nil,
@@ -100,56 +113,6 @@ func StartDovecot(opts DovecotOptions) (*Dovecot, error) {
 		return nil, err
 	}
 	return d, nil
-}
-
-// dovecotConf is a complete configuration (no !include of /etc/dovecot):
-// what a typical mail host sets for IMAP over TLS. disable_plaintext_auth
-// makes Dovecot advertise LOGINDISABLED before STARTTLS to remote clients,
-// as a correct server should; static passdb/userdb give every user the one
-// password, mail as "nobody" (Dovecot refuses root and system UIDs below
-// first_valid_uid for mail processes).
-func dovecotConf(d *Dovecot, opts DovecotOptions, uid, gid string) string {
-	var autocreate strings.Builder
-	for _, mb := range opts.Mailboxes {
-		fmt.Fprintf(&autocreate, "  mailbox \"%s\" {\n    auto = create\n  }\n", mb)
-	}
-	return fmt.Sprintf(`# private Dovecot for mailchecks tests; nothing from /etc/dovecot
-base_dir = %[1]s/run
-state_dir = %[1]s/state
-log_path = %[1]s/dovecot.log
-info_log_path = %[1]s/dovecot.log
-protocols = imap
-listen = 127.0.0.1, 127.0.0.2
-default_internal_user = dovecot
-default_login_user = dovenull
-ssl = yes
-ssl_cert = <%[2]s
-ssl_key = <%[3]s
-ssl_min_protocol = TLSv1.2
-disable_plaintext_auth = yes
-auth_mechanisms = plain login
-service imap-login {
-  inet_listener imap {
-    port = %[4]d
-  }
-  inet_listener imaps {
-    port = %[5]d
-    ssl = yes
-  }
-}
-passdb {
-  driver = static
-  args = password=%[6]s
-}
-userdb {
-  driver = static
-  args = uid=%[7]s gid=%[8]s home=%[9]s/%%u
-}
-mail_location = maildir:~/Maildir
-namespace inbox {
-  inbox = yes
-%[10]s}
-`, d.Dir, opts.CertPath, opts.KeyPath, d.IMAPPort, d.IMAPSPort, opts.Password, uid, gid, d.HomeRoot, autocreate.String())
 }
 
 // IMAPSAddr is host:port of the implicit-TLS listener on 127.0.0.1.
