@@ -118,13 +118,29 @@ unshare --mount --propagation private -- bash -euo pipefail -c '
 	bindrw "$DEBIAN13_CACHE_DIR/apt-archives" /var/cache/apt/archives
 	bindrw "$DEBIAN13_REPO" "$DEBIAN13_REPO"
 	cp -L /etc/resolv.conf "$r/etc/resolv.conf"
+	# The machine'"'"'s own name, as the Debian installer writes it (sudo looks
+	# it up; the tests run without DNS). localhost stays as Debian 13 has it:
+	# 127.0.0.1 and ::1.
+	echo "127.0.1.1	$(hostname)" >>"$r/etc/hosts"
+	# The host admin'"'"'s own CAs (a TLS-inspecting proxy, a private mirror):
+	# a Debian 13 host on the same network would have them too.
+	if [ -d /usr/local/share/ca-certificates ]; then
+		cp -R /usr/local/share/ca-certificates/. "$r/usr/local/share/ca-certificates/"
+	fi
 	mkdir -p "$r/.oldroot"
 	cd "$r"
 	pivot_root . .oldroot
 	umount -l /.oldroot
 	rmdir /.oldroot
+	update-ca-certificates >/dev/null 2>&1
 	cd "$DEBIAN13_REPO"
-	exec env -i HOME=/root TERM="${TERM:-dumb}" CI="${CI:-}" LANG=C.UTF-8 \
+	# A clean environment, but the Go and proxy settings the host runs with.
+	keep=()
+	for v in GOFLAGS GOPROXY GOSUMDB GONOSUMDB GOPRIVATE GOTOOLCHAIN \
+		http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
+		[ -z "${!v:-}" ] || keep+=("$v=${!v}")
+	done
+	exec env -i HOME=/root TERM="${TERM:-dumb}" CI="${CI:-}" LANG=C.UTF-8 "${keep[@]}" \
 		PATH=/usr/local/go/bin:/root/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		"$@"
 ' debian13 "$@"

@@ -49,14 +49,19 @@ func explain(cfg Config, port int, s Session) (text, fix string) {
 				greetingFix(cfg, KindTrickle)
 		case KindClosed, KindReset:
 			return fmt.Sprintf("TLS handshake: %s closed the connection during the handshake (%s)", addr, rootCause(pe.Err)),
-				"see the Dovecot log for the SSL error (journalctl -u dovecot --grep -i ssl): the certificate and key (" + settingCertAndKey + ") must be an ECDSA or RSA (2048 bits or more) key with a SHA-256 chain (a DSA key or a DSA-signed chain fails with every modern client, as a server finds no certificate matching their signature algorithms), and ssl_min_protocol and ssl_cipher_list must allow a modern client"
+				noCommonGroundFix
 		}
 		// crypto/tls reports a received alert as a net.OpError "remote
 		// error" (its alert type is unexported; tls.AlertError is QUIC's).
 		var remote *net.OpError
 		if errors.As(pe.Err, &remote) && remote.Op == "remote error" {
-			return fmt.Sprintf("TLS handshake with %s failed: the server sent the TLS alert %q", addr, rootCause(pe.Err)),
-				"compare what both sides accept: doveconf ssl_min_protocol ssl_cipher_list; --min-tls only judges after a handshake"
+			fix := "compare what both sides accept: doveconf ssl_min_protocol ssl_cipher_list; --min-tls only judges after a handshake"
+			if strings.Contains(pe.Err.Error(), "handshake failure") {
+				// OpenSSL 3.5 answers this alert where 3.0 closed the
+				// connection, for the same causes.
+				fix = noCommonGroundFix
+			}
+			return fmt.Sprintf("TLS handshake with %s failed: the server sent the TLS alert %q", addr, rootCause(pe.Err)), fix
 		}
 		if strings.Contains(pe.Err.Error(), "first record does not look like a TLS handshake") {
 			return fmt.Sprintf("TLS handshake with %s failed: the server does not speak TLS on this port", addr),
@@ -334,3 +339,8 @@ func summary(r plugin.Result, cfg Config, f Facts, target string) string {
 	}
 	return fmt.Sprintf("%s %s: %s", mode, where, plugin.Join(parts))
 }
+
+// noCommonGroundFix is the fix when the server ends a handshake because it
+// finds nothing the client accepts: OpenSSL 3.0 (Debian 12) closes the
+// connection, 3.5 (Debian 13) sends a "handshake failure" alert.
+const noCommonGroundFix = "see the Dovecot log for the SSL error (journalctl -u dovecot --grep -i ssl): the certificate and key (" + settingCertAndKey + ") must be an ECDSA or RSA (2048 bits or more) key with a SHA-256 chain (a DSA key or a DSA-signed chain fails with every modern client, as a server finds no certificate matching their signature algorithms), and ssl_min_protocol and ssl_cipher_list must allow a modern client"

@@ -25,7 +25,9 @@ type DovecotOptions struct {
 	Mailboxes []string
 }
 
-// Dovecot is a running private Dovecot. It listens on 127.0.0.1 and 127.0.0.2:
+// Dovecot is a running private Dovecot. It listens on 127.0.0.1 and 127.0.0.2
+// (and on ::1 where the host has IPv6 loopback, since "localhost" resolves to
+// ::1 first on a stock Debian and a client tries that first):
 // Dovecot treats a client on the server's own address as secure and then, for
 // example, omits LOGINDISABLED; connect to 127.0.0.2 to see what a remote
 // client sees.
@@ -98,7 +100,7 @@ func StartDovecot(opts DovecotOptions) (*Dovecot, error) {
 	conf := dovecotConf(version, dovecotSettings{
 		Dir: dir, CertPath: opts.CertPath, KeyPath: opts.KeyPath, Password: opts.Password,
 		IMAPPort: d.IMAPPort, IMAPSPort: d.IMAPSPort, UID: mailUser.Uid, GID: mailUser.Gid,
-		HomeRoot: d.HomeRoot, Mailboxes: opts.Mailboxes,
+		HomeRoot: d.HomeRoot, Mailboxes: opts.Mailboxes, Listen: dovecotListen(),
 	})
 	if err := WriteFile(d.Conf, conf, 0o644); err != nil {
 		return nil, err
@@ -113,6 +115,17 @@ func StartDovecot(opts DovecotOptions) (*Dovecot, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// dovecotListen is every loopback address this host has of 127.0.0.1,
+// 127.0.0.2 and ::1.
+func dovecotListen() []string {
+	addrs := []string{"127.0.0.1", "127.0.0.2"}
+	if l, err := net.Listen("tcp", "[::1]:0"); err == nil {
+		l.Close()
+		addrs = append(addrs, "::1")
+	}
+	return addrs
 }
 
 // IMAPSAddr is host:port of the implicit-TLS listener on 127.0.0.1.

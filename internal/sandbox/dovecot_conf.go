@@ -41,6 +41,7 @@ type dovecotSettings struct {
 	IMAPPort, IMAPSPort              int
 	UID, GID, HomeRoot               string
 	Mailboxes                        []string
+	Listen                           []string
 }
 
 // dovecotConf is a complete configuration (no !include of /etc/dovecot):
@@ -63,7 +64,7 @@ state_dir = %[1]s/state
 log_path = %[1]s/dovecot.log
 info_log_path = %[1]s/dovecot.log
 protocols = imap
-listen = 127.0.0.1, 127.0.0.2
+listen = %[4]s
 default_internal_user = dovecot
 default_login_user = dovenull
 ssl = yes
@@ -78,7 +79,7 @@ service imap-login {
     ssl = yes
   }
 }
-`, s.Dir, s.IMAPPort, s.IMAPSPort)
+`, s.Dir, s.IMAPPort, s.IMAPSPort, strings.Join(s.Listen, ", "))
 	if DovecotIs24(version) {
 		fmt.Fprintf(&b, `ssl_server_cert_file = %s
 ssl_server_key_file = %s

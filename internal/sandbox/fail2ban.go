@@ -244,3 +244,24 @@ func (f *Fail2ban) WaitBanned(jail, ip string, timeout time.Duration) error {
 	}
 	return nil
 }
+
+// Fail2banVersion is the installed fail2ban's version ("1.0.2" on Debian 12,
+// "1.1.0" on Debian 13), from the package the system Python imports.
+func Fail2banVersion() (string, error) {
+	out, err := exec.Command(python, "-c", "import fail2ban.version; print(fail2ban.version.version)").Output()
+	if err != nil {
+		return "", fmt.Errorf("fail2ban version: %w (install fail2ban with `make deps`)", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// Fail2banAtLeast11 reports whether a fail2ban version is 1.1 or later, which
+// prints masked ignoreip entries with their mask and matches ignoreself
+// against every address of the host's interfaces.
+func Fail2banAtLeast11(version string) bool {
+	var major, minor int
+	if _, err := fmt.Sscanf(version, "%d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major > 1 || (major == 1 && minor >= 1)
+}
