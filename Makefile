@@ -8,7 +8,7 @@ PREFIX   ?= /usr/lib/nagios/plugins
 GO       ?= go
 export CGO_ENABLED := 0
 
-.PHONY: all build test deps go-deps demo bench bench-go fuzz lint install package clean $(BINS)
+.PHONY: all build test test-debian13 demo-debian13 deps go-deps demo bench bench-go fuzz lint install package clean $(BINS)
 
 all: build
 
@@ -28,6 +28,16 @@ deps:
 test: deps go-deps
 	$(GO) vet ./...
 	scripts/offline.sh $(GO) test -count=1 -timeout 30m ./...
+
+## test-debian13, demo-debian13: the same in a fresh Debian 13 "trixie" root
+## (firewalld 2.3, fail2ban 1.1, Dovecot 2.4, OpenSSL 3.5, Icinga 2.14):
+## debootstrap once (cached in /var/cache/mailchecks/debian13), then each run
+## in its own mount namespace with the root pivoted in (scripts/debian13.sh)
+test-debian13:
+	scripts/debian13.sh make test
+
+demo-debian13:
+	scripts/debian13.sh make demo
 
 ## go-deps: what the tests need from the Go module proxy
 go-deps:

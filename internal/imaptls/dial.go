@@ -48,6 +48,7 @@ const (
 	KindHostUnreachable      // ICMP host/admin prohibited or unreachable: firewalld's default reject
 	KindNetUnreachable       // no route to the network
 	KindTrickle              // the deadline passed while the server was still sending, too slowly
+	KindPreauthPlain         // * PREAUTH before STARTTLS: the session would stay in clear text
 )
 
 // PhaseError is a failure tagged with the phase it happened in.

@@ -156,6 +156,15 @@ func (e *sessionEval) greeting() bool {
 	return e.greetingVerdict()
 }
 
+// greetingLabel names where the greeting's text came from: with STARTTLS it
+// was read in clear text, where anyone on the path could have written it.
+func (e *sessionEval) greetingLabel() string {
+	if e.cfg.StartTLS {
+		return "greeting (before TLS, unauthenticated)"
+	}
+	return "greeting"
+}
+
 // greetingVerdict judges a greeting line that was read.
 func (e *sessionEval) greetingVerdict() bool {
 	g := e.s.Greeting
@@ -163,7 +172,7 @@ func (e *sessionEval) greetingVerdict() bool {
 	case g.Tag == "*" && g.Status == "OK" && strings.HasPrefix(g.Text, "Waiting for authentication process"):
 		// Dovecot greets this way when its auth service does not answer
 		// (a hung passdb: LDAP, SQL): the port works, logins will not.
-		e.add(plugin.Warning, "greeting: "+g.Line+": Dovecot's auth service is not answering, logins will stall or fail",
+		e.add(plugin.Warning, e.greetingLabel()+": "+g.Line+": Dovecot's auth service is not answering, logins will stall or fail",
 			"doveadm log errors; check the passdb/userdb backend (LDAP, SQL) is reachable; systemctl restart dovecot if auth is hung")
 		return true
 	case g.Tag == "*" && g.Status == "OK":
@@ -174,10 +183,10 @@ func (e *sessionEval) greetingVerdict() bool {
 			"check why Dovecot pre-authenticates clients from this address (login_trusted_networks, a preauth imap wrapper)")
 		return true
 	case g.Tag == "*" && g.Status == "BYE":
-		e.add(plugin.Critical, "greeting: the server refused the session: * BYE "+g.Text,
+		e.add(plugin.Critical, e.greetingLabel()+": the server refused the session: * BYE "+g.Text,
 			"see the Dovecot log (journalctl -u dovecot): BYE at connect usually means a process or connection limit (service imap-login process_limit, mail_max_userip_connections) or a shutdown")
 	default:
-		e.add(plugin.Critical, fmt.Sprintf("greeting: not an IMAP greeting: %q", g.Line),
+		e.add(plugin.Critical, fmt.Sprintf("%s: not an IMAP greeting: %q", e.greetingLabel(), g.Line),
 			"is this port IMAP? check what listens: ss -ltnp 'sport = :"+strconv.Itoa(e.f.Port)+"'")
 	}
 	return false

@@ -104,6 +104,10 @@ func explainIMAP(cfg Config, s Session) (text, fix string) {
 	case PhaseGreeting:
 		return "greeting: no IMAP greeting: " + what, greetingFix(cfg, pe.Kind)
 	case PhaseStartTLS:
+		if pe.Kind == KindPreauthPlain {
+			return "STARTTLS: " + what + " (RFC 9051: a client that requires TLS must disconnect; nothing was sent)",
+				"Dovecot pre-authenticates only through login_trusted_networks or a preauth wrapper on the plain port: check doveconf login_trusted_networks; if Dovecot does not send it, something between this host and the mail host rewrites the connection (a STARTTLS-stripping middlebox)"
+		}
 		if pe.Kind == KindNotOffered {
 			return "STARTTLS: " + what, "enable TLS in Dovecot: ssl = yes (or required) with " + settingCertAndKey + " in conf.d/10-ssl.conf, then doveadm reload"
 		}

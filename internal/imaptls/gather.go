@@ -134,6 +134,15 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 		if !s.readGreeting(ic, time.Now(), fail) {
 			return
 		}
+		if s.Greeting.Status == "PREAUTH" {
+			// RFC 9051 7.1.4 / RFC 2595: STARTTLS is only allowed in the
+			// not-authenticated state, so a client that requires TLS must
+			// hang up here; a man in the middle sends exactly this to keep
+			// a session in clear text. Nothing more is sent.
+			s.Err = &PhaseError{Phase: PhaseStartTLS, Kind: KindPreauthPlain,
+				Err: errors.New("the server sent * PREAUTH before TLS: the session is logged in and would stay in clear text")}
+			return
+		}
 		began := time.Now()
 		if s.PlainCaps, err = greetingCaps(ic, s.Greeting); err != nil {
 			fail(PhaseCapability, err, began)
@@ -181,10 +190,11 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 	defer awaitVerdict()
 
 	// From here on the dialogue runs over TLS; the transcript continues.
-	transcript, alerts := ic.transcript, ic.alerts
+	// An [ALERT] received before TLS is not carried over: anyone on the path
+	// could have written it, so it stays in the transcript (-v) only.
+	transcript := ic.transcript
 	ic = newIMAPConn(tc)
 	ic.transcript = append(transcript, "-- "+tls.VersionName(cs.Version)+" handshake done --")
-	ic.alerts = alerts
 
 	began = time.Now()
 	if !cfg.StartTLS {
@@ -208,6 +218,8 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 			s.LoginSkipped = "the server pre-authenticated the connection"
 		case !s.Cert.AcceptedNow:
 			s.LoginSkipped = "password not sent: a client would refuse this certificate"
+		case s.TLSVersion < uint16(cfg.MinTLS):
+			s.LoginSkipped = "password not sent: " + tls.VersionName(s.TLSVersion) + " is below --min-tls " + tls.VersionName(uint16(cfg.MinTLS))
 		default:
 			began = time.Now()
 			done, _, err := ic.command("LOGIN", astring(cfg.Login), secretString(password))

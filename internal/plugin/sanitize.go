@@ -12,8 +12,12 @@ import (
 const maxLineRunes = 400
 
 // Sanitize makes text safe for one line of plugin output: "|" would start
-// perfdata, so it becomes "¦"; newlines and other control characters become
-// spaces; invalid UTF-8 is replaced; the line is capped at maxLineRunes.
+// perfdata, so it becomes "¦"; newlines, the Unicode line and paragraph
+// separators (U+2028, U+2029) and other control characters become spaces;
+// format characters (category Cf: bidi overrides such as U+202E, zero-width
+// characters) are dropped, since a server could use them to make Icinga Web
+// show text in another order than it was sent; invalid UTF-8 is replaced;
+// the line is capped at maxLineRunes.
 func Sanitize(s string) string {
 	s = strings.ToValidUTF8(s, "?")
 	var b strings.Builder
@@ -25,9 +29,11 @@ func Sanitize(s string) string {
 			break
 		}
 		switch {
+		case unicode.Is(unicode.Cf, r):
+			continue
 		case r == '|':
 			r = '¦'
-		case unicode.IsControl(r) || r == utf8.RuneError:
+		case unicode.IsControl(r) || r == utf8.RuneError || unicode.In(r, unicode.Zl, unicode.Zp):
 			r = ' '
 		}
 		b.WriteRune(r)
