@@ -133,7 +133,7 @@ func (c *ClientSource) JailNames(ctx context.Context) ([]string, error) {
 func parseStatus(out string) ([]string, error) {
 	for _, l := range strings.Split(out, "\n") {
 		if _, list, ok := strings.Cut(l, "Jail list:"); ok {
-			return splitJailList(list), nil
+			return splitJailList(list)
 		}
 	}
 	return nil, fmt.Errorf("no \"Jail list:\" line in %q", firstLine(out))

@@ -63,6 +63,9 @@ var errNotAReply = errors.New("not a fail2ban reply")
 // a successful command, a *ServerError for a refused one, or an error saying
 // why the bytes are not a fail2ban reply.
 func decodeReply(raw []byte) (any, error) {
+	if err := checkPickleCost(raw); err != nil {
+		return nil, err
+	}
 	dec := ogorek.NewDecoderWithConfig(bytes.NewReader(raw), &ogorek.DecoderConfig{})
 	v, err := dec.Decode()
 	if err != nil {

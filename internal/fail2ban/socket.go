@@ -14,17 +14,22 @@ import (
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
-// DefaultMaxReply caps one reply. A jail with a hundred thousand bans is a
+// DefaultMaxReply caps one ban list reply. A jail with a hundred thousand bans is a
 // few MiB; anything bigger is a broken or hostile peer, and we must not read
 // it into memory without end.
-const DefaultMaxReply = 16 << 20
+const DefaultMaxReply = 8 << 20
+
+// maxSmallReply caps the replies that are not ban lists (status, ignoreip,
+// ignoreself, ignorecommand): an ignoreip of ten thousand entries is about
+// 200 KiB.
+const maxSmallReply = 256 << 10
 
 // SocketSource talks to fail2ban-server over its control socket, the way
 // fail2ban-client does (client/csocket.py), without starting Python.
 type SocketSource struct {
 	Host     remote.Host // where the socket is (remote.Local{} when nil)
 	Path     string
-	MaxReply int // bytes per reply; DefaultMaxReply when 0
+	MaxReply int // bytes per ban-list reply; DefaultMaxReply when 0
 	// Local is the server's time zone for ban end times (time.Local when nil).
 	Local *time.Location
 	// ClientPath is only used to word the permission fix.
@@ -99,9 +104,12 @@ func (c *conn) do(ctx context.Context, cmds [][]string) ([]reply, error) {
 // readFrame reads up to the next terminator, as csocket.py does, but with a
 // size cap and the ctx deadline already set on the connection.
 func (c *conn) readFrame(ctx context.Context, cmd []string) ([]byte, error) {
-	limit := c.src.MaxReply
-	if limit <= 0 {
-		limit = DefaultMaxReply
+	limit := maxSmallReply
+	if len(cmd) >= 3 && cmd[2] == "banip" {
+		limit = c.src.MaxReply
+		if limit <= 0 {
+			limit = DefaultMaxReply
+		}
 	}
 	buf := make([]byte, 64<<10)
 	scanned := 0 // bytes of pending already searched: keeps a long reply linear
@@ -114,8 +122,8 @@ func (c *conn) readFrame(ctx context.Context, cmd []string) ([]byte, error) {
 		}
 		scanned = max(0, len(c.pending)-len(terminator)+1)
 		if len(c.pending) > limit {
-			return nil, gatherErr(KindGarbage, "", "fail2ban socket %s: reply to %s exceeds %d MiB without an end marker",
-				c.src.Path, quoteCmd(cmd), limit>>20)
+			return nil, gatherErr(KindGarbage, "", "fail2ban socket %s: reply to %s exceeds %d KiB without an end marker",
+				c.src.Path, quoteCmd(cmd), limit>>10)
 		}
 		n, err := c.c.Read(buf)
 		c.pending = append(c.pending, buf[:n]...)
@@ -217,20 +225,29 @@ func jailListFromStatus(v any) ([]string, error) {
 			if !ok {
 				return nil, fmt.Errorf("%w: jail list is %s", errNotAReply, describe(pair[1]))
 			}
-			return splitJailList(list), nil
+			return splitJailList(list)
 		}
 	}
 	return nil, fmt.Errorf("%w: no \"Jail list\" in status", errNotAReply)
 }
 
-func splitJailList(list string) []string {
+// maxJails caps the jail list: a real host has a few dozen jails at most,
+// and each jail costs four questions; a longer list comes from a broken or
+// hostile peer, and is refused before it is split (a 16 MiB list of one-letter
+// names would otherwise become millions of strings and questions).
+const maxJails = 1000
+
+func splitJailList(list string) ([]string, error) {
+	if n := strings.Count(list, ",") + 1; n > maxJails {
+		return nil, fmt.Errorf("%w: the jail list names %d jails, more than the %d this check reads", errNotAReply, n, maxJails)
+	}
 	var names []string
 	for _, n := range strings.Split(list, ",") {
 		if n = strings.TrimSpace(n); n != "" {
 			names = append(names, n)
 		}
 	}
-	return names
+	return names, nil
 }
 
 // jailCommands are the per-jail questions, in the order Jails reads them.

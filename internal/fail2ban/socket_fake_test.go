@@ -126,16 +126,16 @@ func TestFakeEndlessReplyIsCapped(t *testing.T) {
 			}
 		}
 	})
+	// MaxReply is for ban lists; `status` has the small replies' cap
 	src := &SocketSource{Path: path, MaxReply: 2 << 20}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err := src.JailNames(ctx)
-	if KindOf(err) != KindGarbage || !strings.Contains(err.Error(), "exceeds 2 MiB") {
+	if KindOf(err) != KindGarbage || !strings.Contains(err.Error(), "reply to `status` exceeds 256 KiB") {
 		t.Fatalf("%v", err)
 	}
-	// and the default cap is the documented 16 MiB
 	r, _ := runFake(t, path, 5*time.Second)
-	if !strings.Contains(r.Summary, "exceeds 16 MiB") {
+	if !strings.Contains(r.Summary, "exceeds 256 KiB") {
 		t.Fatalf("%q", r.Summary)
 	}
 }

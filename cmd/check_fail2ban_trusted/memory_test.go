@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	ogorek "github.com/kisielk/og-rek"
+)
+
+// maxCheckRSS is what a check may use whatever a socket peer sends.
+const maxCheckRSS = 64 << 20
+
+// pickleReply is a fail2ban reply as fail2ban's server pickles it: the
+// (code, value) tuple, then the end marker.
+func pickleReply(t *testing.T, value any) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := ogorek.NewEncoderWithConfig(&buf, &ogorek.EncoderConfig{Protocol: 2, StrictUnicode: true})
+	if err := enc.Encode(ogorek.Tuple{int64(0), value}); err != nil {
+		t.Fatal(err)
+	}
+	return append(buf.Bytes(), "<F2B_END_COMMAND>"...)
+}
+
+// servePeer answers every request on a unix socket with the reply that
+// answer picks for it: a broken or hostile peer (a wrong --socket path, a
+// compromised mail host in SSH mode), which no real fail2ban is on demand.
+func servePeer(t *testing.T, answer func(request string) []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "peer.sock")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					req, err := r.ReadString('>') // ...<F2B_END_COMMAND>
+					for err == nil && !strings.HasSuffix(req, "<F2B_END_COMMAND>") {
+						var more string
+						more, err = r.ReadString('>')
+						req += more
+					}
+					if err != nil || strings.Contains(req, "CLOSE_COMMAND") {
+						return
+					}
+					if _, err := c.Write(answer(req)); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return path
+}
+
+// TestHostileRepliesBoundMemory runs the real binary against peers whose
+// replies are as large and as expensive to unpickle as the caps allow, and
+// past them: each run ends UNKNOWN naming what was refused, within the
+// memory the check may use.
+func TestHostileRepliesBoundMemory(t *testing.T) {
+	bin := buildPlugin(t, t.TempDir())
+	status := func(jails string) []byte {
+		return pickleReply(t, []any{ogorek.Tuple{"Number of jail", int64(1)}, ogorek.Tuple{"Jail list", jails}})
+	}
+	manyStrings := func(n int) []any {
+		list := make([]any, n)
+		for i := range list {
+			list[i] = "a"
+		}
+		return list
+	}
+	banList := func(list []any) func(string) []byte {
+		return func(req string) []byte {
+			switch {
+			case strings.Contains(req, "status"):
+				return status("dovecot")
+			case strings.Contains(req, "banip"):
+				return pickleReply(t, list)
+			}
+			return pickleReply(t, []any{})
+		}
+	}
+	nones := make([]any, 8<<20)
+	for i := range nones {
+		nones[i] = ogorek.None{}
+	}
+	cases := []struct {
+		name   string
+		answer func(req string) []byte
+		want   string
+	}{
+		{"16 MB jail list of one-letter jails", func(string) []byte {
+			return status(strings.Repeat("a,", 8<<20))
+		}, "reply to `status` exceeds 256 KiB"},
+		{"2000 jails", func(string) []byte {
+			return status(strings.Repeat("a,", 2000))
+		}, "names 2001 jails, more than the 1000"},
+		{"ban list of 2.5 million one-letter strings (15 MB)", banList(manyStrings(5 << 19)), "reply to `get dovecot banip --with-time` exceeds 8192 KiB"},
+		{"ban list of 1.3 million one-letter strings (8 MB)", banList(manyStrings(1300000)), "more than 200000 pickle opcodes"},
+		{"ban list of 8 million None (8 MB)", banList(nones[:8000000]), "more than 200000 pickle opcodes"},
+		{"ban list of 199000 one-letter strings, under every cap", banList(manyStrings(199000)), "ignoreself"},
+		{"ignoreip of 3 million one-letter strings", func(req string) []byte {
+			switch {
+			case strings.Contains(req, "status"):
+				return status("dovecot")
+			case strings.Contains(req, "ignoreip"):
+				return pickleReply(t, manyStrings(3<<20))
+			}
+			return pickleReply(t, []any{})
+		}, "reply to `get dovecot ignoreip` exceeds 256 KiB"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := servePeer(t, c.answer)
+			out, code, rss := runMeasured(t, bin, "--socket", path, "--ip", "203.0.113.7", "-t", "20")
+			first, _, _ := strings.Cut(out, "\n")
+			t.Logf("exit %d, peak RSS %d MiB: %s", code, rss>>20, first)
+			if code != 3 || !strings.HasPrefix(first, "UNKNOWN") || !strings.Contains(first, c.want) {
+				t.Errorf("want UNKNOWN naming %q, got exit %d: %s", c.want, code, first)
+			}
+			if rss > maxCheckRSS {
+				t.Errorf("peak RSS %d MiB, more than %d MiB", rss>>20, maxCheckRSS>>20)
+			}
+		})
+	}
+}
+
+// forkAndMeasure runs a command from a freshly forked process and prints its
+// peak RSS. Go starts children with a vfork-style clone, and Linux carries
+// the parent's RSS high-water mark across exec into the child's ru_maxrss,
+// so a test process holding big replies would be measured, not the check.
+const forkAndMeasure = `import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+sys.stderr.write("maxrss_kib=%d\\n" % usage.ru_maxrss)
+sys.exit(os.waitstatus_to_exitcode(status))
+`
+
+// runMeasured runs bin with args and returns its output, exit code and
+// peak RSS in bytes (the system Python forks it, see forkAndMeasure).
+func runMeasured(t *testing.T, bin string, args ...string) (string, int, int64) {
+	t.Helper()
+	cmd := exec.Command("/usr/bin/python3", append([]string{"-c", forkAndMeasure, bin}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var kib int64
+	if _, scanErr := fmt.Sscanf(strings.TrimSpace(stderr.String()[strings.LastIndex(stderr.String(), "maxrss_kib="):]), "maxrss_kib=%d", &kib); scanErr != nil {
+		t.Fatalf("no peak RSS from the fork helper (%v): %s", err, stderr.String())
+	}
+	return stdout.String(), cmd.ProcessState.ExitCode(), kib << 10
+}
