@@ -22,8 +22,17 @@ import (
 // The plugins this directory deploys, as named in cmd/.
 var plugins = []string{"check_firewalld_mail", "check_fail2ban_trusted", "check_imaps_tls"}
 
-// Where the configs expect the plugins (Debian's and Fedora's PluginDir).
-const pluginDir = "/usr/lib/nagios/plugins"
+// Where the configs expect the plugins: Debian's PluginDir, and Fedora/RHEL's,
+// which the sudoers rules and nrpe/mailchecks-fedora.cfg name as well.
+const (
+	pluginDir       = "/usr/lib/nagios/plugins"
+	fedoraPluginDir = "/usr/lib64/nagios/plugins"
+)
+
+// monitoringGroup is the group the sudoers rule, the polkit rule and the ACLs
+// grant, so that they fit every distribution's monitoring user (README,
+// Privileges): nagios on Debian, nrpe and icinga on Fedora/RHEL.
+const monitoringGroup = "mailchecks"
 
 var (
 	buildOnce sync.Once
@@ -109,6 +118,7 @@ var debPackage = map[string]string{
 	"/usr/bin/sudo": "sudo", "/usr/sbin/visudo": "sudo", "systemd-analyze": "systemd",
 	"unshare": "util-linux", "setpriv": "util-linux", "dbus-daemon": "dbus", "dbus-send": "dbus",
 	"/usr/lib/polkit-1/polkitd": "polkitd", "firewalld": "firewalld", "firewall-cmd": "firewalld",
+	"/usr/sbin/groupadd": "passwd", "/usr/sbin/usermod": "passwd", "setfacl": "acl",
 }
 
 // requireTool fails with the `make deps` hint when a program is missing.
@@ -166,9 +176,15 @@ func readFile(t *testing.T, path string) string {
 // the plugins as on Debian.
 func nagios(t *testing.T) (uid, gid uint32) {
 	t.Helper()
-	u, err := user.Lookup("nagios")
+	return account(t, "nagios", "it comes with nagios-nrpe-server and icinga2-bin; run `make deps` (as root)")
+}
+
+// account returns a user's uid and primary gid.
+func account(t *testing.T, name, hint string) (uid, gid uint32) {
+	t.Helper()
+	u, err := user.Lookup(name)
 	if err != nil {
-		t.Fatalf("user nagios: %v: it comes with nagios-nrpe-server and icinga2-bin; run `make deps` (as root)", err)
+		t.Fatalf("user %s: %v: %s", name, err, hint)
 	}
 	id, _ := strconv.Atoi(u.Uid)
 	g, _ := strconv.Atoi(u.Gid)
@@ -182,6 +198,62 @@ func chownNagios(t *testing.T, path string) {
 	if err := os.Chown(path, int(uid), int(gid)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// groupDB is /etc/group for the tests' private mount namespaces (bound over
+// /etc/group there; the host's is never changed).
+type groupDB struct {
+	with    string // after the README's groupadd and usermod: mailchecks, nagios in it
+	without string // the host's, less any mailchecks group
+	gid     uint32 // mailchecks' gid in with
+}
+
+// mailchecksGroup runs exactly the README's
+//
+//	groupadd --system mailchecks
+//	usermod -aG mailchecks nagios
+//
+// with the real tools on copies of the account files (--prefix), and returns
+// the resulting group file and one without the group.
+func mailchecksGroup(t *testing.T) groupDB {
+	t.Helper()
+	requireRoot(t)
+	groupadd := requireTool(t, "/usr/sbin/groupadd")
+	usermod := requireTool(t, "/usr/sbin/usermod")
+	nagios(t)
+	dir := t.TempDir()
+	prefix := filepath.Join(dir, "prefix")
+	strip := regexp.MustCompile(`(?m)^` + monitoringGroup + `:.*\n`)
+	for _, f := range []string{"passwd", "shadow", "group", "gshadow"} {
+		b, err := os.ReadFile(filepath.Join("/etc", f))
+		if errors.Is(err, os.ErrNotExist) && f == "gshadow" {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(prefix, "etc", f), strip.ReplaceAllString(string(b), ""), 0o600)
+	}
+	db := groupDB{with: filepath.Join(prefix, "etc", "group"), without: filepath.Join(dir, "group-without")}
+	writeFile(t, db.without, readFile(t, db.with), 0o644)
+	for _, argv := range [][]string{
+		{groupadd, "--prefix", prefix, "--system", monitoringGroup},
+		{usermod, "--prefix", prefix, "-aG", monitoringGroup, "nagios"},
+	} {
+		if r := run(t, false, nil, "", argv...); r.code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", strings.Join(argv, " "), r.code, r.stdout, r.stderr)
+		}
+	}
+	if err := os.Chmod(db.with, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^` + monitoringGroup + `:[^:]*:([0-9]+):(.*)$`).FindStringSubmatch(readFile(t, db.with))
+	if m == nil || !strings.Contains(","+m[2]+",", ",nagios,") {
+		t.Fatalf("groupadd/usermod did not leave %s with nagios in it:\n%s", monitoringGroup, readFile(t, db.with))
+	}
+	gid, _ := strconv.Atoi(m[1])
+	db.gid = uint32(gid)
+	return db
 }
 
 // result is one run of a program: exit code and output.
@@ -199,8 +271,19 @@ func (r result) firstLine() string {
 }
 
 // run executes argv with a deadline; asNagios drops to the nagios user as
-// NRPE and the Icinga agent do. env replaces the environment when not nil.
+// NRPE and the Icinga agent do (without supplementary groups: runAs gives
+// them). env replaces the environment when not nil.
 func run(t *testing.T, asNagios bool, env []string, stdin string, argv ...string) result {
+	t.Helper()
+	if asNagios {
+		uid, gid := nagios(t)
+		return runAs(t, &syscall.Credential{Uid: uid, Gid: gid, Groups: []uint32{}}, env, stdin, argv...)
+	}
+	return runAs(t, nil, env, stdin, argv...)
+}
+
+// runAs is run as the given credential (nil: as we are).
+func runAs(t *testing.T, cred *syscall.Credential, env []string, stdin string, argv ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -211,11 +294,7 @@ func run(t *testing.T, asNagios bool, env []string, stdin string, argv ...string
 	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if asNagios {
-		uid, gid := nagios(t)
-		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uid, Gid: gid, Groups: []uint32{}}
-	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
 	err := cmd.Run()
 	r := result{stdout: out.String(), stderr: errb.String()}
 	var ee *exec.ExitError

@@ -19,8 +19,14 @@ var reNRPECommand = regexp.MustCompile(`(?m)^command\[([^\]]+)\]=(.*)$`)
 // nrpeCommands reads contrib/nrpe/mailchecks.cfg: command name → argv.
 func nrpeCommands(t *testing.T) map[string][]string {
 	t.Helper()
+	return nrpeCommandsOf(t, "nrpe/mailchecks.cfg")
+}
+
+// nrpeCommandsOf reads one NRPE command file: command name → argv.
+func nrpeCommandsOf(t *testing.T, file string) map[string][]string {
+	t.Helper()
 	cmds := map[string][]string{}
-	for _, m := range reNRPECommand.FindAllStringSubmatch(readFile(t, "nrpe/mailchecks.cfg"), -1) {
+	for _, m := range reNRPECommand.FindAllStringSubmatch(readFile(t, file), -1) {
 		if strings.ContainsAny(m[2], `"'$\`+"`") {
 			t.Errorf("command[%s]: keep the lines free of quotes and $ (NRPE splits on spaces): %s", m[1], m[2])
 		}
@@ -52,6 +58,27 @@ func TestNRPECommandsMatchPlugins(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNRPEFedoraFileMatches: Fedora/RHEL's mailchecks-fedora.cfg has the
+// same commands as Debian's mailchecks.cfg (which the other tests check
+// flag by flag), each path under /usr/lib64/nagios/plugins instead.
+func TestNRPEFedoraFileMatches(t *testing.T) {
+	debian := nrpeCommands(t)
+	fedora := nrpeCommandsOf(t, "nrpe/mailchecks-fedora.cfg")
+	if len(fedora) != len(debian) {
+		t.Errorf("mailchecks-fedora.cfg has %d commands, mailchecks.cfg %d", len(fedora), len(debian))
+	}
+	for name, argv := range debian {
+		want := strings.ReplaceAll(strings.Join(argv, " "), pluginDir+"/", fedoraPluginDir+"/")
+		got := strings.Join(fedora[name], " ")
+		if got != want {
+			t.Errorf("mailchecks-fedora.cfg command[%s]:\n  %s\nwant (mailchecks.cfg's, Fedora's plugin directory):\n  %s", name, got, want)
+		}
+		if strings.Contains(got, pluginDir+"/") {
+			t.Errorf("mailchecks-fedora.cfg command[%s] names Debian's %s", name, pluginDir)
+		}
 	}
 }
 

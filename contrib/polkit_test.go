@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,12 +44,15 @@ const busConfig = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Con
 
 // polkitScript runs in a new network and mount namespace: the rules
 // directory is ours (so polkitd sees only the package rules plus what the
-// test puts there), /run/firewalld is a tmpfs, firewalld's nftables rules
-// live in the namespace. polkitd must own its name before firewalld's first
-// authorisation check, or firewalld falls back to "root only".
+// test puts there), /etc/group has nagios in the group mailchecks (as after
+// the README's groupadd and usermod), /run/firewalld is a tmpfs, firewalld's
+// nftables rules live in the namespace. polkitd must own its name before
+// firewalld's first authorisation check, or firewalld falls back to "root
+// only".
 const polkitScript = `set -e
-rules=$0 busconf=$1 sock=$2 etc=$3
+rules=$0 busconf=$1 sock=$2 etc=$3 group=$4
 mount --bind "$rules" /etc/polkit-1/rules.d
+mount --bind "$group" /etc/group
 mkdir -p /run/firewalld
 mount -t tmpfs tmpfs /run/firewalld
 dbus-daemon --config-file="$busconf" --nofork --nopidfile &
@@ -65,10 +69,11 @@ wait
 `
 
 // TestPolkitRuleLetsNagiosReadFirewalld runs a real firewalld behind a real
-// polkitd and system-bus policy, and check_firewalld_mail as nagios:
-// without contrib/polkit's rule the runtime view is denied (UNKNOWN), with
-// it the check works, over D-Bus and through firewall-cmd, and nagios still
-// cannot change the firewall. The sudo routes (contrib/sudoers.d) work
+// polkitd and system-bus policy, and check_firewalld_mail as nagios, a
+// member of the group mailchecks: without contrib/polkit's rule the runtime
+// view is denied (UNKNOWN), with it the check works, over D-Bus and through
+// firewall-cmd, and nagios still cannot change the firewall; a user outside
+// the group is still denied. The sudo routes (contrib/sudoers.d) work
 // without the rule.
 func TestPolkitRuleLetsNagiosReadFirewalld(t *testing.T) {
 	requireRoot(t)
@@ -96,9 +101,10 @@ func TestPolkitRuleLetsNagiosReadFirewalld(t *testing.T) {
 	zone.WriteString("</zone>\n")
 	writeFile(t, filepath.Join(etc, "zones", "public.xml"), zone.String(), 0o644)
 
+	in := install(t)
 	proc, err := sandbox.StartProcess("polkitd+firewalld", filepath.Join(dir, "daemons.log"), nil,
 		"unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", polkitScript,
-		rules, filepath.Join(dir, "bus.conf"), sock, etc)
+		rules, filepath.Join(dir, "bus.conf"), sock, etc, in.groups.with)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,10 +122,18 @@ func TestPolkitRuleLetsNagiosReadFirewalld(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	check := func(extra ...string) result {
+	// nagios as NRPE runs it after usermod -aG mailchecks and a restart:
+	// the group among its own. (polkit asks the group database, or in newer
+	// versions the bus for the process's groups: both say mailchecks.)
+	uid, gid := nagios(t)
+	asMember := &syscall.Credential{Uid: uid, Gid: gid, Groups: []uint32{gid, in.groups.gid}}
+	nobodyUID, nobodyGID := account(t, "nobody", "Debian's base-passwd has it")
+	asOutsider := &syscall.Credential{Uid: nobodyUID, Gid: nobodyGID, Groups: []uint32{}}
+	checkAs := func(cred *syscall.Credential, extra ...string) result {
 		argv := append([]string{bin, "--config-dir", etc}, extra...)
-		return run(t, true, env, "", argv...)
+		return runAs(t, cred, env, "", argv...)
 	}
+	check := func(extra ...string) result { return checkAs(asMember, extra...) }
 
 	// Without the rule: Debian's policy (the "server" choice) gives anyone
 	// org.fedoraproject.FirewallD1.info but asks for admin authentication
@@ -133,17 +147,16 @@ func TestPolkitRuleLetsNagiosReadFirewalld(t *testing.T) {
 	// Still without the rule: the sudo routes of contrib/sudoers.d. sudo
 	// resets the environment, so root's clients use the default bus address:
 	// the namespace points it, and /etc/firewalld, at the sandbox.
-	in := install(t)
 	in.extra = `mount -t tmpfs tmpfs /run/dbus
 ln -s ` + sock + ` /run/dbus/system_bus_socket
 mount --bind ` + etc + ` /etc/firewalld`
-	viaSudo := in.run(t, true, "", pluginDir+"/check_firewalld_mail", "--config-dir", etc,
+	viaSudo := in.run(t, "nagios", "", pluginDir+"/check_firewalld_mail", "--config-dir", etc,
 		"--runtime-source", "cli", "--firewall-cmd", pluginDir+"/firewall-cmd-sudo")
 	t.Logf("as nagios, firewall-cmd through sudo: %s", viaSudo.firstLine())
 	if viaSudo.code != 0 {
 		t.Errorf("runtime through firewall-cmd-sudo (no polkit rule): want OK, got exit %d:\n%s%s", viaSudo.code, viaSudo.stdout, viaSudo.stderr)
 	}
-	asRoot := in.run(t, true, "", "sudo", "-n", pluginDir+"/check_firewalld_mail", "--zone", "public")
+	asRoot := in.run(t, "nagios", "", "sudo", "-n", pluginDir+"/check_firewalld_mail", "--zone", "public")
 	t.Logf("as nagios, whole plugin through sudo: %s", asRoot.firstLine())
 	if asRoot.code != 0 {
 		t.Errorf("the whole plugin through sudo (no polkit rule, no ACL): want OK, got exit %d:\n%s%s", asRoot.code, asRoot.stdout, asRoot.stderr)
@@ -159,10 +172,16 @@ mount --bind ` + etc + ` /etc/firewalld`
 		t.Fatalf("with the polkit rule, want OK over D-Bus; got exit %d:\n%s%s\ndaemons:\n%s", r.code, r.stdout, r.stderr, proc.Log())
 	}
 	t.Logf("as nagios, D-Bus: %s", r.firstLine())
-	// The shipped NRPE line, verbatim, as nagios under a real nrpe in the
+	// The rule grants the group, not every local user.
+	if out := checkAs(asOutsider); out.code != 3 || !strings.Contains(out.stdout, "access denied") {
+		t.Errorf("with the rule, as nobody (not in %s): want UNKNOWN access denied, got exit %d:\n%s%s", monitoringGroup, out.code, out.stdout, out.stderr)
+	}
+	// The shipped NRPE lines, verbatim, as nagios under a real nrpe in the
 	// same namespace (default bus address and /etc/firewalld = the sandbox):
-	// it also requires 4190/tcp, which the zone does not open.
-	nrpeCheck(t, in, "check_firewalld_mail", 2, "CRITICAL: 4190/tcp")
+	// they also require 4190/tcp, which the zone does not open.
+	for _, cfg := range nrpeFiles {
+		nrpeCheck(t, in, cfg, "check_firewalld_mail", 2, "CRITICAL: 4190/tcp")
+	}
 
 	r = check("--runtime-source", "cli")
 	if r.code != 0 {
@@ -175,7 +194,7 @@ mount --bind ` + etc + ` /etc/firewalld`
 		{"--permanent", "--zone=public", "--add-service=telnet"},
 		{"--reload"},
 	} {
-		w := run(t, true, env, "", append([]string{"firewall-cmd"}, args...)...)
+		w := runAs(t, asMember, env, "", append([]string{"firewall-cmd"}, args...)...)
 		if w.code == 0 {
 			t.Errorf("nagios ran firewall-cmd %s with the rule in place:\n%s%s", strings.Join(args, " "), w.stdout, w.stderr)
 		}

@@ -3,6 +3,8 @@ package contrib
 import (
 	"fmt"
 	"net"
+	"os"
+	osuser "os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -28,11 +30,16 @@ func TestSudoersSyntax(t *testing.T) {
 
 // installed is the layout the sudoers rules name, recreated in a private
 // mount namespace so that nothing on the host changes: our sudoers file as
-// /etc/sudoers.d (root 0440, as visudo wants), and the built plugins with the
-// contrib wrappers as /usr/lib/nagios/plugins.
+// /etc/sudoers.d (root 0440, as visudo wants), the built plugins with the
+// contrib wrappers as both /usr/lib/nagios/plugins (Debian) and
+// /usr/lib64/nagios/plugins (Fedora/RHEL), and an /etc/group in which
+// nagios is in the group mailchecks, as the README has the admin make it.
 type installed struct {
 	sudoersDir, pluginsDir string
+	groupFile              string // bound over /etc/group
+	scratch                string // a tmpfs there holds the overlay over /usr
 	extra                  string // more shell run before the command (mounts)
+	groups                 groupDB
 }
 
 func install(t *testing.T) *installed {
@@ -42,7 +49,9 @@ func install(t *testing.T) *installed {
 	requireTool(t, "setpriv")
 	requireTool(t, "/usr/bin/sudo")
 	dir := worldDir(t)
-	in := &installed{sudoersDir: filepath.Join(dir, "sudoers.d"), pluginsDir: filepath.Join(dir, "plugins")}
+	in := &installed{sudoersDir: filepath.Join(dir, "sudoers.d"), pluginsDir: filepath.Join(dir, "plugins"),
+		scratch: filepath.Join(dir, "scratch"), groups: mailchecksGroup(t)}
+	in.groupFile = in.groups.with
 	writeFile(t, filepath.Join(in.sudoersDir, "mailchecks"), readFile(t, "sudoers.d/mailchecks"), 0o440)
 	for _, p := range plugins {
 		writeFile(t, filepath.Join(in.pluginsDir, p), readFile(t, pluginBin(t, p)), 0o755)
@@ -50,36 +59,67 @@ func install(t *testing.T) *installed {
 	for _, w := range []string{"fail2ban-client-readonly", "firewall-cmd-sudo"} {
 		writeFile(t, filepath.Join(in.pluginsDir, w), readFile(t, filepath.Join("sudoers.d", w)), 0o755)
 	}
+	if err := os.Mkdir(in.scratch, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	return in
 }
 
+// withoutGroup is the same layout on a host where nobody is in mailchecks.
+func (in *installed) withoutGroup() *installed {
+	out := *in
+	out.groupFile = in.groups.without
+	return &out
+}
+
 // argv wraps a command so that it runs in a fresh mount namespace with the
-// installed layout, as root or (asNagios) dropped to nagios the way NRPE and
-// the agent run plugins.
-func (in *installed) argv(asNagios bool, argv ...string) []string {
+// installed layout, as root (user "") or dropped to user with the groups
+// /etc/group gives it there, the way NRPE and the agent run plugins.
+// /usr is an overlay in the namespace (upper layer on a tmpfs): the Fedora
+// directory /usr/lib64/nagios/plugins needs a mount point, and neither the
+// host's /usr nor /usr/lib64 (the dynamic loader's) can be written or
+// replaced.
+func (in *installed) argv(user string, argv ...string) []string {
 	script := `set -e
 mount --bind "$0" /etc/sudoers.d
+mount --bind "$2" /etc/group
+mount -t tmpfs -o mode=0700 tmpfs "$3"
+mkdir "$3/up" "$3/work"
+mount -t overlay overlay -o "lowerdir=/usr,upperdir=$3/up,workdir=$3/work" /usr
+mkdir -p ` + pluginDir + ` ` + fedoraPluginDir + `
 mount --bind "$1" ` + pluginDir + `
+mount --bind "$1" ` + fedoraPluginDir + `
 ` + in.extra + `
-shift
+shift 3
 exec "$@"`
-	full := []string{"unshare", "--mount", "--propagation", "private", "sh", "-c", script, in.sudoersDir, in.pluginsDir}
-	if asNagios {
-		full = append(full, "setpriv", "--reuid=nagios", "--regid=nagios", "--init-groups", "--")
+	full := []string{"unshare", "--mount", "--propagation", "private", "sh", "-c", script,
+		in.sudoersDir, in.pluginsDir, in.groupFile, in.scratch}
+	if user != "" {
+		full = append(full, "setpriv", "--reuid="+user, "--regid="+primaryGroup(user), "--init-groups", "--")
 	}
 	return append(full, argv...)
 }
 
-// run runs argv in the installed layout and waits for it.
-func (in *installed) run(t *testing.T, asNagios bool, stdin string, argv ...string) result {
+// primaryGroup is a user's primary gid, for setpriv --regid.
+func primaryGroup(name string) string {
+	u, err := osuser.Lookup(name)
+	if err != nil {
+		return name // setpriv says what is wrong
+	}
+	return u.Gid
+}
+
+// run runs argv in the installed layout as user ("" root) and waits for it.
+func (in *installed) run(t *testing.T, user, stdin string, argv ...string) result {
 	t.Helper()
-	return run(t, false, []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"}, stdin, in.argv(asNagios, argv...)...)
+	return run(t, false, []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"}, stdin, in.argv(user, argv...)...)
 }
 
 // TestSudoersAllowOnlyWhatThePluginsRun asks sudo itself (sudo -l -U nagios
 // CMD) with the shipped rules in place: the commands the plugins run are
-// allowed, anything that writes or that would let the caller choose what
-// root reads or runs is not.
+// allowed, under both plugin directories, to nagios as a member of the group
+// mailchecks and to nobody else; anything that writes or that would let the
+// caller choose what root reads or runs is not.
 func TestSudoersAllowOnlyWhatThePluginsRun(t *testing.T) {
 	in := install(t)
 	f2b := pluginDir + "/fail2ban-client-readonly"
@@ -119,10 +159,26 @@ func TestSudoersAllowOnlyWhatThePluginsRun(t *testing.T) {
 		{false, []string{fw, "--service=../../tmp/x"}},
 		{false, []string{fw, "--port", "4190/tcp/../x"}},
 	}
+	outsider := in.withoutGroup()
 	for _, c := range cases {
-		r := in.run(t, false, "", append([]string{"sudo", "-n", "-l", "-U", "nagios"}, c.argv...)...)
-		if allowed := r.code == 0; allowed != c.allow {
-			t.Errorf("sudo -l -U nagios %q: allowed=%v, want %v\n%s%s", c.argv, allowed, c.allow, r.stdout, r.stderr)
+		// The same rule under Fedora/RHEL's plugin directory.
+		fedora := append([]string{strings.Replace(c.argv[0], pluginDir+"/", fedoraPluginDir+"/", 1)}, c.argv[1:]...)
+		for _, argv := range [][]string{c.argv, fedora} {
+			r := in.run(t, "", "", append([]string{"sudo", "-n", "-l", "-U", "nagios"}, argv...)...)
+			if allowed := r.code == 0; allowed != c.allow {
+				t.Errorf("sudo -l -U nagios %q (nagios in %s): allowed=%v, want %v\n%s%s", argv, monitoringGroup, allowed, c.allow, r.stdout, r.stderr)
+			}
+			if !c.allow {
+				continue
+			}
+			// Granted through the group only: not to nagios outside it,
+			// nor to another user.
+			if r := outsider.run(t, "", "", append([]string{"sudo", "-n", "-l", "-U", "nagios"}, argv...)...); r.code == 0 {
+				t.Errorf("sudo -l -U nagios %q allowed with nagios not in %s:\n%s", argv, monitoringGroup, r.stdout)
+			}
+			if r := in.run(t, "", "", append([]string{"sudo", "-n", "-l", "-U", "nobody"}, argv...)...); r.code == 0 {
+				t.Errorf("sudo -l -U nobody %q allowed:\n%s", argv, r.stdout)
+			}
 		}
 	}
 }
@@ -151,23 +207,36 @@ func TestFail2banThroughSudo(t *testing.T) {
 	in.extra = `mount -t tmpfs -o mode=0755 tmpfs /run/fail2ban 2>/dev/null || { mkdir -p /run/fail2ban && mount -t tmpfs -o mode=0755 tmpfs /run/fail2ban; }
 ln -s ` + f2b.Socket + ` /run/fail2ban/fail2ban.sock`
 
-	check := func(ip string) result {
-		return in.run(t, true, "", pluginDir+"/check_fail2ban_trusted", "--backend", "client", "--sudo",
-			"--fail2ban-client", pluginDir+"/fail2ban-client-readonly", "--ip", ip)
+	check := func(in *installed, dir, ip string) result {
+		return in.run(t, "nagios", "", dir+"/check_fail2ban_trusted", "--backend", "client", "--sudo",
+			"--fail2ban-client", dir+"/fail2ban-client-readonly", "--ip", ip)
 	}
-	r := check(banned)
-	t.Logf("as nagios through sudo: %s", r.firstLine())
-	if r.code != 2 || !strings.Contains(r.stdout, banned) {
-		t.Errorf("banned IP through sudo: exit %d, want 2 (CRITICAL) naming %s:\n%s%s", r.code, banned, r.stdout, r.stderr)
+	for _, dir := range []string{pluginDir, fedoraPluginDir} {
+		r := check(in, dir, banned)
+		t.Logf("as nagios through sudo, from %s: %s", dir, r.firstLine())
+		if r.code != 2 || !strings.Contains(r.stdout, banned) {
+			t.Errorf("banned IP through sudo (%s): exit %d, want 2 (CRITICAL) naming %s:\n%s%s", dir, r.code, banned, r.stdout, r.stderr)
+		}
+		if r := check(in, dir, "198.51.100.10"); r.code != 0 {
+			t.Errorf("whitelisted IP through sudo (%s): exit %d, want 0:\n%s%s", dir, r.code, r.stdout, r.stderr)
+		}
 	}
-	if r := check("198.51.100.10"); r.code != 0 {
-		t.Errorf("whitelisted IP through sudo: exit %d, want 0:\n%s%s", r.code, r.stdout, r.stderr)
+	// nagios before usermod -aG mailchecks: sudo refuses, the plugin says
+	// UNKNOWN (never OK about what it could not read).
+	if r := check(in.withoutGroup(), pluginDir, "198.51.100.10"); r.code != 3 {
+		t.Errorf("as nagios not in %s: exit %d, want 3 (UNKNOWN: sudo refused):\n%s%s", monitoringGroup, r.code, r.stdout, r.stderr)
+	} else {
+		t.Logf("as nagios not in %s: %s", monitoringGroup, r.firstLine())
 	}
 
-	// The shipped NRPE line, verbatim (mailchecks.cfg included as is): nrpe
-	// runs in the same kind of namespace, so its /usr/lib/nagios/plugins and
-	// /etc/sudoers.d are ours. 203.0.113.7 is one of the line's trusted IPs.
-	nrpeCheck(t, in, "check_fail2ban_trusted", 2, "CRITICAL: "+banned+" is banned")
+	// The shipped NRPE lines, verbatim (mailchecks.cfg and, for Fedora/RHEL,
+	// mailchecks-fedora.cfg included as they are): nrpe runs in the same
+	// kind of namespace, so both plugin directories and /etc/sudoers.d are
+	// ours, and it takes nagios' groups from /etc/group there when it drops
+	// root. 203.0.113.7 is one of the lines' trusted IPs.
+	for _, cfg := range nrpeFiles {
+		nrpeCheck(t, in, cfg, "check_fail2ban_trusted", 2, "CRITICAL: "+banned+" is banned")
+	}
 
 	// The route the plugin uses must not carry a write: the filter refuses
 	// the session, and sudo refuses fail2ban-client itself.
@@ -180,13 +249,13 @@ ln -s ` + f2b.Socket + ` /run/fail2ban/fail2ban.sock`
 		"get 'dovecot' ignoreip",
 		"stop",
 	} {
-		r = in.run(t, true, "get dovecot ignoreip\n"+bad+"\nexit\n",
+		r := in.run(t, "nagios", "get dovecot ignoreip\n"+bad+"\nexit\n",
 			"sudo", "-n", pluginDir+"/fail2ban-client-readonly", "-s", "/var/run/fail2ban/fail2ban.sock", "-i")
 		if r.code == 0 || !strings.Contains(r.stderr, "refused: line 2") {
 			t.Errorf("the filter let %q through: exit %d\n%s%s", bad, r.code, r.stdout, r.stderr)
 		}
 	}
-	r = in.run(t, true, "set dovecot unbanip "+banned+"\n",
+	r := in.run(t, "nagios", "set dovecot unbanip "+banned+"\n",
 		"sudo", "-n", "/usr/bin/fail2ban-client", "-s", "/var/run/fail2ban/fail2ban.sock", "-i")
 	if r.code == 0 {
 		t.Errorf("sudo ran fail2ban-client -i for nagios:\n%s%s", r.stdout, r.stderr)
@@ -196,10 +265,13 @@ ln -s ` + f2b.Socket + ` /run/fail2ban/fail2ban.sock`
 	}
 }
 
-// nrpeCheck starts nrpe (as nagios, no TLS) in the installed layout with
-// contrib/nrpe/mailchecks.cfg included unchanged, runs one of its commands
-// with the real check_nrpe, and checks exit code and status line.
-func nrpeCheck(t *testing.T, in *installed, command string, code int, prefix string) {
+// nrpeFiles are the NRPE command files, Debian's and Fedora/RHEL's.
+var nrpeFiles = []string{"nrpe/mailchecks.cfg", "nrpe/mailchecks-fedora.cfg"}
+
+// nrpeCheck starts nrpe (as nagios, no TLS) in the installed layout with one
+// of nrpeFiles included unchanged, runs one of its commands with the real
+// check_nrpe, and checks exit code and status line.
+func nrpeCheck(t *testing.T, in *installed, file, command string, code int, prefix string) {
 	t.Helper()
 	nrpe := requireTool(t, "/usr/sbin/nrpe")
 	checkNRPE := requireTool(t, pluginDir+"/check_nrpe")
@@ -209,7 +281,7 @@ func nrpeCheck(t *testing.T, in *installed, command string, code int, prefix str
 	if err != nil {
 		t.Fatal(err)
 	}
-	shipped, err := filepath.Abs(filepath.Join("nrpe", "mailchecks.cfg"))
+	shipped, err := filepath.Abs(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +298,7 @@ disable_syslog=1
 log_file=%[1]s/nrpe.log
 include=%[3]s
 `, dir, port, shipped), 0o644)
-	argv := in.argv(false, nrpe, "-c", cfg, "-f", "-n")
+	argv := in.argv("", nrpe, "-c", cfg, "-f", "-n")
 	proc, err := sandbox.StartProcess("nrpe", filepath.Join(dir, "nrpe.out"), nil, argv...)
 	if err != nil {
 		t.Fatal(err)
@@ -237,8 +309,8 @@ include=%[3]s
 		t.Fatal(err)
 	}
 	r := run(t, false, nil, "", checkNRPE, "-n", "-H", "127.0.0.1", "-p", strconv.Itoa(port), "-t", "30", "-c", command)
-	t.Logf("check_nrpe -c %s: %s", command, r.firstLine())
+	t.Logf("check_nrpe -c %s (%s): %s", command, file, r.firstLine())
 	if r.code != code || !strings.HasPrefix(r.firstLine(), prefix) {
-		t.Errorf("check_nrpe -c %s: exit %d, want %d with %q:\n%s%s", command, r.code, code, prefix, r.stdout, r.stderr)
+		t.Errorf("check_nrpe -c %s (%s): exit %d, want %d with %q:\n%s%s", command, file, r.code, code, prefix, r.stdout, r.stderr)
 	}
 }

@@ -41,30 +41,21 @@ for p in check_firewalld_mail check_fail2ban_trusted check_imaps_tls; do
 		-o "$work/bin/$p" "./cmd/$p"
 done
 
-# stage FORMAT PLUGINDIR: contrib/, README and LICENSE as the package ships
-# them. The files name the plugin directory (sudoers rules, the wrappers'
-# install lines, the Icinga examples); the rpm gets them with its own.
-stage() {
-	dir="$work/stage-$1"
-	mkdir -p "$dir"
-	cp -R contrib/icinga contrib/nrpe contrib/sudoers.d contrib/polkit contrib/systemd "$dir/"
-	cp README.md LICENSE "$dir/"
-	if [ "$2" != /usr/lib/nagios/plugins ]; then
-		grep -rlF /usr/lib/nagios/plugins "$dir" | while read -r f; do
-			sed -i "s#/usr/lib/nagios/plugins#$2#g" "$f"
-		done
-	fi
-	echo "$dir"
-}
-
+# contrib/, README and LICENSE go into both packages exactly as they are in
+# the tree: the files name both plugin directories (Debian's
+# /usr/lib/nagios/plugins, Fedora/RHEL's /usr/lib64/nagios/plugins) wherever
+# a path applies to both, and contrib/nrpe has one file per distribution
+# where a file can name only one. (An earlier build rewrote every path for
+# the .rpm, which also turned the README's "/usr/lib/... on Debian" into a
+# wrong "/usr/lib64/... on Debian".) nfpm.yaml reads them relative to the
+# checkout, the directory we are in.
 for format in deb rpm; do
 	case $format in
 	deb) plugindir=/usr/lib/nagios/plugins ;;
 	rpm) plugindir=/usr/lib64/nagios/plugins ;;
 	esac
-	stagedir=$(stage $format $plugindir)
 	MAILCHECKS_VERSION=$version MAILCHECKS_ARCH=$arch MAILCHECKS_BIN="$work/bin" \
-		MAILCHECKS_STAGE="$stagedir" MAILCHECKS_PLUGINDIR=$plugindir \
+		MAILCHECKS_PLUGINDIR=$plugindir \
 		SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || date +%s) \
 		"$nfpm" package --config "$here/nfpm.yaml" --packager $format --target "$out/" >&2
 done

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +26,7 @@ const (
 // debPackage names the Debian package of each program the tests run.
 var debPackage = map[string]string{
 	"dpkg": "dpkg", "dpkg-deb": "dpkg", "rpm": "rpm", "rpm2cpio": "rpm", "cpio": "cpio",
-	"unshare": "util-linux", "nsenter": "util-linux", "git": "git",
+	"unshare": "util-linux", "nsenter": "util-linux", "git": "git", "/usr/sbin/visudo": "sudo",
 }
 
 // requireTool fails (never skips) with the install line when a program is missing.
@@ -141,4 +142,45 @@ func buildPackages(t *testing.T) built {
 		t.Fatal(packages.err)
 	}
 	return packages
+}
+
+// rpmExtract unpacks an .rpm's payload (rpm2cpio | cpio) into a new directory
+// and returns it. Member names are "/usr/..." from rpm2cpio up to rpm 4.19
+// (nFPM writes them so) and "./usr/..." from rpm 4.20 on (Debian 13), which
+// regenerates the archive: --no-absolute-filenames extracts both below the
+// directory, so DIR/usr/... is the file either way.
+func rpmExtract(t *testing.T, rpm string) string {
+	t.Helper()
+	requireTool(t, "rpm2cpio")
+	requireTool(t, "cpio")
+	dir := t.TempDir()
+	run(t, nil, "sh", "-c", `cd "$1" && rpm2cpio "$0" | cpio --quiet -idm --no-absolute-filenames`, rpm, dir)
+	return dir
+}
+
+// treeEntries lists everything below root (files, directories, links) as
+// relative paths with their type and mode, to compare a tree before and
+// after an operation.
+func treeEntries(t *testing.T, root string) map[string]string {
+	t.Helper()
+	entries := map[string]string{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if path == root {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		entries[rel] = info.Mode().String()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries
 }
