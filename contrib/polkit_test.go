@@ -147,7 +147,9 @@ func TestPolkitRuleLetsNagiosReadFirewalld(t *testing.T) {
 	// Still without the rule: the sudo routes of contrib/sudoers.d. sudo
 	// resets the environment, so root's clients use the default bus address:
 	// the namespace points it, and /etc/firewalld, at the sandbox.
-	in.extra = `mount -t tmpfs tmpfs /run/dbus
+	// mkdir: /run/dbus exists only where a system bus has run since boot.
+	in.extra = `mkdir -p /run/dbus
+mount -t tmpfs tmpfs /run/dbus
 ln -s ` + sock + ` /run/dbus/system_bus_socket
 mount --bind ` + etc + ` /etc/firewalld`
 	viaSudo := in.run(t, "nagios", "", pluginDir+"/check_firewalld_mail", "--config-dir", etc,
