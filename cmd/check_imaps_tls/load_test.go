@@ -102,8 +102,7 @@ func TestLoad200Concurrent(t *testing.T) {
 	}
 }
 
-// buildBinary builds the command as make does (static, no cgo), so the
-// connect that earlysyn starts while the runtime initialises is exercised.
+// buildBinary builds the command as make does (static, no cgo).
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "check_imaps_tls")
@@ -115,10 +114,9 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-// The head-start connect (earlysyn, then imaptls.EarlyConnect) reports what
-// an ordinary dial would: a refusal is a connect failure, and a family the
-// literal does not have is not dialed at all.
-func TestBinaryEarlyConnect(t *testing.T) {
+// The binary reports a refused port as a connect failure, and does not
+// dial a family the literal does not have.
+func TestBinaryConnectFailures(t *testing.T) {
 	bin := buildBinary(t)
 	port, err := sandbox.FreePort()
 	if err != nil {

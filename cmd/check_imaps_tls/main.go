@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"os"
 
 	"github.com/mailhost-checks/mailchecks/internal/imaptls"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
@@ -62,9 +61,6 @@ func (c *cli) Check(ctx context.Context) plugin.Result {
 }
 
 func main() {
-	// Connect while the rest starts: the server's work begins with our SYN
-	// (see imaptls.EarlyConnect; used only if the parsed flags agree).
-	imaptls.EarlyConnect(os.Args[1:])
 	plugin.Main(plugin.Info{
 		Name:        "check_imaps_tls",
 		Description: "Can a client reach IMAP over TLS (implicit or STARTTLS), with a trusted, matching, unexpired certificate and a * OK greeting; optionally log in and SELECT.",

@@ -119,25 +119,18 @@ func resolve(ctx context.Context, host, network string, lookup func(context.Cont
 	return addrs, nil
 }
 
-// connect opens the TCP connection (or takes the one EarlyConnect opened
-// to addr) and bounds every later read and write on it by ctx: its deadline
+// connect opens the TCP connection and bounds every later read and write on
+// it by ctx: its deadline
 // becomes the socket deadline, and a cancellation sets a deadline in the
 // past, which unblocks whatever phase is waiting. The returned stop must be
 // called when the connection is done; took is the time the dial took.
-func connect(ctx context.Context, addr netip.AddrPort, early *earlyDial) (net.Conn, func() bool, time.Duration, error) {
-	var c net.Conn
-	var err error
+func connect(ctx context.Context, addr netip.AddrPort) (net.Conn, func() bool, time.Duration, error) {
 	start := time.Now()
-	took := time.Duration(0)
-	if early != nil && early.addrs[0] == addr.Addr() {
-		c, took, err = early.waitConn(ctx)
-	} else {
-		var d net.Dialer
-		c, err = d.DialContext(ctx, "tcp", addr.String())
-		took = time.Since(start)
-	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr.String())
+	took := time.Since(start)
 	if err != nil {
-		return nil, nil, max(took, time.Since(start)), err
+		return nil, nil, took, err
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)
@@ -154,13 +147,8 @@ func tlsConfig(sni string) *tls.Config {
 		// reported as "TLS 1.0, below --min-tls" rather than as a failed
 		// handshake; evaluate judges the negotiated version.
 		MinVersion: tls.VersionTLS10,
-		// X25519 first, so the ClientHello carries one key share. Go's
-		// default also offers X25519MLKEM768, whose key generation costs
-		// about 0.3 ms per run (a quarter of the margin by which this
-		// check beats check_imap) and which Debian 12's OpenSSL 3.0 does
-		// not speak anyway. A server without X25519 answers with a
-		// HelloRetryRequest for P-256: one round trip more, never a failure.
-		CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521},
+		// Key shares: Go's defaults (X25519MLKEM768 and X25519), what
+		// current clients and OpenSSL 3.5 negotiate.
 		// true: crypto/tls's own certificate check is off, because it
 		// ends the handshake with an opaque error and the operator then
 		// learns nothing about the chain that was served (which

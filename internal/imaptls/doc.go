@@ -12,10 +12,8 @@
 //   - evaluate (evaluate.go): a pure function from the gathered Facts and the
 //     Config to a plugin.Result. All state logic lives there and is tested
 //     with tables.
-//   - check.go wires the two together for the command.
-//   - early.go and the earlysyn package give the connection a head start:
-//     the SYN leaves while the process is still starting, because against
-//     Dovecot the server's own start-up per connection is the critical path.
+//   - check.go wires the two together for the command. Nothing touches the
+//     network before the flags are parsed.
 //
 // Only the standard library is used for TLS, X.509 and IMAP.
 package imaptls

@@ -60,18 +60,7 @@ func Gather(ctx context.Context, cfg Config, roots *x509.CertPool, password stri
 		network = "ip"
 	}
 	started := time.Now()
-	var addrs []netip.Addr
-	var err error
-	e := takeEarly(cfg.Host, network, f.Port)
-	if e != nil && cfg.lookup != nil {
-		e.discard() // a test's resolver decides
-		e = nil
-	}
-	if e != nil {
-		addrs, err = e.waitResolved(ctx)
-	} else {
-		addrs, err = resolve(ctx, cfg.Host, network, cfg.lookup)
-	}
+	addrs, err := resolve(ctx, cfg.Host, network, cfg.lookup)
 	if err != nil {
 		f.ResolveErr = phaseError(ctx, PhaseResolve, err, started)
 		return f
@@ -80,7 +69,7 @@ func Gather(ctx context.Context, cfg Config, roots *x509.CertPool, password stri
 	for i, a := range addrs {
 		ap := netip.AddrPortFrom(a, uint16(f.Port))
 		if !cfg.AllAddresses {
-			s := probe(ctx, cfg, ap, roots, password, f.Now, e)
+			s := probe(ctx, cfg, ap, roots, password, f.Now)
 			f.Sessions = append(f.Sessions, s)
 			if s.Err == nil || s.Err.Phase != PhaseConnect || ctx.Err() != nil {
 				break
@@ -94,7 +83,7 @@ func Gather(ctx context.Context, cfg Config, roots *x509.CertPool, password stri
 			share := time.Until(dl) / time.Duration(len(addrs)-i)
 			sub, cancel = context.WithTimeout(ctx, share)
 		}
-		f.Sessions = append(f.Sessions, probe(sub, cfg, ap, roots, password, f.Now, e))
+		f.Sessions = append(f.Sessions, probe(sub, cfg, ap, roots, password, f.Now))
 		cancel()
 	}
 	return f
@@ -102,9 +91,7 @@ func Gather(ctx context.Context, cfg Config, roots *x509.CertPool, password stri
 
 // probe runs the whole dialogue against one address. Each phase is timed and
 // its failure ends the probe as a *PhaseError naming it.
-//
-// early, when not nil, may hold the connection to addr already (EarlyConnect).
-func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.CertPool, password string, now time.Time, early *earlyDial) (s Session) {
+func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.CertPool, password string, now time.Time) (s Session) {
 	s.Addr = addr
 	start := time.Now()
 	defer func() { s.Total = time.Since(start) }()
@@ -112,7 +99,7 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 		s.Err = phaseError(ctx, phase, err, began)
 	}
 
-	conn, stop, took, err := connect(ctx, addr, early)
+	conn, stop, took, err := connect(ctx, addr)
 	s.Connect = took
 	if err != nil {
 		fail(PhaseConnect, err, start)
