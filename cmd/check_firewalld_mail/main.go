@@ -20,7 +20,7 @@ type cli struct {
 	ProcNet          string   `default:"/proc/net" hidden:"" help:"Where the kernel's route and address tables are read (tests point it at a network namespace)."`
 	Service          []string `help:"Service that must be open (repeatable; default: smtp, smtps, smtp-submission, imap, imaps, http, https)." placeholder:"NAME"`
 	Port             []string `help:"Port that must be open too, e.g. 4190/tcp (repeatable; adds to the services)." placeholder:"PORT/PROTO"`
-	RuntimeSource    string   `enum:"dbus,cli" default:"dbus" help:"Where the runtime view comes from: dbus (firewalld over the system bus) or cli (one firewall-cmd --list-all)."`
+	RuntimeSource    string   `enum:"dbus,cli" default:"dbus" help:"Where the runtime view comes from: dbus (firewalld over the system bus) or cli (firewall-cmd --list-all; firewall-cmd --version names the release whose rules judge the permanent config)."`
 	FirewallCmd      string   `default:"firewall-cmd" help:"firewall-cmd to run with --runtime-source=cli (may be a sudo wrapper)." placeholder:"PATH"`
 	ConfigDir        string   `default:"/etc/firewalld" help:"firewalld's admin config tree." placeholder:"DIR"`
 	DefaultConfigDir string   `default:"/usr/lib/firewalld" help:"firewalld's package defaults tree." placeholder:"DIR"`

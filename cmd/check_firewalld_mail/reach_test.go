@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -190,32 +191,66 @@ func TestRefusedZoneFileWarnsBeforeTheReload(t *testing.T) {
 		"correct it, check with firewall-cmd --check-config")
 }
 
-// Rules firewalld skips when it loads a zone (an address without a family:
-// MISSING_FAMILY) and a log prefix holding quotes (printed unescaped at
-// runtime) are no drift: both views are compared in firewalld's own form.
-// (A double quote in a prefix makes firewalld's own reload fail with "No
+// Rules firewalld 1.3 skips when it loads a zone (an address without a
+// family: MISSING_FAMILY) and a log prefix holding quotes (printed
+// unescaped at runtime) are no drift: both views are compared in
+// firewalld's own form. firewalld 2.x refuses the whole file over the rule
+// 1.3 skips: its reload fails (keeping the running rules), and the plugin
+// warns that the next reload fails, naming the file and the reason. (A
+// double quote in a prefix makes either release's reload fail with "No
 // closing quotation", so the prefix here holds single quotes.)
 func TestSkippedRulesAndQuotedPrefixAreNoDrift(t *testing.T) {
 	fw := startFirewalld(t)
+	path := filepath.Join(fw.ConfigDir, "zones", "public.xml")
+	const skipped = `  <rule><source address="10.0.0.0/8"/><service name="imaps"/><reject/></rule>` + "\n"
 	zone := `<?xml version="1.0" encoding="utf-8"?>
 <zone>
   <short>Public</short>
   <service name="imaps"/>
-  <rule><source address="10.0.0.0/8"/><service name="imaps"/><reject/></rule>
-  <rule family="ipv4"><service name="imaps"/><log prefix="it&apos;s a &apos;log&apos;" level="info"><limit value="3/minute"/></log><accept/></rule>
+%s  <rule family="ipv4"><service name="imaps"/><log prefix="it&apos;s a &apos;log&apos;" level="info"><limit value="3/minute"/></log><accept/></rule>
 </zone>
 `
-	if err := os.WriteFile(filepath.Join(fw.ConfigDir, "zones", "public.xml"), []byte(zone), 0o644); err != nil {
+	// the runtime first holds the zone without the rule 1.3 skips
+	if err := os.WriteFile(path, []byte(fmt.Sprintf(zone, "")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	mustCmd(t, fw, "--reload")
+	if err := os.WriteFile(path, []byte(fmt.Sprintf(zone, skipped)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	version := strings.TrimSpace(mustOut(t, fw, "--version"))
+	_, reloadErr := fw.Cmd("--reload")
+	v2 := strings.HasPrefix(version, "2.")
+	switch {
+	case v2 && reloadErr == nil:
+		t.Fatalf("firewalld %s reloaded a zone with a MISSING_FAMILY rule", version)
+	case !v2 && reloadErr != nil:
+		t.Fatalf("firewalld %s refused the reload: %v", version, reloadErr)
+	}
 	rules, err := fw.Cmd("--list-rich-rules")
 	if err != nil || !strings.Contains(rules, `prefix="it's a 'log'"`) || strings.Contains(rules, "10.0.0.0/8") {
 		t.Fatalf("firewalld's runtime rules are not what this test is about: %v\n%s", err, rules)
 	}
 	code, out := check(t, fw, "--service", "imaps", "-v")
+	if v2 {
+		expect(t, code, 1, out, "the next reload fails; at the next restart firewalld falls back to its stock config: "+path+": MISSING_FAMILY",
+			"'drift'=0;", "firewalld "+version+" refuses the zone file over this rule (the next reload fails), so it is not judged: MISSING_FAMILY",
+			"firewalld "+version+" (from D-Bus): the permanent config is judged by firewalld 2.x's rules")
+		return
+	}
 	expect(t, code, 0, out, "runtime and permanent agree", "'drift'=0;",
-		"firewalld skips this rule when it loads the zone, so it is not judged: MISSING_FAMILY")
+		"firewalld skips this rule when it loads the zone, so it is not judged: MISSING_FAMILY",
+		"firewalld "+version+" (from D-Bus): the permanent config is judged by firewalld 1.3's rules")
+}
+
+// mustOut is firewall-cmd's output, which must succeed.
+func mustOut(t *testing.T, fw *sandbox.Firewalld, args ...string) string {
+	t.Helper()
+	out, err := fw.Cmd(args...)
+	if err != nil {
+		t.Fatalf("firewall-cmd %v: %v %s", args, err, out)
+	}
+	return out
 }
 
 // A zone present at runtime but gone from disk (its file deleted without a

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,19 +94,20 @@ func TestRemoteAgreesWithLocal(t *testing.T) {
 	}
 }
 
-// countingHost counts what gathering asks of the mail host.
+// countingHost counts what gathering asks of the mail host (from several
+// goroutines: the version is asked while the files are read).
 type countingHost struct {
 	remote.Host
-	runs, reads int
+	runs, reads atomic.Int64
 }
 
 func (c *countingHost) Run(ctx context.Context, argv []string) (remote.Output, error) {
-	c.runs++
+	c.runs.Add(1)
 	return c.Host.Run(ctx, argv)
 }
 
 func (c *countingHost) ReadFiles(ctx context.Context, paths []string, max int64) ([]remote.File, error) {
-	c.reads++
+	c.reads.Add(1)
 	return c.Host.ReadFiles(ctx, paths, max)
 }
 
@@ -114,10 +116,13 @@ func (c *countingHost) DialUnix(ctx context.Context, path string) (net.Conn, err
 }
 
 // Over SSH with --runtime-source cli, a check of one zone is one
-// firewall-cmd --zone=Z --list-all and one file reader: every permanent file (firewalld.conf, both trees' zones
-// and services, the kernel's address and route tables) comes back in a
-// single remote command, not one per file. (Without --zone, firewall-cmd
-// also runs for --get-active-zones and each active zone.)
+// firewall-cmd --zone=Z --list-all, one firewall-cmd --version (the
+// release whose rules judge the permanent config, asked while the files
+// are read) and one file reader: every permanent file (firewalld.conf,
+// both trees' zones and services, the kernel's address and route tables)
+// comes back in a single remote command, not one per file. (Without
+// --zone, firewall-cmd also runs for --get-active-zones and each active
+// zone.)
 func TestRemoteIsTwoRoundTrips(t *testing.T) {
 	fw, s := startRemote(t)
 	mustCmd(t, fw, "--permanent", "--add-service=imaps")
@@ -135,8 +140,8 @@ func TestRemoteIsTwoRoundTrips(t *testing.T) {
 		Zone: "public", Services: []string{"imaps"}, RuntimeSource: "cli", FirewallCmd: "firewall-cmd", Family: "both",
 		Dirs: firewalld.Dirs{ConfigDir: fw.ConfigDir, DefaultDir: fw.DefaultDir}, Drift: plugin.Warning,
 	})
-	if r.State() != plugin.OK || host.runs != 1 || host.reads != 1 {
-		t.Fatalf("state %v after %d commands and %d file reads: %+v", r.State(), host.runs, host.reads, r)
+	if r.State() != plugin.OK || host.runs.Load() != 2 || host.reads.Load() != 1 {
+		t.Fatalf("state %v after %d commands and %d file reads: %+v", r.State(), host.runs.Load(), host.reads.Load(), r)
 	}
 }
 

@@ -57,8 +57,15 @@ func Evaluate(f Facts, p Policy) plugin.Result {
 		r.Add(plugin.Unknown, "cannot read the permanent config: "+errText(f.PermanentErr), accessFix(f.PermanentErr, false))
 		e.problem("permanent config unreadable: " + errText(f.PermanentErr))
 	}
-	refused, unverified := 0, 0
+	refused, unverified, oneRelease := 0, 0, 0
 	for _, cp := range f.Problems {
+		if cp.OnlyUnder != "" {
+			// the version is unknown and the releases disagree: no verdict
+			oneRelease++
+			r.Add(plugin.Unknown, fmt.Sprintf("cannot tell whether the next reload succeeds: the firewalld version is unknown, and %s refuses %s (the other release accepts it): %s",
+				cp.OnlyUnder, cp.Path, cp.Reason), "correct it, check with firewall-cmd --check-config")
+			continue
+		}
 		if cp.Unverified {
 			unverified++
 			fix := "check it with firewall-cmd --check-config"
@@ -77,6 +84,9 @@ func Evaluate(f Facts, p Policy) plugin.Result {
 	}
 	if unverified > 0 {
 		e.problem(fmt.Sprintf("%d permanent config file%s this check cannot read", unverified, plural(unverified)))
+	}
+	if oneRelease > 0 {
+		e.problem(fmt.Sprintf("%d permanent config file%s only one firewalld release refuses (version unknown)", oneRelease, plural(oneRelease)))
 	}
 
 	counts := e.requirements(notRunning)
@@ -281,10 +291,15 @@ func (e *evaluation) details() {
 	} else if f.Permanent != nil {
 		r.Detailf("zone %s: permanent from %s (%s)", zone, f.Permanent.Source, f.Where)
 	}
+	if !f.Version.Known() {
+		r.Detailf("%s", f.Version.Describe())
+	} else {
+		r.Debugf("%s", f.Version.Describe())
+	}
 	if f.Permanent != nil {
 		for _, name := range sortedKeys(f.Permanent.Zones) {
 			for _, s := range f.Permanent.Zones[name].Skipped {
-				r.Detailf("zone %s: firewalld skips this rule when it loads the zone, so it is not judged: %s", name, s)
+				r.Detailf("zone %s: %s, so it is not judged: %s", name, skipsRule(f.Version), s)
 			}
 		}
 	}
@@ -305,4 +320,17 @@ func debugRuleset(r *plugin.Result, name string, v *Ruleset) {
 			r.Debugf("%s zone %s rich rule: %s", name, zn, rule.Text)
 		}
 	}
+}
+
+// skipsRule says what the host's firewalld does with a rich rule that
+// fails Rich_Rule.check: 1.3 skips it, 2.x refuses the whole file (the
+// reload fails: reported as a config problem).
+func skipsRule(v FirewalldVersion) string {
+	switch sets := v.ruleSets(); {
+	case len(sets) > 1:
+		return "firewalld 1.3 skips this rule when it loads the zone, 2.x refuses the zone file over it (the version is unknown)"
+	case sets[0] == rules2:
+		return "firewalld " + v.Text + " refuses the zone file over this rule (the next reload fails)"
+	}
+	return "firewalld skips this rule when it loads the zone"
 }

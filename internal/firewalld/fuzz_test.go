@@ -77,7 +77,7 @@ func FuzzValidateConfigFile(f *testing.F) {
 			files = append(files, remote.File{Path: p, Data: data})
 			mine[p] = true
 		}
-		problems := ValidatePermanent(fuzzDirs, files)
+		problems := ValidatePermanent(fuzzDirs, files, FirewalldVersion{}) // unknown: both releases' rules
 		for _, p := range problems {
 			if !mine[p.Path] || p.Reason == "" || strings.ContainsAny(p.Reason, "\r\n") {
 				t.Fatalf("problem %+v", p)
@@ -88,7 +88,7 @@ func FuzzValidateConfigFile(f *testing.F) {
 				t.Fatalf("no problem reported, but the parser refuses it: %v", err)
 			}
 		}
-		ConfigWarnings(fuzzDirs, append(files, remote.File{Path: fuzzDirs.ConfigDir + "/firewalld.conf", Data: data}))
+		ConfigWarnings(fuzzDirs, append(files, remote.File{Path: fuzzDirs.ConfigDir + "/firewalld.conf", Data: data}), FirewalldVersion{})
 	})
 }
 
@@ -119,9 +119,11 @@ func FuzzParseRichRule(f *testing.F) {
 	db := netDB{services: map[string]bool{"imaps": true}, protocols: map[string]bool{"tcp": true, "esp": true}}
 	f.Fuzz(func(t *testing.T, s string) {
 		_, _ = ParseRichRule(s)
-		r, err := parseRuleString(s, db)
-		if err == nil && !strings.HasPrefix(r.String(), "rule") {
-			t.Fatalf("%q read as %q", s, r.String())
+		for _, v2 := range []bool{false, true} {
+			r, err := parseRuleString(s, db, v2)
+			if err == nil && !strings.HasPrefix(r.String(), "rule") {
+				t.Fatalf("%q read as %q", s, r.String())
+			}
 		}
 		// Without quotes or backslashes shlex splits on whitespace only
 		// (Python strings are valid Unicode, hence the UTF-8 condition).

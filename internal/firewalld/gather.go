@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
@@ -44,7 +45,9 @@ type Facts struct {
 	// the mail host's D-Bus (nil when it did not).
 	RuntimeFallback error
 	Problems        []ConfigProblem
-	Policies        []string // the admin's policy files, named in the output
+	// Version is the firewalld release whose rules judged Problems.
+	Version  FirewalldVersion
+	Policies []string // the admin's policy files, named in the output
 	// lookup resolves a required service's definition (files, then
 	// runtime).
 	lookup ServiceLookup
@@ -81,6 +84,25 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 			return f, fmt.Errorf("invalid zone or interface name %q", name)
 		}
 	}
+	// The firewalld version decides the rules the permanent config is
+	// judged by: over D-Bus its version property, asked beside the runtime
+	// calls; else firewall-cmd --version, beside the file read. Exactly
+	// one value is sent on version whatever happens; Gather returns only
+	// once the asking is over (the host's methods end with ctx), so that
+	// no command or call outlives the check.
+	version := make(chan FirewalldVersion, 1)
+	var asking sync.WaitGroup
+	defer asking.Wait()
+	ask := func(get func() FirewalldVersion) {
+		asking.Add(1)
+		go func() {
+			defer asking.Done()
+			version <- get()
+		}()
+	}
+	cliVersion := func() {
+		ask(func() FirewalldVersion { return firewallCmdVersion(ctx, host, cfg.FirewallCmd) })
+	}
 	// Over D-Bus the runtime view needs nothing from the files: ask
 	// firewalld while the files are read and validated.
 	var bus *DBusSource
@@ -94,15 +116,22 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 			// channel (dbus_ssh.go); firewall-cmd below if that fails.
 			if host.Remote() {
 				if bus.Remote, f.RuntimeFallback = remoteBus(ctx, host); f.RuntimeFallback != nil {
+					cliVersion()
 					return
 				}
 			}
 			if f.RuntimeErr = bus.Connect(ctx); f.RuntimeErr == nil {
+				ask(func() FirewalldVersion { return bus.version(ctx) })
 				f.Runtime, f.RuntimeErr = bus.runtimeRuleset(ctx, cfg.Zone)
 			} else if host.Remote() && errors.Is(f.RuntimeErr, ErrNoBus) {
 				f.RuntimeFallback, f.RuntimeErr = f.RuntimeErr, nil
+				cliVersion()
+			} else {
+				version <- UnknownFirewalldVersion(fmt.Errorf("D-Bus: %w", f.RuntimeErr))
 			}
 		}()
+	} else {
+		cliVersion()
 	}
 	patterns := PermanentPatterns(cfg.Dirs)
 	procFiles := procNetFiles(cfg.ProcNet)
@@ -120,10 +149,20 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 		}
 	}
 	// Validation is CPU work on data in hand: run it while the runtime view
-	// waits for firewalld.
-	problems := make(chan []ConfigProblem, 1)
-	go func() { problems <- ValidatePermanent(cfg.Dirs, config) }()
-	defer func() { f.Problems = <-problems }()
+	// waits for firewalld (and the version arrives: validateAsVersionArrives).
+	type verdict struct {
+		v        FirewalldVersion
+		problems []ConfigProblem
+	}
+	validated := make(chan verdict, 1)
+	go func() {
+		v, problems := validateAsVersionArrives(ctx, cfg.Dirs, config, version)
+		validated <- verdict{v, problems}
+	}()
+	defer func() {
+		r := <-validated
+		f.Version, f.Problems = r.v, r.problems
+	}()
 	f.arrival(cfg, proc)
 
 	cf := indexFiles(cfg.Dirs, config)

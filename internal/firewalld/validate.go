@@ -25,6 +25,10 @@ type ConfigProblem struct {
 	// (permission denied, too large): firewalld, as root, may read it
 	// fine, so nothing is known about it, which is not a refusal.
 	Unverified bool
+	// OnlyUnder, when the host's firewalld version is unknown, names the
+	// release whose rules refuse the file while the other's accept it
+	// ("firewalld 2.x"): whether the reload fails depends on which runs.
+	OnlyUnder string
 }
 
 // loadKinds is the order firewalld reads and then checks its objects in
@@ -39,11 +43,13 @@ var netDBFiles = []string{"/etc/services", "/etc/protocols"}
 // PermanentPatterns are the files firewalld loads when it starts or
 // reloads: firewalld.conf, then <kind>/*.xml of the package defaults and of
 // the admin's tree for each kind (a file in ConfigDir overrides the one of
-// the same name in DefaultDir), and the two name databases the port and
-// protocol checks consult. Zones in subdirectories of <ConfigDir>/zones
-// (firewalld's "combined" zones) are not covered: ReadFiles globs one level.
+// the same name in DefaultDir), the two name databases the port and
+// protocol checks consult, and lockdown-whitelist.xml (firewalld 1.3's
+// check_on_disk_config reads it; 2.x dropped lockdown). Zones in
+// subdirectories of <ConfigDir>/zones (firewalld's "combined" zones) are
+// not covered: ReadFiles globs one level.
 func PermanentPatterns(d Dirs) []string {
-	paths := []string{filepath.Join(d.ConfigDir, "firewalld.conf")}
+	paths := []string{filepath.Join(d.ConfigDir, "firewalld.conf"), lockdownPath(d)}
 	paths = append(paths, netDBFiles...)
 	for _, kind := range loadKinds {
 		for _, dir := range []string{d.DefaultDir, d.ConfigDir} {
@@ -55,6 +61,9 @@ func PermanentPatterns(d Dirs) []string {
 
 // permanentConfig is every object firewalld would load, in its load order.
 type permanentConfig struct {
+	rules    ruleSet
+	v2       bool   // rules == rules2: firewalld 2.x's readers raise where 1.3's skip
+	backend  string // FirewallBackend, for the policy masquerade check
 	db       netDB
 	problems []ConfigProblem
 	failed   map[string]bool              // paths already refused
@@ -66,7 +75,8 @@ type permanentConfig struct {
 	// zones with interfaces or sources are the ones it applies.
 	defaultZone   string
 	ipsetTypes    map[string]string
-	ipsetFamilies map[string]string // "ipv4" or "ipv6" (option family)
+	ipsetFamilies map[string]string  // "ipv4" or "ipv6" (option family)
+	ipsets        map[string]*vIPSet // options and entries, for 2.x's maxelem check
 	services      map[string]*vService
 	icmp          map[string]*vICMPType
 	parsed        map[string]parsedXML // by path, see parseAll
@@ -124,43 +134,89 @@ func (c *permanentConfig) exists(kind, name string) bool {
 	return ok
 }
 
-// ValidatePermanent judges the permanent configuration as firewalld 1.3
-// does when it loads it: each reader (core/io/zone.py, policy.py,
+// ValidatePermanent judges the permanent configuration as the firewalld
+// release v runs would when it next loads it (firewall-cmd --reload,
+// check_on_disk_config): each reader (core/io/zone.py, policy.py,
 // service.py, ipset.py, icmptype.py, helper.py) with its element and
 // attribute checks, then the cross-checks of full_check_config (services,
 // ICMP types, zones a policy names exist; an interface or source is bound
-// to one zone only; every rich rule reads back from its string form). What
-// firewalld only warns about and skips (a rich rule failing
-// Rich_Rule.check, such as MISSING_FAMILY; a bad ipset entry; a bad
-// firewalld.conf line: see ConfigWarnings) is not a problem here.
-func ValidatePermanent(d Dirs, files []remote.File) []ConfigProblem {
-	c := &permanentConfig{
-		failed: map[string]bool{}, names: map[string][]string{}, paths: map[string]map[string]string{},
-		broken: map[string]map[string]bool{}, zones: map[string]*vZone{}, services: map[string]*vService{},
-		icmp: map[string]*vICMPType{}, defaultZone: effectiveDefaultZone(d, files),
-		ipsetTypes: map[string]string{}, ipsetFamilies: map[string]string{},
+// to one zone only; every rich rule reads back from its string form).
+// firewalld 1.3 only warns about and skips a rich rule failing
+// Rich_Rule.check (MISSING_FAMILY, INVALID_LIMIT…), which is then not a
+// problem; firewalld 2.x raises (common_endElement), which refuses the
+// file. A bad ipset entry or firewalld.conf line is skipped by both (see
+// ConfigWarnings). For an unknown version both releases' rules are
+// applied, and a file only one of them refuses says which (OnlyUnder).
+func ValidatePermanent(d Dirs, files []remote.File, v FirewalldVersion) []ConfigProblem {
+	in := sortFiles(d, files)
+	sets := v.ruleSets()
+	verdicts := make([][]ConfigProblem, len(sets))
+	for i, rules := range sets {
+		verdicts[i] = in.validate(d, files, rules)
 	}
-	byDir := map[string][]remote.File{}
-	for _, f := range files {
+	if len(sets) == 1 {
+		return verdicts[0]
+	}
+	return mergeVerdicts(sets, verdicts)
+}
+
+// configInput is the files sorted for the readers: the name databases,
+// the XML files by directory (parsed once, whatever the rules), the
+// directories that could not be listed.
+type configInput struct {
+	db       netDB
+	byDir    map[string][]remote.File
+	unlisted []remote.File
+	lockdown *remote.File // firewalld 1.3 checks it (see validate_lockdown.go)
+	parsed   map[string]parsedXML
+}
+
+func sortFiles(d Dirs, files []remote.File) *configInput {
+	in := &configInput{byDir: map[string][]remote.File{}}
+	for i, f := range files {
 		switch {
 		case xmlContains(netDBFiles, f.Path):
 			if f.Err == nil && f.Path == "/etc/services" {
-				c.db.services = parseNetDB(f.Data)
+				in.db.services = parseNetDB(f.Data)
 			} else if f.Err == nil {
-				c.db.protocols = parseNetDB(f.Data)
+				in.db.protocols = parseNetDB(f.Data)
 			}
+		case f.Path == lockdownPath(d):
+			in.lockdown = &files[i]
 		case strings.HasSuffix(f.Path, ".xml"):
-			byDir[filepath.Dir(f.Path)] = append(byDir[filepath.Dir(f.Path)], f)
+			in.byDir[filepath.Dir(f.Path)] = append(in.byDir[filepath.Dir(f.Path)], f)
 		case f.Err != nil && !errors.Is(f.Err, fs.ErrNotExist) && f.Path != filepath.Join(d.ConfigDir, "firewalld.conf"):
 			// a directory ReadFiles could not list: firewalld's os.listdir fails too
-			c.refuse(f.Path, "cannot list the directory: "+f.Err.Error())
+			in.unlisted = append(in.unlisted, f)
 		}
 	}
-	c.parsed = parseAll(byDir)
+	in.parsed = parseAll(in.byDir)
+	return in
+}
+
+// validate is check_on_disk_config with one release's rules.
+func (in *configInput) validate(d Dirs, files []remote.File, rules ruleSet) []ConfigProblem {
+	c := &permanentConfig{
+		rules: rules, v2: rules == rules2, db: in.db, parsed: in.parsed,
+		failed: map[string]bool{}, names: map[string][]string{}, paths: map[string]map[string]string{},
+		broken: map[string]map[string]bool{}, zones: map[string]*vZone{}, services: map[string]*vService{},
+		icmp: map[string]*vICMPType{}, defaultZone: effectiveDefaultZone(d, files, rules),
+		ipsetTypes: map[string]string{}, ipsetFamilies: map[string]string{}, ipsets: map[string]*vIPSet{},
+	}
+	c.backend = "nftables"
+	if conf, _ := confAndZones(d, files); conf != nil {
+		c.backend = firewallBackend(conf.Data, rules)
+	}
+	if msg := confRefusal(d, files, rules); msg != "" {
+		c.refuse(filepath.Join(d.ConfigDir, "firewalld.conf"), msg)
+	}
+	for _, f := range in.unlisted {
+		c.refuse(f.Path, "cannot list the directory: "+f.Err.Error())
+	}
 	for _, kind := range loadKinds {
 		c.paths[kind], c.broken[kind] = map[string]string{}, map[string]bool{}
 		for _, dir := range []string{d.DefaultDir, d.ConfigDir} {
-			for _, f := range byDir[filepath.Join(dir, kind)] {
+			for _, f := range in.byDir[filepath.Join(dir, kind)] {
 				c.load(kind, f)
 			}
 		}
@@ -171,7 +227,46 @@ func ValidatePermanent(d Dirs, files []remote.File) []ConfigProblem {
 			c.refuse(filepath.Join(d.DefaultDir, "zones", z+".xml"), fmt.Sprintf("INVALID_ZONE: Zone '%s' is not available.", z))
 		}
 	}
+	if !c.v2 && in.lockdown != nil {
+		c.checkLockdown(*in.lockdown)
+	}
 	return c.problems
+}
+
+// mergeVerdicts joins the verdicts of both releases' rules (the version
+// is unknown): a file both refuse is refused, with the second reason when
+// it differs; a file only one refuses carries that release in OnlyUnder.
+func mergeVerdicts(sets []ruleSet, verdicts [][]ConfigProblem) []ConfigProblem {
+	var out []ConfigProblem
+	index := map[string]int{}
+	refusedBy := map[string][]ruleSet{}
+	for i, problems := range verdicts {
+		for _, p := range problems {
+			refusedBy[p.Path] = append(refusedBy[p.Path], sets[i])
+			j, seen := index[p.Path]
+			if !seen {
+				index[p.Path] = len(out)
+				out = append(out, p)
+				continue
+			}
+			if code(out[j].Reason) != code(p.Reason) {
+				out[j].Reason += " (" + sets[i].String() + ": " + p.Reason + ")"
+			}
+			out[j].Unverified = out[j].Unverified || p.Unverified
+		}
+	}
+	for i := range out {
+		if by := refusedBy[out[i].Path]; len(by) < len(sets) {
+			out[i].OnlyUnder = by[0].String()
+		}
+	}
+	return out
+}
+
+// code is the FirewallError code a reason starts with, or the reason.
+func code(reason string) string {
+	word, _, _ := strings.Cut(reason, ":")
+	return word
 }
 
 // readerCode is the error each reader raises for XML expat refuses.
@@ -219,9 +314,9 @@ func (c *permanentConfig) load(kind string, f remote.File) {
 		if z.isPolicy {
 			z.target = "CONTINUE"
 		}
-		r := &zoneReader{z: z, db: c.db, spec: zoneSpec}
+		r := &zoneReader{z: z, db: c.db, v2: c.v2, spec: zoneSpecs[c.rules]}
 		if z.isPolicy {
-			r.spec = policySpec
+			r.spec = policySpecs[c.rules]
 		}
 		if msg = saxWalk(root, r.start, r.end); msg == "" {
 			c.zones[kind+"/"+name] = z
@@ -232,10 +327,11 @@ func (c *permanentConfig) load(kind string, f remote.File) {
 			c.services[name] = s
 		}
 	case "ipsets":
-		var t, family string
-		if msg = readIPSet(root, &t, &family); msg == "" {
-			c.ipsetTypes[name], c.ipsetFamilies[name] = t, "ipv4"
-			if family == "inet6" {
+		set := &vIPSet{path: f.Path, options: map[string]string{}}
+		if msg = readIPSet(root, set); msg == "" {
+			c.ipsets[name] = set
+			c.ipsetTypes[name], c.ipsetFamilies[name] = set.ipsetType, "ipv4"
+			if set.options["family"] == "inet6" {
 				c.ipsetFamilies[name] = "ipv6"
 			}
 		}

@@ -8,17 +8,34 @@ import (
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
-// confValues are the values firewalld_conf.read accepts per key (compared
-// lower-cased where firewalld lowers them); a key missing here takes any
-// value.
-var confValues = map[string][]string{
-	"CleanupOnExit": {"yes", "true", "no", "false"}, "CleanupModulesOnExit": {"yes", "true", "no", "false"},
-	"Lockdown": {"yes", "true", "no", "false"}, "IPv6_rpfilter": {"yes", "true", "no", "false"},
-	"IndividualCalls": {"yes", "true", "no", "false"}, "FlushAllOnReload": {"yes", "true", "no", "false"},
-	"RFC3964_IPv4": {"yes", "true", "no", "false"}, "AllowZoneDrifting": {"yes", "true", "no", "false"},
-	"LogDenied":        {"all", "unicast", "broadcast", "multicast", "off"},
-	"AutomaticHelpers": {"yes", "no", "system"}, "FirewallBackend": {"nftables", "iptables"},
+// confValues are the values firewalld_conf.read accepts per key, by
+// release (compared lower-cased where firewalld lowers them); a key
+// missing here is unknown to that release (logged and ignored), a key
+// with no values takes any value.
+var confValues = map[ruleSet]map[string][]string{
+	rules13: {
+		"CleanupOnExit": yesNo, "CleanupModulesOnExit": yesNo, "Lockdown": yesNo, "IPv6_rpfilter": yesNo,
+		"IndividualCalls": yesNo, "FlushAllOnReload": yesNo, "RFC3964_IPv4": yesNo, "AllowZoneDrifting": yesNo,
+		"LogDenied":        {"all", "unicast", "broadcast", "multicast", "off"},
+		"AutomaticHelpers": {"yes", "no", "system"}, "FirewallBackend": {"nftables", "iptables"},
+		"DefaultZone": nil, "MinimalMark": nil,
+	},
+	// 2.x (config/__init__.py, firewalld_conf.valid_keys): IPv6_rpfilter
+	// takes loose and the -forward modes, ReloadPolicy and the Nftables*
+	// and StrictForwardPorts keys are new; Lockdown is read but has no
+	// effect any more (see confWarning).
+	rules2: {
+		"CleanupOnExit": yesNo, "CleanupModulesOnExit": yesNo, "Lockdown": nil,
+		"IPv6_rpfilter":   {"yes", "true", "no", "false", "strict", "loose", "loose-forward", "strict-forward"},
+		"IndividualCalls": yesNo, "FlushAllOnReload": yesNo, "RFC3964_IPv4": yesNo, "AllowZoneDrifting": yesNo,
+		"LogDenied":        {"all", "unicast", "broadcast", "multicast", "off"},
+		"AutomaticHelpers": {"yes", "no", "system"}, "FirewallBackend": {"nftables", "iptables"},
+		"DefaultZone": nil, "MinimalMark": nil, "ReloadPolicy": nil,
+		"NftablesFlowtable": nil, "NftablesCounters": nil, "NftablesTableOwner": nil, "StrictForwardPorts": nil,
+	},
 }
+
+var yesNo = []string{"yes", "true", "no", "false"}
 
 // ConfigWarnings lists what firewalld accepts but replaces when it loads
 // the configuration, so that the running firewall is not what the files
@@ -26,20 +43,41 @@ var confValues = map[string][]string{
 // default (core/io/firewalld_conf.py read logs each and goes on), and a
 // DefaultZone naming no zone (core/fw.py _start_check then uses public,
 // external or block). firewall-cmd --check-config passes on all of them.
-func ConfigWarnings(d Dirs, files []remote.File) []ConfigProblem {
+// Each release of v has its own keys; with the version unknown a line only
+// one release warns about names it.
+func ConfigWarnings(d Dirs, files []remote.File, v FirewalldVersion) []ConfigProblem {
 	confPath := filepath.Join(d.ConfigDir, "firewalld.conf")
 	conf, zones := confAndZones(d, files)
 	if conf == nil {
 		return nil // missing: firewalld uses its defaults, as intended
 	}
+	sets := v.ruleSets()
 	var out []ConfigProblem
-	defaultZone, warnings := readFirewalldConf(conf.Data)
-	for _, w := range warnings {
-		out = append(out, ConfigProblem{Path: confPath, Reason: w})
+	count := map[string]int{}
+	var order []string
+	for _, rules := range sets {
+		defaultZone, warnings := readFirewalldConf(conf.Data, rules)
+		if !zones[defaultZone] {
+			warnings = append(warnings, fmt.Sprintf("Default zone '%s' is not valid: firewalld uses zone %s instead", defaultZone, fallbackZone(zones)))
+		}
+		for _, w := range warnings {
+			if count[w] == 0 {
+				order = append(order, w)
+			}
+			count[w]++
+		}
 	}
-	if !zones[defaultZone] {
-		out = append(out, ConfigProblem{Path: confPath, Reason: fmt.Sprintf(
-			"Default zone '%s' is not valid: firewalld uses zone %s instead", defaultZone, fallbackZone(zones))})
+	for _, w := range order {
+		if count[w] < len(sets) {
+			// only one release of an unknown version warns: say which
+			for _, rules := range sets {
+				if _, ws := readFirewalldConf(conf.Data, rules); xmlContains(ws, w) {
+					w += " (" + rules.String() + ")"
+					break
+				}
+			}
+		}
+		out = append(out, ConfigProblem{Path: confPath, Reason: w})
 	}
 	return out
 }
@@ -73,11 +111,11 @@ func fallbackZone(zones map[string]bool) string {
 }
 
 // effectiveDefaultZone is the zone firewalld will use as its default.
-func effectiveDefaultZone(d Dirs, files []remote.File) string {
+func effectiveDefaultZone(d Dirs, files []remote.File, rules ruleSet) string {
 	conf, zones := confAndZones(d, files)
 	zone := FallbackZone
 	if conf != nil {
-		zone, _ = readFirewalldConf(conf.Data)
+		zone, _ = readFirewalldConf(conf.Data, rules)
 	}
 	if !zones[zone] {
 		return fallbackZone(zones)
@@ -85,11 +123,53 @@ func effectiveDefaultZone(d Dirs, files []remote.File) string {
 	return zone
 }
 
+// confRefusal is what check_on_disk_config refuses in firewalld.conf:
+// nothing in 1.3; in 2.x firewalld_conf.sanity_check raises for
+// IPv6_rpfilter=loose-forward or strict-forward with
+// FirewallBackend=iptables (compared as written, after read has accepted
+// both values case-insensitively), which fails --check-config and the
+// reload (fw.py _start_load_firewalld_conf instead falls back to the
+// default settings, DefaultZone included, at a start).
+func confRefusal(d Dirs, files []remote.File, rules ruleSet) string {
+	conf, _ := confAndZones(d, files)
+	if conf == nil || rules != rules2 {
+		return ""
+	}
+	values, _ := readConfValues(conf.Data, rules)
+	if rp := values["IPv6_rpfilter"]; values["FirewallBackend"] == "iptables" && (rp == "loose-forward" || rp == "strict-forward") {
+		return fmt.Sprintf("INVALID_VALUE: '%s': IPv6_rpfilter=%s is incompatible with FirewallBackend=iptables. This is a limitation of the iptables backend.",
+			conf.Path, rp)
+	}
+	return ""
+}
+
 // readFirewalldConf is firewalld_conf.read: the DefaultZone it settles on
 // and a line for everything it logs and ignores or replaces.
-func readFirewalldConf(data []byte) (defaultZone string, warnings []string) {
-	seen := map[string]bool{}
+func readFirewalldConf(data []byte, rules ruleSet) (defaultZone string, warnings []string) {
+	values, warnings := readConfValues(data, rules)
 	defaultZone = FallbackZone
+	if z, ok := values["DefaultZone"]; ok {
+		defaultZone = z
+	}
+	for _, key := range sortedKeys(values) {
+		if w := confWarning(key, values[key], rules); w != "" {
+			warnings = append(warnings, w)
+		}
+	}
+	if rules == rules2 {
+		if rp := values["IPv6_rpfilter"]; values["FirewallBackend"] == "iptables" && (rp == "loose-forward" || rp == "strict-forward") {
+			// sanity_check raised: _start_load_firewalld_conf keeps none of the file
+			defaultZone = FallbackZone
+		}
+	}
+	return defaultZone, warnings
+}
+
+// readConfValues is read's line loop: the first value of each key it
+// knows, and a warning for each line it ignores.
+func readConfValues(data []byte, rules ruleSet) (map[string]string, []string) {
+	values := map[string]string{}
+	var warnings []string
 	for n, line := range strings.Split(string(data), "\n") {
 		warn := func(format string, args ...any) {
 			warnings = append(warnings, fmt.Sprintf("line %d: ", n+1)+fmt.Sprintf(format, args...))
@@ -104,31 +184,69 @@ func readFirewalldConf(data []byte) (defaultZone string, warnings []string) {
 			continue
 		}
 		key, value := strings.TrimSpace(pair[0]), strings.TrimSpace(pair[1])
-		switch allowed, known := confValues[key]; {
-		case !known && !xmlContains([]string{"DefaultZone", "MinimalMark"}, key):
-			warn("Invalid option: '%s' (firewalld ignores the line)", line)
+		_, known := confValues[rules][key]
+		_, seen := values[key]
+		switch {
+		case !known:
+			warn("Invalid option: '%s' (%s ignores the line)", line, rules)
 		case value == "":
 			warn("Missing value: '%s' (firewalld ignores the line)", line)
-		case seen[key]:
+		case seen:
 			warn("Duplicate option definition: '%s' (firewalld ignores the line)", line)
-		case key == "DefaultZone":
-			defaultZone = value
-			seen[key] = true
-		case key == "MinimalMark":
-			seen[key] = true
-			if _, ok := pyInt(value); !ok {
-				warn("MinimalMark '%s' is not valid, firewalld uses its default", value)
-			}
 		default:
-			seen[key] = true
-			v := value
-			if key != "LogDenied" {
-				v = strings.ToLower(v)
-			}
-			if !xmlContains(allowed, v) {
-				warn("%s '%s' is not valid, firewalld uses its default", key, value)
-			}
+			values[key] = value
 		}
 	}
-	return defaultZone, warnings
+	return values, warnings
+}
+
+// confWarning is read's check of one value it keeps.
+func confWarning(key, value string, rules ruleSet) string {
+	allowed := confValues[rules][key]
+	switch {
+	case key == "MinimalMark":
+		if _, ok := pyInt(value); !ok {
+			return fmt.Sprintf("MinimalMark '%s' is not valid, firewalld uses its default", value)
+		}
+	case key == "Lockdown" && rules == rules2:
+		if v := strings.ToLower(value); v != "no" && v != "false" {
+			return fmt.Sprintf("Lockdown '%s': %s has no lockdown any more (the option is deprecated and has no effect)", value, rules)
+		}
+	case key == "ReloadPolicy":
+		if !reloadPolicyOK(value) {
+			return fmt.Sprintf("ReloadPolicy '%s' is not valid, firewalld uses its default INPUT:DROP,FORWARD:DROP,OUTPUT:DROP", value)
+		}
+	case len(allowed) > 0:
+		v := value
+		if key != "LogDenied" {
+			v = strings.ToLower(v)
+		}
+		if !xmlContains(allowed, v) {
+			return fmt.Sprintf("%s '%s' is not valid, firewalld uses its default", key, value)
+		}
+	}
+	return ""
+}
+
+// reloadPolicyOK is firewalld_conf._parse_reload_policy (2.x): ACCEPT,
+// REJECT or DROP for all chains, or CHAIN:POLICY pairs (':' or '=')
+// separated by ',' or ';' for INPUT, FORWARD and OUTPUT.
+func reloadPolicyOK(value string) bool {
+	value = strings.TrimSpace(value)
+	policies := []string{"ACCEPT", "REJECT", "DROP"}
+	if xmlContains(policies, strings.ToUpper(value)) {
+		return true
+	}
+	for _, a := range strings.Split(strings.ReplaceAll(value, ";", ","), ",") {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			continue
+		}
+		kv := strings.SplitN(strings.ReplaceAll(a, "=", ":"), ":", 3)
+		if len(kv) != 2 || !xmlContains([]string{"INPUT", "FORWARD", "OUTPUT"}, strings.ToUpper(strings.TrimSpace(kv[0]))) ||
+			!xmlContains(policies, strings.ToUpper(strings.TrimSpace(kv[1]))) {
+			return false
+		}
+	}
+	return true
 }

@@ -2,11 +2,13 @@ package firewalld
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mailhost-checks/mailchecks/internal/remote"
@@ -19,7 +21,10 @@ const firewalldInstall = "apt-get install -y firewalld (firewall-offline-cmd, ru
 // expect says "valid", "refused <path under etc>" (firewall-offline-cmd
 // --check-config refuses it) or "reload-refused <path>" (the check passes,
 // the daemon's reload fails: see validate_reload_test.go), optionally
-// followed by a "warning <path>" line for ConfigWarnings.
+// followed by a "warning <path>" line for ConfigWarnings. The directory's
+// prefix and expect are firewalld 1.3's verdict; where firewalld 2.x's
+// differs, expect.firewalld2 holds 2.x's (readCorpus picks by the
+// installed release).
 type corpusCase struct {
 	name    string
 	refused string // "" when valid
@@ -27,14 +32,31 @@ type corpusCase struct {
 	warning string
 }
 
-func readCorpus(t *testing.T) []corpusCase {
+// expectFile is the expectation file of a case for a release line.
+func expectFile(dir string, rules ruleSet) string {
+	if rules == rules2 {
+		if p := filepath.Join(dir, "expect.firewalld2"); fileExists(p) {
+			return p
+		}
+	}
+	return filepath.Join(dir, "expect")
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// readCorpus reads every case's expectation for the release line of v.
+func readCorpus(t *testing.T, v FirewalldVersion) []corpusCase {
+	return readCorpusFor(t, v.ruleSets()[0])
+}
+
+func readCorpusFor(t *testing.T, rules ruleSet) []corpusCase {
 	entries, err := os.ReadDir("testdata/config")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var cases []corpusCase
 	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("testdata/config", e.Name(), "expect"))
+		b, err := os.ReadFile(expectFile(filepath.Join("testdata/config", e.Name()), rules))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,6 +78,32 @@ func readCorpus(t *testing.T) []corpusCase {
 		cases = append(cases, c)
 	}
 	return cases
+}
+
+var installed struct {
+	once sync.Once
+	v    FirewalldVersion
+	err  error
+}
+
+// installedFirewalld is the release of the installed firewalld
+// (firewall-offline-cmd --version): the real tools the tests compare with.
+func installedFirewalld(t testing.TB) FirewalldVersion {
+	installed.once.Do(func() {
+		out, err := exec.Command("firewall-offline-cmd", "--version").Output()
+		if err != nil {
+			installed.err = fmt.Errorf("firewall-offline-cmd --version: %v (%s)", err, firewalldInstall)
+			return
+		}
+		installed.v = ParseFirewalldVersion(string(out), "firewall-offline-cmd --version")
+		if !installed.v.Known() {
+			installed.err = installed.v.Err
+		}
+	})
+	if installed.err != nil {
+		t.Fatal(installed.err)
+	}
+	return installed.v
 }
 
 // copyTree copies src into dst (both directories).
@@ -99,12 +147,14 @@ func offlineCheck(t *testing.T, d Dirs) string {
 	return strings.TrimSpace(string(out))
 }
 
+// validateTree validates a tree with the installed release's rules.
 func validateTree(t *testing.T, d Dirs) ([]ConfigProblem, []ConfigProblem) {
 	files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(d), maxXMLBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ValidatePermanent(d, files), ConfigWarnings(d, files)
+	v := installedFirewalld(t)
+	return ValidatePermanent(d, files, v), ConfigWarnings(d, files, v)
 }
 
 // firewalldCode is the FirewallError code a message starts with
@@ -112,13 +162,14 @@ func validateTree(t *testing.T, d Dirs) ([]ConfigProblem, []ConfigProblem) {
 var firewalldCode = regexp.MustCompile(`^([A-Z][A-Z_]+)(:|$)`)
 
 // TestValidatePermanentAgreesWithFirewalld runs each corpus case through
-// ValidatePermanent and through the real firewall-offline-cmd
-// --check-config, and asserts the same verdict, the same error code, and
-// for a refusal that the file named is the culprit: without it firewalld
-// accepts the configuration.
+// ValidatePermanent (with the installed release's rules) and through the
+// real firewall-offline-cmd --check-config, and asserts the expected
+// verdict of that release, the same error code, and for a refusal that
+// the file named is the culprit: without it firewalld accepts the
+// configuration.
 func TestValidatePermanentAgreesWithFirewalld(t *testing.T) {
 	defaults := privateDefaults(t)
-	for _, c := range readCorpus(t) {
+	for _, c := range readCorpus(t, installedFirewalld(t)) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			d := Dirs{ConfigDir: filepath.Join(t.TempDir(), "etc"), DefaultDir: defaults}
@@ -189,11 +240,12 @@ func BenchmarkValidatePermanentStock(b *testing.B) {
 	if err != nil || len(files) < 100 {
 		b.Fatalf("stock tree: %d files, %v (%s)", len(files), err, firewalldInstall)
 	}
+	v := installedFirewalld(b)
 	files = append(files, remote.File{Path: d.ConfigDir + "/zones/public.xml", Data: []byte(
 		`<zone><service name="imaps"/><rule family="ipv4"><source address="192.0.2.0/24"/><service name="smtp"/><accept/></rule></zone>`)})
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if p := ValidatePermanent(d, files); len(p) > 0 {
+		if p := ValidatePermanent(d, files, v); len(p) > 0 {
 			b.Fatal(p)
 		}
 	}

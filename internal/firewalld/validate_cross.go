@@ -5,11 +5,14 @@ import (
 	"strings"
 )
 
-// crossCheck is fw_config.full_check_config over what loaded: services,
-// then zones, then policies (ipsets, helpers and ICMP types have nothing
-// left to check once read). A reference to an object whose own file was
-// refused is not reported again.
+// crossCheck is fw_config.full_check_config over what loaded: ipsets
+// (2.x's maxelem), services, then zones, then policies (helpers and ICMP
+// types have nothing left to check once read). A reference to an object
+// whose own file was refused is not reported again.
 func (c *permanentConfig) crossCheck() {
+	if c.v2 {
+		c.checkIPSetSizes()
+	}
 	for _, name := range c.names["services"] {
 		s := c.services[name]
 		if s == nil {
@@ -42,6 +45,9 @@ func (z *vZone) kind() string {
 // checkZone is common_check_config plus Zone._check_config or
 // Policy._check_config, in the order of the object's export structure.
 func (c *permanentConfig) checkZone(z *vZone) string {
+	if msg := z.unsortableRules2(c.v2); msg != "" {
+		return msg
+	}
 	k := z.kind()
 	if z.isPolicy && c.exists("zones", z.name) {
 		return fmt.Sprintf("NAME_CONFLICT: Policy '%s': Can't have the same name as a zone.", z.name)
@@ -75,6 +81,9 @@ func (c *permanentConfig) checkZone(z *vZone) string {
 		if msg := c.checkRuleString(z, r); msg != "" {
 			return msg
 		}
+	}
+	if msg := z.priorityError2(c.v2); msg != "" {
+		return msg
 	}
 	if !z.isPolicy && (z.name == c.defaultZone || len(z.interfaces) > 0 || len(z.sources) > 0) {
 		return c.checkApplied(z)
@@ -162,14 +171,19 @@ func (c *permanentConfig) boundElsewhere(z *vZone, list func(*vZone) []string, i
 // checkRuleString: firewalld re-reads each rule from Rich_Rule.__str__
 // (rules_str), so a value that does not survive the round trip (a log
 // prefix with a quote or '=', a backslash at a value's end) fails the
-// configuration; then ICMP types named in rules must exist for the family.
+// configuration; then ICMP types named in rules must exist for the family
+// and, in 2.x's common_check_config (1.3 finds these only when the reload
+// applies the zone: checkApplied), a rule's service, else its source
+// ipset, else its destination ipset must exist.
 func (c *permanentConfig) checkRuleString(z *vZone, r *vRule) string {
 	text := r.String()
-	back, err := parseRuleString(text, c.db)
+	back, err := parseRuleString(text, c.db, c.v2)
 	if err != nil {
 		return fmt.Sprintf("%s (firewalld re-reads the rule %s from its own spelling and fails)", err, text)
 	}
-	if e := back.element; e != nil && (e.kind == "icmp-block" || e.kind == "icmp-type") {
+	e := back.element
+	switch {
+	case e != nil && (e.kind == "icmp-block" || e.kind == "icmp-type"):
 		name := e.get("name")
 		t, ok := c.icmp[name]
 		switch {
@@ -177,6 +191,33 @@ func (c *permanentConfig) checkRuleString(z *vZone, r *vRule) string {
 			return fmt.Sprintf("INVALID_ICMPTYPE: %s '%s': '%s' not among existing ICMP types", z.kind(), z.name, name)
 		case ok && back.family != "" && len(t.destinations) > 0 && !xmlContains(t.destinations, back.family):
 			return fmt.Sprintf("INVALID_ICMPTYPE: %s '%s': rich rule family '%s' conflicts with icmp type '%s'", z.kind(), z.name, back.family, name)
+		}
+	case !c.v2:
+	case e != nil && e.kind == "service":
+		if !c.exists("services", e.get("name")) {
+			return fmt.Sprintf("INVALID_SERVICE: %s '%s': '%s' not among existing services", z.kind(), z.name, e.get("name"))
+		}
+	case back.source != nil && back.source.ipset != "":
+		if !c.exists("ipsets", back.source.ipset) {
+			return fmt.Sprintf("INVALID_IPSET: %s '%s': '%s' not among existing ipsets", z.kind(), z.name, back.source.ipset)
+		}
+	case back.destination != nil && back.destination.ipset != "":
+		if !c.exists("ipsets", back.destination.ipset) {
+			return fmt.Sprintf("INVALID_IPSET: %s '%s': '%s' not among existing ipsets", z.kind(), z.name, back.destination.ipset)
+		}
+	}
+	return ""
+}
+
+// priorityError2 is firewalld 2.x's Zone._check_config for the ingress and
+// egress priorities (1.3 has none).
+func (z *vZone) priorityError2(v2 bool) string {
+	if !v2 || z.isPolicy {
+		return ""
+	}
+	for _, p := range []int64{z.ingressPriority, z.egressPriority} {
+		if p < -32768 || p > 32767 {
+			return fmt.Sprintf("INVALID_PRIORITY: Zone '%s': %d is an invalid priority value. Must be in range [-32768, 32767].", z.name, p)
 		}
 	}
 	return ""
@@ -216,35 +257,25 @@ func (c *permanentConfig) sourceIPSet(name string) string {
 	return ""
 }
 
-// checkPolicy is the rest of Policy._check_config: target, priority and
-// the ingress/egress zone sets. The masquerade, forward-port and mark
-// rules about zones with interfaces are not checked here.
-func (c *permanentConfig) checkPolicy(z *vZone) string {
-	if !xmlContains(policyTargets, z.target) {
-		return fmt.Sprintf("INVALID_TARGET: Policy '%s': '%s' is invalid target", z.name, z.target)
+// unsortableRules2: firewalld 2.x keeps rules in a set and exports them
+// sorted (Zone/Policy.__getattr__ rules_str, rich_rules: sorted(self.rules)),
+// comparing priority, family, source, destination, then the elements;
+// Rich_Masquerade has no order, so two masquerade rules alike up to there
+// raise TypeError and the file is refused.
+func (z *vZone) unsortableRules2(v2 bool) string {
+	if !v2 {
+		return ""
 	}
-	if z.priority != 0 && (z.priority > 32767 || z.priority < -32768) {
-		return fmt.Sprintf("INVALID_PRIORITY: Policy '%s': %d is invalid priority. Must be in range [-32768, 32767]. The following are reserved: [0]", z.name, z.priority)
-	}
-	for _, set := range []struct {
-		item        string
-		zones, peer []string
-	}{{"ingress_zones", z.ingress, z.egress}, {"egress_zones", z.egress, z.ingress}} {
-		special := xmlContains(set.zones, "ANY") || xmlContains(set.zones, "HOST")
-		for _, name := range set.zones {
-			if name != "ANY" && name != "HOST" && !c.exists("zones", name) {
-				return fmt.Sprintf("INVALID_ZONE: Policy '%s': '%s' not among existing zones", z.name, name)
-			}
-			if special && len(set.zones) > 1 {
-				return fmt.Sprintf("INVALID_ZONE: Policy '%s': '%s' may only contain one of: many regular zones, ANY, or HOST", z.name, set.item)
-			}
-			if name == "HOST" && xmlContains(set.peer, "HOST") {
-				return fmt.Sprintf("INVALID_ZONE: Policy '%s': 'HOST' can only appear in either ingress or egress zones, but not both", z.name)
-			}
+	seen := map[string]bool{}
+	for _, r := range z.rules {
+		if r.element == nil || r.element.kind != "masquerade" {
+			continue
 		}
-	}
-	if z.masquerade && (xmlContains(z.egress, "HOST") || xmlContains(z.ingress, "HOST")) {
-		return fmt.Sprintf("INVALID_ZONE: Policy '%s': 'masquerade' is invalid for a 'HOST' zone set", z.name)
+		head := (&vRule{v2: true, priority: r.priority, family: r.family, source: r.source, destination: r.destination}).String()
+		if seen[head] {
+			return "TypeError: '<' not supported between instances of 'Rich_Masquerade' and 'Rich_Masquerade'"
+		}
+		seen[head] = true
 	}
 	return ""
 }

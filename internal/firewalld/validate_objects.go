@@ -97,9 +97,17 @@ var sourceIPSetTypes = []string{"hash:ip", "hash:ip,port", "hash:ip,mark", "hash
 var ipsetTypes = []string{"hash:ip", "hash:ip,port", "hash:ip,port,ip", "hash:ip,port,net", "hash:ip,mark",
 	"hash:net", "hash:net,net", "hash:net,port", "hash:net,port,net", "hash:net,iface", "hash:mac"}
 
-// readIPSet is ipset_ContentHandler.startElement (io/ipset.py). A bad
-// <entry> is not a refusal: ipset_reader logs it and drops the entry.
-func readIPSet(root *etree.Element, ipsetType, family *string) string {
+// vIPSet is what ipset_reader keeps that the configuration check reads.
+type vIPSet struct {
+	path      string
+	ipsetType string
+	options   map[string]string // the first value of each option wins
+	entries   []string          // <entry> texts, as the reader collects them
+}
+
+// readIPSet is ipset_ContentHandler (io/ipset.py). A bad <entry> is not a
+// refusal: ipset_reader logs it and drops the entry (see ipsetEntries).
+func readIPSet(root *etree.Element, set *vIPSet) string {
 	start := func(el *etree.Element) string {
 		if msg := ipsetSpec.check(el); msg != "" {
 			return msg
@@ -110,7 +118,7 @@ func readIPSet(root *etree.Element, ipsetType, family *string) string {
 				if !xmlContains(ipsetTypes, t) {
 					return "INVALID_TYPE: " + t
 				}
-				*ipsetType = t
+				set.ipsetType = t
 			}
 		case "option":
 			name, _ := attr(el, "name")
@@ -118,14 +126,12 @@ func readIPSet(root *etree.Element, ipsetType, family *string) string {
 			switch {
 			case !xmlContains([]string{"family", "timeout", "hashsize", "maxelem"}, name):
 				return fmt.Sprintf("INVALID_OPTION: Unknown option '%s'", name)
-			case *ipsetType == "hash:mac" && name == "family":
-				return fmt.Sprintf("INVALID_OPTION: Unsupported option '%s' for type '%s'", name, *ipsetType)
+			case set.ipsetType == "hash:mac" && name == "family":
+				return fmt.Sprintf("INVALID_OPTION: Unsupported option '%s' for type '%s'", name, set.ipsetType)
 			case value == "":
 				return fmt.Sprintf("INVALID_OPTION: Missing mandatory value of option '%s'", name)
 			case name == "family" && value != "inet" && value != "inet6":
 				return "INVALID_FAMILY: " + value
-			case name == "family" && *family == "":
-				*family = value
 			case name != "family":
 				n, ok := pyInt(value)
 				if !ok {
@@ -135,10 +141,19 @@ func readIPSet(root *etree.Element, ipsetType, family *string) string {
 					return fmt.Sprintf("INVALID_VALUE: Option '%s': Value '%s' is negative", name, value)
 				}
 			}
+			if _, set2 := set.options[name]; !set2 {
+				set.options[name] = value
+			}
 		}
 		return ""
 	}
-	return saxWalk(root, start, func(*etree.Element) string { return "" })
+	end := func(el *etree.Element) string {
+		if el.Tag == "entry" {
+			set.entries = append(set.entries, saxCharacters(el))
+		}
+		return ""
+	}
+	return saxWalk(root, start, end)
 }
 
 // vICMPType is what the configuration check needs of an icmptype: the

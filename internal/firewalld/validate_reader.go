@@ -118,6 +118,32 @@ var policySpec = withParts(
 	map[string][]string{"policy": {"version", "priority"}},
 )
 
+// zoneSpecs and policySpecs are the specs per release: 2.x adds a zone's
+// ingress-priority and egress-priority (core/io/zone.py) and a limit's
+// burst (zone.py, policy.py), which 1.3 refuses as unexpected attributes.
+var (
+	zoneSpecs = map[ruleSet]elementSpec{
+		rules13: zoneSpec,
+		rules2:  zoneSpec.withOptional(map[string][]string{"zone": {"ingress-priority", "egress-priority"}, "limit": {"burst"}}),
+	}
+	policySpecs = map[ruleSet]elementSpec{
+		rules13: policySpec,
+		rules2:  policySpec.withOptional(map[string][]string{"limit": {"burst"}}),
+	}
+)
+
+// withOptional is a copy of s with more optional attributes.
+func (s elementSpec) withOptional(more map[string][]string) elementSpec {
+	out := elementSpec{required: s.required, optional: map[string][]string{}}
+	for k, v := range s.optional {
+		out.optional[k] = v
+	}
+	for k, v := range more {
+		out.optional[k] = append(append([]string(nil), out.optional[k]...), v...)
+	}
+	return out
+}
+
 var serviceSpec = elementSpec{
 	required: map[string][]string{"short": nil, "description": nil, "service": nil},
 	optional: map[string][]string{"service": {"name", "version"}, "port": {"port", "protocol"}, "protocol": {"value"},

@@ -1,7 +1,6 @@
 package firewalld
 
 import (
-	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -11,6 +10,7 @@ import (
 // or from its own string form (Rich_Rule._import_from_string). Optional
 // values are pointers where Python tells None from "".
 type vRule struct {
+	v2          bool   // built by firewalld 2.x's classes (prints as their __str__)
 	family      string // "" = None
 	priority    int64
 	source      *vAddr
@@ -27,11 +27,11 @@ type vAddr struct {
 }
 
 // vPart is one element, log, audit or action: its kind, its attributes
-// (absent keys are None), and its limit ("" = none).
+// (absent keys are None), and its limit (nil = none).
 type vPart struct {
 	kind  string
 	attrs map[string]string
-	limit *string
+	limit *vLimit
 }
 
 func (p *vPart) has(k string) bool { _, ok := p.attrs[k]; return ok }
@@ -39,15 +39,15 @@ func (p *vPart) get(k string) string {
 	return p.attrs[k]
 }
 
-// normLimit is Rich_Limit.__init__: "3/minute" becomes "3/m".
-func vNormLimit(v string) *string {
+// vNormLimit is firewalld 1.3's Rich_Limit.__init__: "3/minute" becomes "3/m".
+func vNormLimit(v string) string {
 	if rate, unit, ok := strings.Cut(v, "/"); ok && !strings.Contains(unit, "/") {
 		switch unit {
 		case "second", "minute", "hour", "day":
 			v = rate + "/" + unit[:1]
 		}
 	}
-	return &v
+	return v
 }
 
 var rejectTypes = map[string][]string{
@@ -60,21 +60,23 @@ var rejectTypes = map[string][]string{
 
 var logLevels = []string{"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"}
 
-// limitError is Rich_Limit.check.
-func limitError(v *string) string {
-	if v == nil {
+// limitError is firewalld 1.3's Rich_Limit.check (its "too fast" test
+// divides as floats and never fires).
+func limitError(l *vLimit) string {
+	if l == nil {
 		return ""
 	}
-	rate, unit, ok := strings.Cut(*v, "/")
+	v := vNormLimit(l.value)
+	rate, unit, ok := strings.Cut(v, "/")
 	if !ok || strings.Contains(unit, "/") {
-		return "INVALID_LIMIT: " + *v
+		return "INVALID_LIMIT: " + v
 	}
 	n, ok := pyInt(rate)
 	if !ok || n < 1 || !strings.Contains("smhd", unit) || len(unit) != 1 {
-		return "INVALID_LIMIT: " + *v
+		return "INVALID_LIMIT: " + v
 	}
 	if n == 1 && unit == "d" {
-		return "INVALID_LIMIT: " + *v + " too slow"
+		return "INVALID_LIMIT: " + v + " too slow"
 	}
 	return ""
 }
@@ -300,89 +302,3 @@ func (r *vRule) elementError(db netDB) string {
 }
 
 func mssOK(v string) bool { n, _ := pyInt(v); return n >= 536 }
-
-// String is Rich_Rule.__str__: values in double quotes, nothing escaped.
-func (r *vRule) String() string {
-	var b strings.Builder
-	b.WriteString("rule")
-	if r.priority != 0 {
-		fmt.Fprintf(&b, ` priority="%d"`, r.priority)
-	}
-	if r.family != "" {
-		fmt.Fprintf(&b, ` family="%s"`, r.family)
-	}
-	writeAddr(&b, "source", r.source)
-	writeAddr(&b, "destination", r.destination)
-	if e := r.element; e != nil {
-		b.WriteString(" " + e.kind)
-		switch e.kind {
-		case "service", "icmp-block", "icmp-type":
-			fmt.Fprintf(&b, ` name="%s"`, e.get("name"))
-		case "port", "source-port":
-			fmt.Fprintf(&b, ` port="%s" protocol="%s"`, e.get("port"), e.get("protocol"))
-		case "protocol", "tcp-mss-clamp":
-			if e.get("value") != "" || e.kind == "protocol" {
-				fmt.Fprintf(&b, ` value="%s"`, e.get("value"))
-			}
-		case "forward-port":
-			fmt.Fprintf(&b, ` port="%s" protocol="%s"`, e.get("port"), e.get("protocol"))
-			writeOpt(&b, e, "to-port", "to-addr")
-		}
-	}
-	if l := r.log; l != nil {
-		b.WriteString(" " + l.kind)
-		if l.kind == "log" {
-			writeOpt(&b, l, "prefix", "level")
-		} else {
-			writeOpt(&b, l, "group", "prefix", "queue-size")
-		}
-		writeLimit(&b, l.limit)
-	}
-	if r.audit != nil {
-		b.WriteString(" audit")
-		writeLimit(&b, r.audit.limit)
-	}
-	if a := r.action; a != nil {
-		b.WriteString(" " + a.kind)
-		switch a.kind {
-		case "reject":
-			writeOpt(&b, a, "type")
-		case "mark":
-			b.WriteString(" set=" + a.get("set"))
-		}
-		writeLimit(&b, a.limit)
-	}
-	return b.String()
-}
-
-func writeAddr(b *strings.Builder, word string, a *vAddr) {
-	if a == nil {
-		return
-	}
-	b.WriteString(" " + word)
-	if a.invert {
-		b.WriteString(" NOT")
-	}
-	switch {
-	case a.addr != "":
-		fmt.Fprintf(b, ` address="%s"`, a.addr)
-	case a.mac != "":
-		fmt.Fprintf(b, ` mac="%s"`, a.mac)
-	default:
-		fmt.Fprintf(b, ` ipset="%s"`, a.ipset)
-	}
-}
-
-func writeOpt(b *strings.Builder, p *vPart, keys ...string) {
-	for _, k := range keys {
-		if v := p.get(k); v != "" {
-			fmt.Fprintf(b, ` %s="%s"`, k, v)
-		}
-	}
-}
-
-func writeLimit(b *strings.Builder, l *string) {
-	if l != nil {
-		fmt.Fprintf(b, ` limit value="%s"`, *l)
-	}
-}

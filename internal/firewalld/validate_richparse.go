@@ -91,7 +91,10 @@ type ruleTok struct{ element, name, value string }
 // string form when it checks the configuration (common_check_config's
 // rules_str) and when it copies the zone to the runtime, so a rule whose
 // string form does not read back makes the whole configuration fail.
-func parseRuleString(s string, db netDB) (*vRule, error) {
+//
+// v2 reads as firewalld 2.x: a limit may have a burst, and each part
+// checks itself as it is built (see validate_rich2.go).
+func parseRuleString(s string, db netDB, v2 bool) (*vRule, error) {
 	fail := func(format string, args ...any) (*vRule, error) {
 		return nil, fmt.Errorf(format, args...)
 	}
@@ -115,14 +118,15 @@ func parseRuleString(s string, db netDB) (*vRule, error) {
 	if toks[0].element == "EOL" {
 		return fail("INVALID_RULE: empty rule")
 	}
-	r := &vRule{}
+	r := &vRule{v2: v2}
 	attrs := map[string]string{}
-	var limit *string
+	var limit *vLimit
+	var limitAttrs map[string]string // 2.x: value and burst
 	var stack []string
 	for i := 0; !(toks[i].element == "EOL" && len(stack) == 1 && stack[0] == "rule"); i++ {
 		t := toks[i]
 		if t.name != "" {
-			if !xmlContains(ruleAttrNames, t.name) {
+			if !xmlContains(ruleAttrNames, t.name) && !(v2 && t.name == "burst") {
 				return fail("INVALID_RULE: bad attribute '%s'", t.name)
 			}
 		} else if !xmlContains(ruleElementNames, t.element) {
@@ -182,7 +186,10 @@ func parseRuleString(s string, db netDB) (*vRule, error) {
 			case t.element == "not" || t.element == "NOT":
 				attrs["invert"] = "True"
 			default:
-				a := &vAddr{addr: attrs["address"], mac: strings.ToUpper(attrs["mac"]), ipset: attrs["ipset"], invert: attrs["invert"] != ""}
+				a := &vAddr{addr: attrs["address"], mac: attrs["mac"], ipset: attrs["ipset"], invert: attrs["invert"] != ""}
+				if !v2 {
+					a.mac = strings.ToUpper(a.mac) // 1.3's Rich_Source
+				}
 				if in == "source" && a.addr == "" && a.mac == "" && a.ipset == "" {
 					return fail("INVALID_RULE: no address, mac and ipset")
 				}
@@ -208,11 +215,30 @@ func parseRuleString(s string, db netDB) (*vRule, error) {
 			r.element = &vPart{kind: in, attrs: map[string]string{key: t.value}}
 			pop()
 		case "limit":
-			if t.name != "value" {
+			switch {
+			case !v2 && t.name != "value":
 				return fail("INVALID_RULE: invalid 'limit' element")
+			case !v2:
+				limit = &vLimit{value: t.value}
+				pop()
+			case t.name == "value" || t.name == "burst":
+				if limitAttrs == nil { // "rule limit …" opens one too
+					limitAttrs = map[string]string{}
+				}
+				limitAttrs[t.name] = t.value
+			default: // 2.x: the limit ends at the first token not its attribute
+				v, ok := limitAttrs["value"]
+				if !ok {
+					return fail("INVALID_RULE: invalid 'limit' element")
+				}
+				limit = &vLimit{value: v}
+				if b, ok := limitAttrs["burst"]; ok {
+					limit.burst = &b
+				}
+				limitAttrs = nil
+				pop()
+				i--
 			}
-			limit = vNormLimit(t.value)
-			pop()
 		default:
 			if keys, ok := collecting[in]; ok && t.name != "" && xmlContains(keys, t.name) {
 				attrs[t.name] = t.value
@@ -237,6 +263,15 @@ func parseRuleString(s string, db netDB) (*vRule, error) {
 		if i+1 >= len(toks) {
 			return fail("INVALID_RULE: unexpected end of rule")
 		}
+	}
+	if v2 {
+		if msg := r.partsError2(db); msg != "" {
+			return nil, errors.New(msg)
+		}
+		if msg := r.check2(); msg != "" {
+			return nil, errors.New(msg)
+		}
+		return r, nil
 	}
 	if msg := r.check(db); msg != "" {
 		return nil, errors.New(msg)

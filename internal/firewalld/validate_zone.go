@@ -11,37 +11,40 @@ import (
 // the configuration check (common_check_config, Zone/Policy._check_config)
 // looks at. Policies use the same type (isPolicy).
 type vZone struct {
-	name, path   string
-	isPolicy     bool
-	target       string
-	priority     int64 // policies
-	services     []string
-	ports        [][2]string
-	protocols    []string
-	icmpBlocks   []string
-	forwardPorts [][4]string
-	sourcePorts  [][2]string
-	interfaces   []string
-	sources      []string
-	rules        []*vRule
-	ingress      []string
-	egress       []string
-	masquerade   bool
+	name, path string
+	isPolicy   bool
+	target     string
+	priority   int64 // policies
+	// ingress and egress priority of a zone (firewalld 2.x; 0 by default)
+	ingressPriority, egressPriority int64
+	services                        []string
+	ports                           [][2]string
+	protocols                       []string
+	icmpBlocks                      []string
+	forwardPorts                    [][4]string
+	sourcePorts                     [][2]string
+	interfaces                      []string
+	sources                         []string
+	rules                           []*vRule
+	ingress                         []string
+	egress                          []string
+	masquerade                      bool
 }
 
 // zoneReader is zone_ContentHandler / policy_ContentHandler with
 // io/policy.py's common_startElement and common_endElement: the same
 // element-by-element decisions, so that a file is refused exactly when
-// firewalld's reader raises, and a rich rule is dropped (with firewalld's
-// warning, not a refusal) exactly when Rich_Rule.check fails.
+// firewalld's reader raises, and (1.3) a rich rule is dropped with
+// firewalld's warning, not a refusal, exactly when Rich_Rule.check fails.
 type zoneReader struct {
-	z       *vZone
-	db      netDB
-	spec    elementSpec
-	rule    *vRule
-	ruleErr bool
-	limitOK **string // the limit slot of the action, log or audit just opened
-	skipped []string // rules firewalld drops with a warning
+	z         *vZone
+	db        netDB
+	v2        bool // firewalld 2.x's reader: it raises where 1.3's skips
+	spec      elementSpec
+	rule      *vRule
+	ruleErr   bool   // 1.3's _rule_error: skip up to the next </rule>
+	limitPart *vPart // _limit_ok: the action, log or audit a <limit> goes to
+	skipped   []string
 }
 
 func appendNew(list []string, s string) []string {
@@ -70,16 +73,26 @@ func (r *zoneReader) start(el *etree.Element) string {
 func (r *zoneReader) end(el *etree.Element) string {
 	switch el.Tag {
 	case "rule":
-		if !r.ruleErr && r.rule != nil {
-			if msg := r.rule.check(r.db); msg != "" {
-				r.skipped = append(r.skipped, msg+": "+r.rule.String())
-			} else if !r.z.hasRule(r.rule.String()) {
-				r.z.rules = append(r.z.rules, r.rule)
+		var msg string
+		switch {
+		case r.v2 && r.rule == nil: // the inner </rule> of nested rules ended it
+			return "AttributeError: 'NoneType' object has no attribute 'check'"
+		case r.v2:
+			msg = r.rule.check2() // raised: the file is refused
+			if msg != "" {
+				return msg
 			}
+		case !r.ruleErr && r.rule != nil:
+			if msg = r.rule.check(r.db); msg != "" {
+				r.skipped = append(r.skipped, msg+": "+r.rule.String())
+			}
+		}
+		if msg == "" && r.rule != nil && !r.ruleErr && !r.z.hasRule(r.rule.String()) {
+			r.z.rules = append(r.z.rules, r.rule)
 		}
 		r.rule, r.ruleErr = nil, false
 	case "accept", "reject", "drop", "mark", "log", "audit":
-		r.limitOK = nil
+		r.limitPart = nil
 	}
 	return ""
 }
@@ -93,15 +106,6 @@ func (z *vZone) hasRule(text string) bool {
 	return false
 }
 
-// element sets the rule's one element, or marks the rule bad when it has one.
-func (r *zoneReader) element(p *vPart) {
-	if r.rule.element != nil {
-		r.ruleErr = true
-		return
-	}
-	r.rule.element = p
-}
-
 func partOf(el *etree.Element, kind string, keys ...string) *vPart {
 	p := &vPart{kind: kind, attrs: map[string]string{}}
 	for _, k := range keys {
@@ -110,129 +114,6 @@ func partOf(el *etree.Element, kind string, keys ...string) *vPart {
 		}
 	}
 	return p
-}
-
-// common is common_startElement; handled is false for elements it leaves
-// to the zone or policy handler.
-func (r *zoneReader) common(el *etree.Element) (handled bool, msg string) {
-	z, db := r.z, r.db
-	get := func(k string) string { v, _ := attr(el, k); return v }
-	switch el.Tag {
-	case "short", "description":
-	case "service", "icmp-block":
-		if r.rule != nil {
-			r.element(partOf(el, el.Tag, "name"))
-		} else if el.Tag == "service" {
-			z.services = appendNew(z.services, get("name"))
-		} else {
-			z.icmpBlocks = appendNew(z.icmpBlocks, get("name"))
-		}
-	case "icmp-type":
-		if r.rule != nil {
-			r.element(partOf(el, el.Tag, "name"))
-		}
-	case "port", "source-port":
-		if r.rule != nil {
-			r.element(partOf(el, el.Tag, "port", "protocol"))
-			break
-		}
-		if msg := db.portRangeError(get("port")); msg != "" {
-			return true, msg
-		}
-		if msg := tcpudpError(get("protocol")); msg != "" {
-			return true, msg
-		}
-		entry := [2]string{get("port"), get("protocol")}
-		if el.Tag == "port" {
-			z.ports = append(z.ports, entry)
-		} else {
-			z.sourcePorts = append(z.sourcePorts, entry)
-		}
-	case "protocol":
-		if r.rule != nil {
-			r.element(partOf(el, el.Tag, "value"))
-		} else if !db.protocolOK(get("value")) {
-			return true, "INVALID_PROTOCOL: " + get("value")
-		} else {
-			z.protocols = appendNew(z.protocols, get("value"))
-		}
-	case "tcp-mss-clamp":
-		if r.rule != nil {
-			p := &vPart{kind: el.Tag, attrs: map[string]string{"value": "pmtu"}}
-			if v, ok := attr(el, "value"); ok && v != "None" {
-				p.attrs["value"] = v
-			}
-			r.element(p)
-		} else if _, ok := attr(el, "value"); !ok {
-			return true, keyError(el, "value") // it is only logged, but the log line indexes it
-		}
-	case "masquerade":
-		if r.rule != nil {
-			r.element(&vPart{kind: el.Tag})
-		} else {
-			z.masquerade = true
-		}
-	case "forward-port":
-		if r.rule != nil {
-			r.element(partOf(el, el.Tag, "port", "protocol", "to-port", "to-addr"))
-			break
-		}
-		return true, r.forwardPort(el)
-	case "destination":
-		switch {
-		case r.rule == nil:
-			r.ruleErr = true
-		case r.rule.destination != nil:
-		default:
-			d := &vAddr{addr: get("address"), ipset: get("ipset"), invert: isYes(get("invert"))}
-			if d.addr == "" && d.ipset == "" {
-				return true, "INVALID_RULE: no address and ipset"
-			}
-			r.rule.destination = d
-		}
-	case "accept", "reject", "drop", "mark":
-		if r.rule == nil || r.rule.action != nil {
-			r.ruleErr = true
-			break
-		}
-		r.rule.action = partOf(el, el.Tag, "type", "set")
-		r.limitOK = &r.rule.action.limit
-	case "log", "nflog":
-		r.logElement(el)
-	case "audit":
-		switch {
-		case r.rule == nil:
-		case r.rule.audit != nil:
-			r.ruleErr = true
-		default:
-			r.rule.audit = &vPart{kind: "audit"}
-			r.limitOK = &r.rule.audit.limit
-		}
-	case "rule":
-		family, hasFamily := attr(el, "family")
-		if hasFamily && family != "ipv4" && family != "ipv6" {
-			r.ruleErr = true
-			break
-		}
-		var prio int64
-		if p, ok := attr(el, "priority"); ok {
-			n, ok := pyInt(p)
-			if !ok {
-				return true, fmt.Sprintf("invalid literal for int() with base 10: '%s'", p)
-			}
-			prio = n
-		}
-		r.rule = &vRule{family: family, priority: prio}
-	case "limit":
-		if r.limitOK == nil || *r.limitOK != nil {
-			r.ruleErr = true
-			break
-		}
-		*r.limitOK = vNormLimit(get("value"))
-	default:
-		return false, ""
-	}
-	return true, ""
 }
 
 func isYes(s string) bool { s = strings.ToLower(s); return s == "yes" || s == "true" }
@@ -263,29 +144,6 @@ func (r *zoneReader) forwardPort(el *etree.Element) string {
 	return ""
 }
 
-func (r *zoneReader) logElement(el *etree.Element) {
-	if r.rule == nil || r.rule.log != nil {
-		return
-	}
-	p := partOf(el, el.Tag, "prefix", "level", "group", "queue-size")
-	if lv, ok := p.attrs["level"]; ok && !xmlContains(logLevels, lv) {
-		r.ruleErr = true
-		return
-	}
-	if prefix, ok := p.attrs["prefix"]; ok && (prefix == "" || len([]rune(prefix)) > 127) {
-		r.ruleErr = true
-		return
-	}
-	for _, k := range []string{"group", "queue-size"} {
-		if v, ok := p.attrs[k]; ok && el.Tag == "nflog" && !uint16OK(v) {
-			r.ruleErr = true
-			return
-		}
-	}
-	r.rule.log = p
-	r.limitOK = &p.limit
-}
-
 // zoneElement is the rest of zone_ContentHandler.startElement.
 func (r *zoneReader) zoneElement(el *etree.Element) string {
 	get := func(k string) string { v, _ := attr(el, k); return v }
@@ -299,34 +157,62 @@ func (r *zoneReader) zoneElement(el *etree.Element) string {
 				r.z.target = t
 			}
 		}
+		// 2.x only (1.3's spec refuses the attributes): int(), the range
+		// is Zone._check_config's (see checkZone)
+		for _, p := range []struct {
+			key string
+			to  *int64
+		}{{"ingress-priority", &r.z.ingressPriority}, {"egress-priority", &r.z.egressPriority}} {
+			if v, ok := attr(el, p.key); ok {
+				n, ok := pyInt(v)
+				if !ok {
+					return fmt.Sprintf("invalid literal for int() with base 10: '%s'", v)
+				}
+				*p.to = n
+			}
+		}
 	case "interface":
 		if r.rule != nil {
-			r.ruleErr = true
-			break
+			return r.invalid(fmt.Sprintf("INVALID_RULE: Interface is not valid in rule '%s'.", r.ruleText()))
 		}
 		r.z.interfaces = appendNew(r.z.interfaces, get("name"))
 	case "source":
 		if r.rule != nil {
 			return r.ruleSource(el)
 		}
-		addr, hasAddr := attr(el, "address")
-		ipset, hasIPSet := attr(el, "ipset")
-		_, hasInvert := attr(el, "invert")
-		if hasAddr == hasIPSet || hasInvert { // skipped with a warning
-			break
+		return r.zoneSource(el)
+	}
+	return ""
+}
+
+// zoneSource binds the zone to a source. 1.3 logs and skips a <source>
+// with neither or both of address and ipset, or with invert; 2.x raises
+// INVALID_SOURCE.
+func (r *zoneReader) zoneSource(el *etree.Element) string {
+	addr, hasAddr := attr(el, "address")
+	ipset, hasIPSet := attr(el, "ipset")
+	_, hasInvert := attr(el, "invert")
+	switch {
+	case !r.v2 && (hasAddr == hasIPSet || hasInvert):
+		return ""
+	case !hasAddr && !hasIPSet:
+		return "INVALID_SOURCE: No address or ipset specified."
+	case hasAddr && hasIPSet:
+		return "INVALID_SOURCE: Both address and ipset (can only use one)."
+	case hasInvert:
+		return "INVALID_SOURCE: Invert not allowed."
+	}
+	if hasAddr && !checkIPnMask(addr) && !checkIP6nMask(addr) && !checkMAC(addr) {
+		return "INVALID_ADDR: " + addr
+	}
+	if hasIPSet {
+		if xmlContains(r.z.sources, "ipset:"+ipset) && !r.v2 {
+			return keyError(el, "address") // 1.3's warning for the duplicate indexes it
 		}
-		if hasAddr && !checkIPnMask(addr) && !checkIP6nMask(addr) && !checkMAC(addr) {
-			return "INVALID_ADDR: " + addr
-		}
-		if hasIPSet {
-			if xmlContains(r.z.sources, "ipset:"+ipset) {
-				return keyError(el, "address") // the duplicate's warning indexes it
-			}
-			r.z.sources = append(r.z.sources, "ipset:"+ipset)
-		}
-		if hasAddr {
-			r.z.sources = appendNew(r.z.sources, addr)
-		}
+		r.z.sources = appendNew(r.z.sources, "ipset:"+ipset)
+	}
+	if hasAddr {
+		r.z.sources = appendNew(r.z.sources, addr)
 	}
 	return ""
 }
@@ -334,17 +220,24 @@ func (r *zoneReader) zoneElement(el *etree.Element) string {
 var zoneTargets = []string{"ACCEPT", "%%REJECT%%", "DROP", "{chain}_{zone}", "default"}
 var policyTargets = []string{"ACCEPT", "REJECT", "DROP", "CONTINUE"}
 
-// ruleSource is a <source> inside a <rule> (Rich_Source refuses one with
-// nothing to match).
+// ruleSource is a <source> inside a <rule>: Rich_Source refuses one with
+// nothing to match (1.3 and 2.x) and, in 2.x, every other bad combination
+// at once; 1.3 upper-cases the MAC and leaves the rest to check.
 func (r *zoneReader) ruleSource(el *etree.Element) string {
 	if r.rule.source != nil {
-		r.ruleErr = true
-		return ""
+		return r.invalid(fmt.Sprintf("INVALID_RULE: More than one source in rule '%s'.", r.ruleText()))
 	}
 	get := func(k string) string { v, _ := attr(el, k); return v }
-	s := &vAddr{addr: get("address"), mac: strings.ToUpper(get("mac")), ipset: get("ipset"), invert: isYes(get("invert"))}
-	if s.addr == "" && s.mac == "" && s.ipset == "" {
-		return "INVALID_RULE: no address, mac and ipset"
+	s := &vAddr{addr: get("address"), mac: get("mac"), ipset: get("ipset"), invert: isYes(get("invert"))}
+	if r.v2 {
+		if msg := s.sourceError2(); msg != "" {
+			return msg
+		}
+	} else {
+		s.mac = strings.ToUpper(s.mac)
+		if s.addr == "" && s.mac == "" && s.ipset == "" {
+			return "INVALID_RULE: no address, mac and ipset"
+		}
 	}
 	r.rule.source = s
 	return ""
@@ -374,8 +267,8 @@ func (r *zoneReader) policyElement(el *etree.Element) string {
 		r.z.egress = appendNew(r.z.egress, get("name"))
 	case "source":
 		if r.rule == nil {
-			r.ruleErr = true // "Source outside of rule": the reader then skips up to the next </rule>
-			return ""
+			// 1.3 then skips up to the next </rule>
+			return r.invalid("INVALID_RULE: Source outside of rule.")
 		}
 		return r.ruleSource(el)
 	}
