@@ -142,6 +142,8 @@ func TestSudoersAllowOnlyWhatThePluginsRun(t *testing.T) {
 		{true, []string{"/usr/bin/firewall-cmd", "--zone=public", "--list-all"}},
 		{true, []string{"/usr/bin/firewall-cmd", "--get-active-zones"}},
 		{true, []string{"/usr/bin/firewall-cmd", "--list-all-policies"}},
+		{true, []string{"/usr/bin/firewall-cmd", "--version"}},
+		{false, []string{"/usr/bin/firewall-cmd", "--version", "--reload"}},
 		{true, []string{"/usr/bin/firewall-cmd", "--info-ipset=blocklist"}},
 		{false, []string{"/usr/bin/firewall-cmd", "--info-ipset=x", "--reload"}},
 		{false, []string{"/usr/bin/firewall-cmd", "--zone=public", "--add-service=imaps"}},
