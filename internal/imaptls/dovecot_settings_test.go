@@ -4,11 +4,12 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -53,8 +54,8 @@ func TestFixSettingsKnownToDoveconf(t *testing.T) {
 	if len(names) < 8 {
 		t.Fatalf("found only %d setting names in the fix texts: %v", len(names), names)
 	}
-	t.Logf("Dovecot %s; settings named in fix texts: %v", version, sortedKeys(names))
-	for _, name := range sortedKeys(names) {
+	t.Logf("Dovecot %s; settings named in fix texts: %v", version, slices.Sorted(maps.Keys(names)))
+	for _, name := range slices.Sorted(maps.Keys(names)) {
 		// A config that sets it, as an operator following the fix would:
 		// doveconf -n refuses an unknown name with "Unknown setting".
 		conf := filepath.Join(t.TempDir(), name+".conf")
@@ -118,13 +119,4 @@ func fixSettingNames(t *testing.T) map[string]bool {
 		})
 	}
 	return names
-}
-
-func sortedKeys(m map[string]bool) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
