@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	ogorek "github.com/kisielk/og-rek"
+
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
 // maxCheckRSS is what a check may use whatever a socket peer sends.
@@ -34,37 +36,27 @@ func pickleReply(t *testing.T, value any) []byte {
 func servePeer(t *testing.T, answer func(request string) []byte) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "peer.sock")
-	l, err := net.Listen("unix", path)
+	l, err := sandbox.Serve("unix", path, func(c net.Conn) {
+		r := bufio.NewReader(c)
+		for {
+			req, err := r.ReadString('>') // ...<F2B_END_COMMAND>
+			for err == nil && !strings.HasSuffix(req, "<F2B_END_COMMAND>") {
+				var more string
+				more, err = r.ReadString('>')
+				req += more
+			}
+			if err != nil || strings.Contains(req, "CLOSE_COMMAND") {
+				return
+			}
+			if _, err := c.Write(answer(req)); err != nil {
+				return
+			}
+		}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				for {
-					req, err := r.ReadString('>') // ...<F2B_END_COMMAND>
-					for err == nil && !strings.HasSuffix(req, "<F2B_END_COMMAND>") {
-						var more string
-						more, err = r.ReadString('>')
-						req += more
-					}
-					if err != nil || strings.Contains(req, "CLOSE_COMMAND") {
-						return
-					}
-					if _, err := c.Write(answer(req)); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
 	return path
 }
 

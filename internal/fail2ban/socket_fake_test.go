@@ -12,6 +12,7 @@ import (
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
 // serveUnix listens on a fresh unix socket and runs serve on every accepted
@@ -19,23 +20,11 @@ import (
 func serveUnix(t *testing.T, serve func(c net.Conn)) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "fake.sock")
-	l, err := net.Listen("unix", path)
+	l, err := sandbox.Serve("unix", path, serve)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				serve(c)
-			}()
-		}
-	}()
 	return path
 }
 

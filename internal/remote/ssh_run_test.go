@@ -122,20 +122,11 @@ func TestSSHStalledHandshake(t *testing.T) {
 // connection to handle in its own goroutine.
 func serve(t *testing.T, network, addr string, handle func(net.Conn)) net.Listener {
 	t.Helper()
-	l, err := net.Listen(network, addr)
+	l, err := sandbox.Serve(network, addr, handle)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go handle(c)
-		}
-	}()
 	return l
 }
 
