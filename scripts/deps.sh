@@ -15,6 +15,8 @@ packages=(
   fail2ban
   # Dovecot sandbox and certificates
   dovecot-core dovecot-imapd openssl
+  # Postfix sandbox (check_smtp_tls): own config dir, never the host's mail
+  postfix
   # remote gathering over SSH, Icinga 2 config validation, NRPE
   openssh-server openssh-client icinga2-bin nagios-nrpe-server nagios-nrpe-plugin
   # packages: rpm's own version comparison, file lists (rpm -qpl), rpm2cpio + cpio
@@ -47,6 +49,15 @@ if [ ! -e "$policy" ]; then
   printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && created_policy=1
 fi
 trap '[ -n "$created_policy" ] && rm -f "$policy"' EXIT
+# Postfix's debconf would otherwise ask what kind of mail host this is and
+# write /etc/postfix/main.cf: "No configuration" leaves the host's mail alone
+# (the sandbox writes its own main.cf in a directory of its own).
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq "${missing[@]}" >/dev/null
+# Postfix's package enables its service for the next boot; the host's mail
+# is not ours to start (the sandbox runs `postfix -c DIR` itself).
+if [[ " ${missing[*]} " == *" postfix "* ]]; then
+  systemctl disable --quiet postfix.service
+fi
 echo "deps: installed ${#missing[@]} packages"

@@ -23,6 +23,10 @@ type DovecotOptions struct {
 	Password string
 	// Mailboxes are created, besides INBOX, for every user that logs in.
 	Mailboxes []string
+	// PostfixAuth adds an auth socket Postfix's smtpd can use for SASL
+	// (service auth { unix_listener } owned by user postfix), at
+	// Dovecot.PostfixAuthSocket. Needs the postfix user (package postfix).
+	PostfixAuth bool
 }
 
 // Dovecot is a running private Dovecot. It listens on 127.0.0.1 and 127.0.0.2
@@ -40,7 +44,10 @@ type Dovecot struct {
 	// Version is what `dovecot --version` said ("2.3.19.1", "2.4.1"): the
 	// configuration is written in that version's syntax.
 	Version string
-	proc    *Process
+	// PostfixAuthSocket is the auth socket for Postfix
+	// (PostfixOptions.SASLPath), "" unless DovecotOptions.PostfixAuth.
+	PostfixAuthSocket string
+	proc              *Process
 }
 
 // StartDovecot writes a configuration under a fresh directory in the system
@@ -100,7 +107,7 @@ func StartDovecot(opts DovecotOptions) (*Dovecot, error) {
 	conf := dovecotConf(version, dovecotSettings{
 		Dir: dir, CertPath: opts.CertPath, KeyPath: opts.KeyPath, Password: opts.Password,
 		IMAPPort: d.IMAPPort, IMAPSPort: d.IMAPSPort, UID: mailUser.Uid, GID: mailUser.Gid,
-		HomeRoot: d.HomeRoot, Mailboxes: opts.Mailboxes, Listen: dovecotListen(),
+		HomeRoot: d.HomeRoot, Mailboxes: opts.Mailboxes, Listen: dovecotListen(), PostfixAuth: opts.PostfixAuth,
 	})
 	if err := WriteFile(d.Conf, conf, 0o644); err != nil {
 		return nil, err
@@ -113,6 +120,13 @@ func StartDovecot(opts DovecotOptions) (*Dovecot, error) {
 	if err := d.WaitReady(10 * time.Second); err != nil {
 		d.Stop()
 		return nil, err
+	}
+	if opts.PostfixAuth {
+		d.PostfixAuthSocket = filepath.Join(dir, "run", dovecotPostfixAuthListener)
+		if err := d.proc.WaitFor(10*time.Second, "auth socket "+d.PostfixAuthSocket, SocketReady(d.PostfixAuthSocket)); err != nil {
+			d.Stop()
+			return nil, err
+		}
 	}
 	return d, nil
 }

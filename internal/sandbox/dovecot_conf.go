@@ -42,7 +42,12 @@ type dovecotSettings struct {
 	UID, GID, HomeRoot               string
 	Mailboxes                        []string
 	Listen                           []string
+	PostfixAuth                      bool
 }
+
+// dovecotPostfixAuthListener is the auth socket for Postfix, relative to
+// base_dir, the same in 2.3 and 2.4 syntax.
+const dovecotPostfixAuthListener = "auth-postfix"
 
 // dovecotConf is a complete configuration (no !include of /etc/dovecot):
 // what a typical mail host sets for IMAP over TLS, in the syntax of the
@@ -111,6 +116,12 @@ userdb {
 }
 mail_location = maildir:~/Maildir
 `, s.CertPath, s.KeyPath, s.Password, s.UID, s.GID, s.HomeRoot)
+	}
+	if s.PostfixAuth {
+		// What Dovecot's and Postfix's documentation give for
+		// smtpd_sasl_type = dovecot: a listener smtpd (user postfix) may use.
+		fmt.Fprintf(&b, "service auth {\n  unix_listener %s {\n    mode = 0660\n    user = postfix\n    group = postfix\n  }\n}\n",
+			dovecotPostfixAuthListener)
 	}
 	b.WriteString("namespace inbox {\n  inbox = yes\n")
 	for _, mb := range s.Mailboxes {
