@@ -361,3 +361,21 @@ func waitGroupGone(pgid int, timeout time.Duration) {
 	}
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 }
+
+// StartPostfixWithDovecotAuth starts a Dovecot whose static passdb takes
+// password for every user (serving opts' certificate for IMAP, which the
+// caller may ignore) and a Postfix that authenticates through it
+// (opts.SASLPath is set). On error nothing is left running.
+func StartPostfixWithDovecotAuth(opts PostfixOptions, password string) (*Postfix, *Dovecot, error) {
+	d, err := StartDovecot(DovecotOptions{CertPath: opts.CertPath, KeyPath: opts.KeyPath, Password: password, PostfixAuth: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("dovecot for SASL: %w", err)
+	}
+	opts.SASLPath = d.PostfixAuthSocket
+	p, err := StartPostfix(opts)
+	if err != nil {
+		d.Stop()
+		return nil, nil, err
+	}
+	return p, d, nil
+}

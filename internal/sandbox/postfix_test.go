@@ -49,17 +49,17 @@ func startPostfixLab(t *testing.T, opts PostfixOptions, sasl bool) *postfixLab {
 	if opts.CertPath == "" {
 		opts.CertPath, opts.KeyPath = l.leaf.ChainPath, l.leaf.KeyPath
 	}
-	if sasl {
-		d, err := StartDovecot(DovecotOptions{CertPath: l.leaf.ChainPath, KeyPath: l.leaf.KeyPath,
-			Password: postfixTestPassword, PostfixAuth: true})
-		if err != nil {
-			t.Fatalf("dovecot for SASL: %v", err)
-		}
-		t.Cleanup(d.Stop)
-		opts.SASLPath = d.PostfixAuthSocket
-	}
 	start := time.Now()
-	if l.server, err = StartPostfix(opts); err != nil {
+	if sasl {
+		var d *Dovecot
+		l.server, d, err = StartPostfixWithDovecotAuth(opts, postfixTestPassword)
+		if err == nil {
+			t.Cleanup(d.Stop)
+		}
+	} else {
+		l.server, err = StartPostfix(opts)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("postfix %s ready in %s", l.server.Version, time.Since(start).Round(time.Millisecond))
