@@ -201,13 +201,7 @@ func (d *Dovecot) Reload() error {
 func (d *Dovecot) PID() int { return d.proc.PID() }
 
 // LogTail returns the end of Dovecot's own log, for failure messages.
-func (d *Dovecot) LogTail() string {
-	b, _ := os.ReadFile(filepath.Join(d.Dir, "dovecot.log"))
-	if len(b) > 3000 {
-		b = b[len(b)-3000:]
-	}
-	return string(b)
-}
+func (d *Dovecot) LogTail() string { return fileTail(filepath.Join(d.Dir, "dovecot.log"), 3000) }
 
 // Stop ends the master (and its children, one process group) and removes
 // the directory. Safe to call twice.

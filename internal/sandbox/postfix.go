@@ -317,13 +317,7 @@ func (p *Postfix) PID() int { return p.proc.PID() }
 
 // LogTail returns the end of Postfix's own log (maillog_file), for failure
 // messages.
-func (p *Postfix) LogTail() string {
-	b, _ := os.ReadFile(filepath.Join(p.Dir, "postfix.log"))
-	if len(b) > 3000 {
-		b = b[len(b)-3000:]
-	}
-	return string(b)
-}
+func (p *Postfix) LogTail() string { return fileTail(filepath.Join(p.Dir, "postfix.log"), 3000) }
 
 // Stop runs `postfix -c DIR stop` (SIGTERM to the master by the PID in its
 // pid file; the master ends its children), waits for the master and its

@@ -91,6 +91,16 @@ func (p *Process) Log() string {
 	return string(b)
 }
 
+// fileTail is the last limit bytes of a daemon's log file ("" when it
+// cannot be read), for error messages.
+func fileTail(path string, limit int) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > limit {
+		b = b[len(b)-limit:]
+	}
+	return string(b)
+}
+
 // WaitFor polls ready until it returns nil, the process exits, or timeout.
 func (p *Process) WaitFor(timeout time.Duration, what string, ready func() error) error {
 	deadline := time.Now().Add(timeout)
