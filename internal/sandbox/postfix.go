@@ -148,6 +148,16 @@ func (p *Postfix) prepare(opts PostfixOptions, owner *user.User) error {
 	if err := WriteFile(filepath.Join(p.ConfigDir, "master.cf"), postfixMasterCf(s), 0o644); err != nil {
 		return err
 	}
+	// Postfix does not trust a configuration file modified within the last
+	// second (it might be half written): dict_load_file_xt (src/util/dict.c)
+	// re-reads it every 300 ms "to let it cool down", well over a second
+	// per postfix command on a fresh file. Ours are complete: date them back.
+	past := time.Now().Add(-time.Minute)
+	for _, f := range []string{"main.cf", "master.cf"} {
+		if err := os.Chtimes(filepath.Join(p.ConfigDir, f), past, past); err != nil {
+			return err
+		}
+	}
 	// `postfix check` creates the queue directories with the owners and
 	// modes Postfix wants (post-install create-missing) and fails on a
 	// configuration it cannot use, before the master would.
