@@ -233,14 +233,15 @@ func (p *Postfix) WaitReady(timeout time.Duration) error {
 // "lost connection".
 func smtpGreets(addr string, implicitTLS bool) func() error {
 	return func() error {
-		_, err := smtpGreetingCert(addr, implicitTLS)
+		_, err := servedLeaf(addr, implicitTLS, false)
 		return err
 	}
 }
 
-// smtpGreetingCert connects, reads the greeting and returns the leaf
-// certificate served (nil without TLS).
-func smtpGreetingCert(addr string, implicitTLS bool) ([]byte, error) {
+// servedLeaf connects, reads the greeting and returns the leaf certificate
+// served: on connect (implicit TLS), after EHLO and STARTTLS (starttls), or
+// none. For readiness and Reload only; it judges nothing.
+func servedLeaf(addr string, implicitTLS, starttls bool) ([]byte, error) {
 	c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
 	if err != nil {
 		return nil, err
@@ -248,23 +249,57 @@ func smtpGreetingCert(addr string, implicitTLS bool) ([]byte, error) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
 	var leaf []byte
-	if implicitTLS {
-		tc := tls.Client(c, &tls.Config{InsecureSkipVerify: true}) // readiness only: no judgement here
+	handshake := func() error {
+		tc := tls.Client(c, &tls.Config{InsecureSkipVerify: true}) // no judgement here
 		if err := tc.Handshake(); err != nil {
-			return nil, err
+			return err
 		}
 		leaf = tc.ConnectionState().PeerCertificates[0].Raw
 		c = tc
+		return nil
 	}
-	line, err := bufio.NewReaderSize(c, 4096).ReadString('\n')
-	if err != nil {
+	if implicitTLS {
+		if err := handshake(); err != nil {
+			return nil, err
+		}
+	}
+	r := bufio.NewReaderSize(c, 4096)
+	if err := expectLine(r, "220 "); err != nil {
 		return nil, err
 	}
-	if !strings.HasPrefix(line, "220 ") {
-		return nil, fmt.Errorf("greeting %q", strings.TrimSpace(line))
+	if starttls {
+		_, _ = c.Write([]byte("EHLO sandbox.test\r\n"))
+		if err := expectLine(r, "250 "); err != nil {
+			return nil, err
+		}
+		_, _ = c.Write([]byte("STARTTLS\r\n"))
+		if err := expectLine(r, "220 "); err != nil {
+			return nil, err
+		}
+		if err := handshake(); err != nil {
+			return nil, err
+		}
 	}
 	_, _ = c.Write([]byte("QUIT\r\n"))
 	return leaf, nil
+}
+
+// expectLine reads lines until one starts with prefix; a line that is
+// neither that nor a continuation ("ddd-") is an error.
+func expectLine(r *bufio.Reader, prefix string) error {
+	for i := 0; i < 100; i++ {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(line, prefix) {
+			return nil
+		}
+		if len(line) < 4 || line[3] != '-' {
+			return fmt.Errorf("want %q, got %q", prefix, strings.TrimSpace(line))
+		}
+	}
+	return errors.New("reply too long")
 }
 
 // Reload runs `postfix -c DIR reload`, as an operator does after renewing
@@ -272,8 +307,8 @@ func smtpGreetingCert(addr string, implicitTLS bool) ([]byte, error) {
 // its configuration and has every smtpd replaced, and the new ones read
 // the certificate file again. Until then the smtpd started by WaitReady
 // keeps serving the certificate it read: "renewed on disk, never
-// reloaded". Reload returns once the smtps listeners serve the leaf that is
-// in CertPath now.
+// reloaded". Reload returns once the smtps and submission listeners serve
+// the leaf that is in CertPath now.
 func (p *Postfix) Reload() error {
 	if p.proc == nil || p.proc.Exited() {
 		return ErrNotStarted
@@ -286,19 +321,24 @@ func (p *Postfix) Reload() error {
 		return err
 	}
 	for _, host := range p.Listen {
-		addr := p.addr(host, p.SMTPSPort)
-		err := p.proc.WaitFor(15*time.Second, "the certificate on disk served on "+addr, func() error {
-			got, err := smtpGreetingCert(addr, true)
+		for _, l := range []struct {
+			port                  int
+			implicitTLS, starttls bool
+		}{{p.SMTPSPort, true, false}, {p.SubmissionPort, false, true}} {
+			addr := p.addr(host, l.port)
+			err := p.proc.WaitFor(15*time.Second, "the certificate on disk served on "+addr, func() error {
+				got, err := servedLeaf(addr, l.implicitTLS, l.starttls)
+				if err != nil {
+					return err
+				}
+				if !bytes.Equal(got, want) {
+					return errors.New("still the certificate from before the reload")
+				}
+				return nil
+			})
 			if err != nil {
-				return err
+				return fmt.Errorf("%w\npostfix.log:\n%s", err, p.LogTail())
 			}
-			if !bytes.Equal(got, want) {
-				return errors.New("still the certificate from before the reload")
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("%w\npostfix.log:\n%s", err, p.LogTail())
 		}
 	}
 	return nil
