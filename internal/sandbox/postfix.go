@@ -1,11 +1,8 @@
 package sandbox
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -13,7 +10,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -104,6 +100,10 @@ func StartPostfix(opts PostfixOptions) (*Postfix, error) {
 		p.Stop()
 		return nil, err
 	}
+	// master -d stays in the foreground and skips its setsid(): the
+	// process StartProcess made a group leader could not call it, and in
+	// our group Stop and the parent-death signal reach every Postfix
+	// process. `postfix stop` and `reload` find it by its pid file.
 	p.proc, err = StartProcess("postfix master", filepath.Join(dir, "master.out"), nil,
 		filepath.Join(daemonDir, "master"), "-c", p.ConfigDir, "-d")
 	if err != nil {
@@ -228,80 +228,6 @@ func (p *Postfix) WaitReady(timeout time.Duration) error {
 	return nil
 }
 
-// smtpGreets succeeds once addr sends a "220 " greeting (after a TLS
-// handshake when implicit), and quits politely so that smtpd logs no
-// "lost connection".
-func smtpGreets(addr string, implicitTLS bool) func() error {
-	return func() error {
-		_, err := servedLeaf(addr, implicitTLS, false)
-		return err
-	}
-}
-
-// servedLeaf connects, reads the greeting and returns the leaf certificate
-// served: on connect (implicit TLS), after EHLO and STARTTLS (starttls), or
-// none. For readiness and Reload only; it judges nothing.
-func servedLeaf(addr string, implicitTLS, starttls bool) ([]byte, error) {
-	c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	var leaf []byte
-	handshake := func() error {
-		tc := tls.Client(c, &tls.Config{InsecureSkipVerify: true}) // no judgement here
-		if err := tc.Handshake(); err != nil {
-			return err
-		}
-		leaf = tc.ConnectionState().PeerCertificates[0].Raw
-		c = tc
-		return nil
-	}
-	if implicitTLS {
-		if err := handshake(); err != nil {
-			return nil, err
-		}
-	}
-	r := bufio.NewReaderSize(c, 4096)
-	if err := expectLine(r, "220 "); err != nil {
-		return nil, err
-	}
-	if starttls {
-		_, _ = c.Write([]byte("EHLO sandbox.test\r\n"))
-		if err := expectLine(r, "250 "); err != nil {
-			return nil, err
-		}
-		_, _ = c.Write([]byte("STARTTLS\r\n"))
-		if err := expectLine(r, "220 "); err != nil {
-			return nil, err
-		}
-		if err := handshake(); err != nil {
-			return nil, err
-		}
-	}
-	_, _ = c.Write([]byte("QUIT\r\n"))
-	return leaf, nil
-}
-
-// expectLine reads lines until one starts with prefix; a line that is
-// neither that nor a continuation ("ddd-") is an error.
-func expectLine(r *bufio.Reader, prefix string) error {
-	for i := 0; i < 100; i++ {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return err
-		}
-		if strings.HasPrefix(line, prefix) {
-			return nil
-		}
-		if len(line) < 4 || line[3] != '-' {
-			return fmt.Errorf("want %q, got %q", prefix, strings.TrimSpace(line))
-		}
-	}
-	return errors.New("reply too long")
-}
-
 // Reload runs `postfix -c DIR reload`, as an operator does after renewing
 // the certificate: the master (HUP, by the PID in its pid file) re-reads
 // its configuration and has every smtpd replaced, and the new ones read
@@ -342,24 +268,6 @@ func (p *Postfix) Reload() error {
 		}
 	}
 	return nil
-}
-
-// firstPEMCert is the DER of the first certificate in a PEM file.
-func firstPEMCert(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		var block *pem.Block
-		block, b = pem.Decode(b)
-		if block == nil {
-			return nil, fmt.Errorf("%s: no PEM certificate", path)
-		}
-		if block.Type == "CERTIFICATE" {
-			return block.Bytes, nil
-		}
-	}
 }
 
 // PID is the master process's ID.
