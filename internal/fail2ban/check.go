@@ -132,8 +132,20 @@ func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (F
 	}
 	selected = slices.DeleteFunc(slices.Clone(selected), func(j string) bool { return slices.Contains(o.ExcludeJails, j) })
 
+	if len(f.Targets) == 0 {
+		return f, nil // every --ip-from-dns failed: Evaluate says so; nothing to ask
+	}
 	f.Selected = selected
-	f.Jails, err = src.Jails(ctx, selected)
+	ips := make([]netip.Addr, len(f.Targets))
+	for i, t := range f.Targets {
+		ips[i] = t.Addr
+	}
+	f.Jails, err = src.Jails(ctx, selected, ips)
+	if err == nil {
+		// Not fatal: without the version or the ban records the check still
+		// judges, and says what it could not learn.
+		f.Server, f.ServerErr = src.Server(ctx)
+	}
 	src.Close() // free the server's connection before the DNS lookups
 	if err != nil {
 		return f, err

@@ -37,6 +37,8 @@ type Facts struct {
 	Resolved     map[string]Resolution // DNS names found in ignoreip
 	SelfIPs      []netip.Addr          // for ignoreself
 	SelfTimedOut bool                  // resolving the mail host's own names did not finish
+	Server       ServerInfo            // version, database file, log target
+	ServerErr    error                 // asking for Server failed
 	Now          time.Time
 }
 
@@ -108,7 +110,7 @@ func Evaluate(f Facts, cfg Config) plugin.Result {
 
 	totalBans := 0
 	for _, j := range readable {
-		totalBans += len(j.Bans)
+		totalBans += j.BanCount
 	}
 	banning, notListed := map[string]bool{}, map[string]bool{}
 	var critTexts, listTexts []string
