@@ -160,6 +160,12 @@ func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (F
 		addrs, err := lookup(ctx, res, name)
 		f.Resolved[name] = Resolution{Addrs: addrs, Err: err, TimedOut: lookupTimedOut(ctx, err)}
 	}
+	switch {
+	case f.ServerErr != nil && anyBan(f.Jails):
+		f.CauseNote = fmt.Sprintf("ban cause not shown: could not ask fail2ban where it keeps its records: %v", f.ServerErr)
+	case f.ServerErr == nil:
+		f.Causes, f.CauseNote = gatherCauses(ctx, host, f.Server, f.Jails)
+	}
 	if wantSelf(f.Jails) {
 		f.SelfIPs, f.SelfTimedOut = selfIPs(ctx, host, res)
 	}
@@ -170,6 +176,15 @@ func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (F
 func wantSelf(jails []JailState) bool {
 	for _, j := range jails {
 		if j.IgnoreSelf {
+			return true
+		}
+	}
+	return false
+}
+
+func anyBan(jails []JailState) bool {
+	for _, j := range jails {
+		if len(j.Bans) > 0 {
 			return true
 		}
 	}

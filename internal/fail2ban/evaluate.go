@@ -39,6 +39,8 @@ type Facts struct {
 	SelfTimedOut bool                  // resolving the mail host's own names did not finish
 	Server       ServerInfo            // version, database file, log target
 	ServerErr    error                 // asking for Server failed
+	Causes       map[string]BanCause   // causeKey(jail, ip) -> when and why it was banned
+	CauseNote    string                // one line: why some ban's cause is not shown
 	Now          time.Time
 }
 
@@ -149,8 +151,12 @@ func Evaluate(f Facts, cfg Config) plugin.Result {
 		var parts []string
 		for _, v := range bannedIn {
 			left := timeLeft(*v.ban, f.Now)
-			r.Add(plugin.Critical, fmt.Sprintf("%s is banned in %s%s", label, v.jail, left),
-				fmt.Sprintf("fail2ban-client set %s unbanip %s", v.jail, ip))
+			cause, ok := f.Causes[causeKey(v.jail, v.ban.ID)]
+			text, details := bannedText(label, v.jail, left, cause, ok, f.Now)
+			r.Add(plugin.Critical, text, fmt.Sprintf("fail2ban-client set %s unbanip %s", v.jail, ip))
+			for _, d := range details {
+				r.Detailf("%s", d)
+			}
 			parts = append(parts, v.jail+left)
 		}
 		if len(parts) > 0 {
@@ -188,6 +194,9 @@ func Evaluate(f Facts, cfg Config) plugin.Result {
 				r.Debugf("%s: %s whitelisted by %s", j.Name, ip, by)
 			}
 		}
+	}
+	if f.CauseNote != "" && len(banning) > 0 {
+		r.Detailf("%s", f.CauseNote)
 	}
 	for _, name := range sortedKeys(f.Resolved) {
 		if res := f.Resolved[name]; res.Err == nil {

@@ -43,6 +43,13 @@ type Fail2ban struct {
 // `fail2ban-server -f -x -c DIR -s SOCK -p PID`; it returns once every jail
 // has started. defaultIgnoreIP is [DEFAULT]'s ignoreip.
 func StartFail2ban(dir, defaultIgnoreIP string, jails ...Fail2banJail) (*Fail2ban, error) {
+	return StartFail2banDB(dir, defaultIgnoreIP, ":memory:", jails...)
+}
+
+// StartFail2banDB is StartFail2ban with fail2ban's database in dbfile (a
+// path, as on a real host, where the ban records are kept; ":memory:" for
+// none on disk).
+func StartFail2banDB(dir, defaultIgnoreIP, dbfile string, jails ...Fail2banJail) (*Fail2ban, error) {
 	if err := RequireRoot("fail2ban"); err != nil {
 		return nil, err
 	}
@@ -64,7 +71,7 @@ func StartFail2ban(dir, defaultIgnoreIP string, jails ...Fail2banJail) (*Fail2ba
 		F2BLog:  filepath.Join(dir, "fail2ban.log"),
 		Jails:   jails,
 	}
-	if err := f.writeConfig(defaultIgnoreIP); err != nil {
+	if err := f.writeConfig(defaultIgnoreIP, dbfile); err != nil {
 		return nil, err
 	}
 	p, err := StartProcess("fail2ban-server", filepath.Join(dir, "server.out"), nil,
@@ -97,7 +104,7 @@ func tail(s string, n int) string {
 	return s
 }
 
-func (f *Fail2ban) writeConfig(defaultIgnoreIP string) error {
+func (f *Fail2ban) writeConfig(defaultIgnoreIP, dbfile string) error {
 	filters := filepath.Join(f.Dir, "filter.d")
 	if out, err := exec.Command("cp", "-r", "/etc/fail2ban/filter.d", filters).CombinedOutput(); err != nil {
 		return fmt.Errorf("copy stock filters: %v: %s", err, out)
@@ -117,9 +124,9 @@ syslogsocket = auto
 socket = %s
 pidfile = %s
 allowipv6 = auto
-dbfile = :memory:
+dbfile = %s
 dbpurgeage = 1d
-`, f.F2BLog, f.Socket, filepath.Join(f.Dir, "f2b.pid"))
+`, f.F2BLog, f.Socket, filepath.Join(f.Dir, "f2b.pid"), dbfile)
 	var jail strings.Builder
 	fmt.Fprintf(&jail, `[DEFAULT]
 backend = polling
