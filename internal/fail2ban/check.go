@@ -167,7 +167,7 @@ func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (F
 		f.Causes, f.CauseNote = gatherCauses(ctx, host, f.Server, f.Jails)
 	}
 	if wantSelf(f.Jails) {
-		f.SelfIPs, f.SelfTimedOut = selfIPs(ctx, host, res)
+		f.SelfIPs, f.SelfTimedOut = selfIPs(ctx, host, res, ignoreSelfCoversInterfaces(f.Server.Version))
 	}
 	f.Now = now()
 	return f, nil
