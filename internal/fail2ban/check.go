@@ -160,6 +160,7 @@ func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (F
 		addrs, err := lookup(ctx, res, name)
 		f.Resolved[name] = Resolution{Addrs: addrs, Err: err, TimedOut: lookupTimedOut(ctx, err)}
 	}
+	readIgnoreFiles(ctx, host, f.Server.Version, f.Jails)
 	switch {
 	case f.ServerErr != nil && anyBan(f.Jails):
 		f.CauseNote = fmt.Sprintf("ban cause not shown: could not ask fail2ban where it keeps its records: %v", f.ServerErr)

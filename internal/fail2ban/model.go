@@ -19,7 +19,10 @@ type JailState struct {
 	IgnoreIP      []string // entries as the server prints them (IPAddr.ntoa or raw DNS name)
 	IgnoreSelf    bool
 	IgnoreCommand string // "" when unset
-	Err           error  // this jail could not be read (vanished, refused a command)
+	// IgnoreFiles holds what the jail's file: entries name, by path
+	// (fail2ban >= 1.1.1; ignorefile.go): read after the jails.
+	IgnoreFiles map[string]FileSet
+	Err         error // this jail could not be read (vanished, refused a command)
 }
 
 // Ban is a target the jail bans; End and Permanent come from its entry in
