@@ -64,6 +64,17 @@ func TestRealBanCauseFromDatabase(t *testing.T) {
 	if !want.MatchString(findingText(r)) {
 		t.Fatalf("finding %q does not match %s", findingText(r), want)
 	}
+
+	// The database gone (a broken disk, a wrong path): the log still says
+	// when and after how many failures, and the output says where from.
+	if err := os.Remove(filepath.Join(dir, "fail2ban.sqlite3")); err != nil {
+		t.Fatal(err)
+	}
+	r = both(t, f, opts(plugin.Warning, "203.0.113.7"))
+	expect(t, r, plugin.Critical, "203.0.113.7 is banned in dovecot", "ban record from fail2ban's log "+f.F2BLog)
+	if got := findingText(r); !strings.HasSuffix(got, " after 3 failures") {
+		t.Fatalf("database gone: %q", got)
+	}
 }
 
 // TestRealBanCauseFromLog: no database on disk (dbfile :memory:), so the
