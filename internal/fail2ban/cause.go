@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -99,7 +100,10 @@ func gatherCauses(ctx context.Context, host remote.Host, info ServerInfo, jails 
 	causes := map[string]BanCause{}
 	var why []string
 	if isPath(info.DBFile) {
-		args := []string{"/usr/bin/python3", "-c", dbScript, info.DBFile}
+		// One line: the SSH seam refuses arguments with line breaks (a csh
+		// login shell would end the command there), so the script travels
+		// as a Python string literal (Go's quoting of ASCII is Python's).
+		args := []string{"/usr/bin/python3", "-c", "exec(" + strconv.Quote(dbScript) + ")", info.DBFile}
 		for _, p := range want {
 			args = append(args, p.jail, p.ip)
 		}
