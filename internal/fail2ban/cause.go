@@ -85,8 +85,9 @@ type dbRecord struct {
 
 // gatherCauses finds the cause of each ban of a target: first in the
 // database, then, for what it did not hold, in the log. It returns the
-// causes found and, when some ban has none, one line saying why.
-func gatherCauses(ctx context.Context, host remote.Host, info ServerInfo, jails []JailState) (map[string]BanCause, string) {
+// causes found and, when some ban has none, one line saying why; when the
+// log stood in for the database, skipped says why (for -v).
+func gatherCauses(ctx context.Context, host remote.Host, info ServerInfo, jails []JailState) (causes map[string]BanCause, note, skipped string) {
 	type pair struct{ jail, ip string }
 	var want []pair
 	for _, j := range jails {
@@ -95,9 +96,9 @@ func gatherCauses(ctx context.Context, host remote.Host, info ServerInfo, jails 
 		}
 	}
 	if len(want) == 0 {
-		return nil, ""
+		return nil, "", ""
 	}
-	causes := map[string]BanCause{}
+	causes = map[string]BanCause{}
 	var why []string
 	if isPath(info.DBFile) {
 		// One line: the SSH seam refuses arguments with line breaks (a csh
@@ -124,16 +125,16 @@ func gatherCauses(ctx context.Context, host remote.Host, info ServerInfo, jails 
 		}
 	}
 	if len(missing) == 0 {
-		return causes, ""
+		return causes, "", ""
 	}
 	if !isPath(info.LogTarget) {
 		why = append(why, "its log goes to "+orDisabled(info.LogTarget)+", not a file")
-		return causes, "ban cause not shown: " + strings.Join(why, "; ")
+		return causes, "ban cause not shown: " + strings.Join(why, "; "), ""
 	}
 	text, err := readLogTail(ctx, host, info.LogTarget)
 	if err != nil {
 		why = append(why, err.Error())
-		return causes, "ban cause not shown: " + strings.Join(why, "; ")
+		return causes, "ban cause not shown: " + strings.Join(why, "; "), ""
 	}
 	var notInLog []string
 	for _, p := range missing {
@@ -146,9 +147,12 @@ func gatherCauses(ctx context.Context, host remote.Host, info ServerInfo, jails 
 	}
 	if len(notInLog) > 0 {
 		why = append(why, fmt.Sprintf("the last %d KiB of %s and its last rotation hold no Ban line for %s", maxLogTail>>10, info.LogTarget, strings.Join(notInLog, ", ")))
-		return causes, "ban cause not shown: " + strings.Join(why, "; ")
+		return causes, "ban cause not shown: " + strings.Join(why, "; "), ""
 	}
-	return causes, ""
+	if len(why) == 0 {
+		why = append(why, "the database holds no record of the ban (yet: fail2ban writes it just after)")
+	}
+	return causes, "", "ban cause from the log: " + strings.Join(why, "; ")
 }
 
 // isPath tells a file from fail2ban's other targets (":memory:", "",

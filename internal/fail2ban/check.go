@@ -165,7 +165,7 @@ func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (F
 	case f.ServerErr != nil && anyBan(f.Jails):
 		f.CauseNote = fmt.Sprintf("ban cause not shown: could not ask fail2ban where it keeps its records: %v", f.ServerErr)
 	case f.ServerErr == nil:
-		f.Causes, f.CauseNote = gatherCauses(ctx, host, f.Server, f.Jails)
+		f.Causes, f.CauseNote, f.CauseSkipped = gatherCauses(ctx, host, f.Server, f.Jails)
 	}
 	if wantSelf(f.Jails) {
 		f.SelfIPs, f.SelfTimedOut = selfIPs(ctx, host, res, ignoreSelfCoversInterfaces(f.Server.Version))

@@ -41,6 +41,7 @@ type Facts struct {
 	ServerErr    error                 // asking for Server failed
 	Causes       map[string]BanCause   // causeKey(jail, ip) -> when and why it was banned
 	CauseNote    string                // one line: why some ban's cause is not shown
+	CauseSkipped string                // why the log stood in for the database (-v)
 	Now          time.Time
 }
 
@@ -197,6 +198,9 @@ func Evaluate(f Facts, cfg Config) plugin.Result {
 	}
 	if f.CauseNote != "" && len(banning) > 0 {
 		r.Detailf("%s", f.CauseNote)
+	}
+	if f.CauseSkipped != "" {
+		r.Debugf("%s", f.CauseSkipped)
 	}
 	for _, name := range sortedKeys(f.Resolved) {
 		if res := f.Resolved[name]; res.Err == nil {

@@ -71,7 +71,8 @@ func TestRealBanCauseFromDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = both(t, f, opts(plugin.Warning, "203.0.113.7"))
-	expect(t, r, plugin.Critical, "203.0.113.7 is banned in dovecot", "ban record from fail2ban's log "+f.F2BLog)
+	expect(t, r, plugin.Critical, "203.0.113.7 is banned in dovecot", "ban record from fail2ban's log "+f.F2BLog,
+		"ban cause from the log: cannot read fail2ban's database "+filepath.Join(dir, "fail2ban.sqlite3")+" (FileNotFoundError")
 	if got := findingText(r); !strings.HasSuffix(got, " after 3 failures") {
 		t.Fatalf("database gone: %q", got)
 	}
