@@ -258,30 +258,6 @@ func findBan(bans []Ban, ip netip.Addr) *Ban {
 	return nil
 }
 
-func timeLeft(b Ban, now time.Time) string {
-	if b.Permanent {
-		return " (permanent ban)"
-	}
-	d, ok := b.TimeLeft(now)
-	if !ok {
-		return ""
-	}
-	return " (" + FormatLeft(d) + " left)"
-}
-
-// FormatLeft prints a remaining ban time the way an operator reads it.
-func FormatLeft(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
-}
-
 // overrides is which jails set their own ignoreip. The runtime does not say
 // where a value came from, but a jail without its own setting inherits
 // [DEFAULT]'s, so the most common list is [DEFAULT]'s and every jail whose
