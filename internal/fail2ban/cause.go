@@ -18,6 +18,8 @@ type BanCause struct {
 	Jail, IP  string
 	From      string    // "database PATH" or "log PATH"
 	Start     time.Time // the ban's start (timeofban; the Ban line's time)
+	End       time.Time // timeofban + bantime from the database; zero when not known
+	Permanent bool      // the database's bantime is -1
 	Failures  int       // failures that led to the ban; 0 when not recorded
 	Matches   []string  // the last failure lines (at most maxCauseLines, each cut to maxCauseLine bytes)
 	Truncated bool      // fail2ban recorded more lines than Matches holds
@@ -67,7 +69,7 @@ for jail, ip in zip(args[0::2], args[1::2]):
             data = {}
         m = data.get("matches") or []
         m = ["".join(x) if isinstance(x, (list, tuple)) else str(x) for x in m]
-        out.update(timeofban=row[0], failures=data.get("failures") or 0, nmatches=len(m),
+        out.update(timeofban=row[0], bantime=row[1], failures=data.get("failures") or 0, nmatches=len(m),
                    matches=[x[:` + "300" + `] for x in m[-` + "5" + `:]])
     print(json.dumps(out))
 `
@@ -78,6 +80,7 @@ type dbRecord struct {
 	Jail      string   `json:"jail"`
 	IP        string   `json:"ip"`
 	TimeOfBan *int64   `json:"timeofban"`
+	BanTime   *int64   `json:"bantime"`
 	Failures  int      `json:"failures"`
 	NMatches  int      `json:"nmatches"`
 	Matches   []string `json:"matches"`
@@ -190,6 +193,14 @@ func readDB(ctx context.Context, host remote.Host, path string, argv []string) (
 		case r.TimeOfBan != nil:
 			c := BanCause{Jail: r.Jail, IP: r.IP, From: "database " + path, Start: time.Unix(*r.TimeOfBan, 0),
 				Failures: r.Failures, Matches: r.Matches, Truncated: r.NMatches > len(r.Matches)}
+			// the ticket's own bantime (bantime.increment included), as
+			// BanTicket.getEndOfBanTime adds it
+			switch {
+			case r.BanTime != nil && *r.BanTime < 0:
+				c.Permanent = true
+			case r.BanTime != nil:
+				c.End = c.Start.Add(time.Duration(*r.BanTime) * time.Second)
+			}
 			causes[causeKey(r.Jail, r.IP)] = c
 		}
 	}
@@ -263,4 +274,16 @@ func logTime(l string) time.Time {
 		return time.Time{}
 	}
 	return t
+}
+
+// applyCauseEnds gives each ban the end its database record says, so that
+// its jail's whole ban list need not be read for it.
+func applyCauseEnds(jails []JailState, causes map[string]BanCause) {
+	for i := range jails {
+		for k, b := range jails[i].Bans {
+			if c, ok := causes[causeKey(jails[i].Name, b.ID)]; ok && (c.Permanent || !c.End.IsZero()) {
+				jails[i].Bans[k].End, jails[i].Bans[k].Permanent = c.End, c.Permanent
+			}
+		}
+	}
 }

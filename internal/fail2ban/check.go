@@ -145,6 +145,7 @@ func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (F
 		// Not fatal: without the version or the ban records the check still
 		// judges, and says what it could not learn.
 		f.Server, f.ServerErr = src.Server(ctx)
+		err = banCausesAndEnds(ctx, host, src, &f)
 	}
 	src.Close() // free the server's connection before the DNS lookups
 	if err != nil {
@@ -161,12 +162,6 @@ func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (F
 		f.Resolved[name] = Resolution{Addrs: addrs, Err: err, TimedOut: lookupTimedOut(ctx, err)}
 	}
 	readIgnoreFiles(ctx, host, f.Server.Version, f.Jails)
-	switch {
-	case f.ServerErr != nil && anyBan(f.Jails):
-		f.CauseNote = fmt.Sprintf("ban cause not shown: could not ask fail2ban where it keeps its records: %v", f.ServerErr)
-	case f.ServerErr == nil:
-		f.Causes, f.CauseNote, f.CauseSkipped = gatherCauses(ctx, host, f.Server, f.Jails)
-	}
 	if wantSelf(f.Jails) {
 		f.SelfIPs, f.SelfTimedOut = selfIPs(ctx, host, res, ignoreSelfCoversInterfaces(f.Server.Version))
 	}
@@ -181,6 +176,22 @@ func wantSelf(jails []JailState) bool {
 		}
 	}
 	return false
+}
+
+// banCausesAndEnds reads why and until when each banned target is banned:
+// the ban records first (database or log, on the host), then, for a ban
+// whose end no record gave, the jail's ban list from the server.
+func banCausesAndEnds(ctx context.Context, host remote.Host, src Source, f *Facts) error {
+	if !anyBan(f.Jails) {
+		return nil
+	}
+	if f.ServerErr != nil {
+		f.CauseNote = fmt.Sprintf("ban cause not shown: could not ask fail2ban where it keeps its records: %v", f.ServerErr)
+	} else {
+		f.Causes, f.CauseNote, f.CauseSkipped = gatherCauses(ctx, host, f.Server, f.Jails)
+		applyCauseEnds(f.Jails, f.Causes)
+	}
+	return src.BanEnds(ctx, f.Jails)
 }
 
 func anyBan(jails []JailState) bool {

@@ -147,8 +147,8 @@ func firstLine(s string) string {
 	return l
 }
 
-// Jails asks every per-jail question in one interactive session, and the
-// jails that ban a target for their ban lists in a second one (only then).
+// Jails asks every per-jail question, and the server questions, in one
+// interactive session.
 func (c *ClientSource) Jails(ctx context.Context, names []string, ips []netip.Addr) ([]JailState, error) {
 	if len(names) == 0 {
 		return nil, nil
@@ -165,34 +165,39 @@ func (c *ClientSource) Jails(ctx context.Context, names []string, ips []netip.Ad
 	info := parseServerAnswers(answers[len(names)*perJail:])
 	c.info = &info
 	states := make([]JailState, len(names))
-	var lists [][]string
-	var listAt []int
 	for i, n := range names {
 		states[i] = parseJailAnswers(n, answers[i*perJail:i*perJail+perJail], ips)
-		if states[i].Err == nil && len(states[i].Bans) > 0 {
-			lists = append(lists, banListCommand(n))
-			listAt = append(listAt, i)
-		}
 	}
-	if len(lists) == 0 {
-		return states, nil
+	return states, nil
+}
+
+// BanEnds reads, in one more session and only when needed, the ban list of
+// each jail that bans a target whose end is not known yet.
+func (c *ClientSource) BanEnds(ctx context.Context, states []JailState) error {
+	at := jailsWithoutEnds(states)
+	if len(at) == 0 {
+		return nil
 	}
-	answers, err = c.session(ctx, lists)
+	cmds := make([][]string, len(at))
+	for k, i := range at {
+		cmds[k] = banListCommand(states[i].Name)
+	}
+	answers, err := c.session(ctx, cmds)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	loc := c.Local
 	if loc == nil {
 		loc = time.Local
 	}
-	for k, i := range listAt {
+	for k, i := range at {
 		var lines []string
 		if strings.TrimSpace(answers[k]) != "" {
 			lines = strings.Split(answers[k], "\n")
 		}
 		states[i].Bans = withEndTimes(states[i].Bans, lines, loc)
 	}
-	return states, nil
+	return nil
 }
 
 // session runs cmds in one `fail2ban-client -i` and returns one answer each.

@@ -116,6 +116,9 @@ type Source interface {
 	// ignore settings. An error means nothing could be read; a per-jail
 	// problem is in JailState.Err.
 	Jails(ctx context.Context, names []string, ips []netip.Addr) ([]JailState, error)
+	// BanEnds fills in the end of each ban in jails whose end is not known
+	// yet, from the jail's ban list (read only for such a jail).
+	BanEnds(ctx context.Context, jails []JailState) error
 	// Server asks the server's version, database file and log target.
 	Server(ctx context.Context) (ServerInfo, error)
 	// Name is "socket PATH" or "fail2ban-client", for messages.

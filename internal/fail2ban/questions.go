@@ -96,6 +96,24 @@ func currentlyBanned(v any) (int, error) {
 	return 0, fmt.Errorf("%w: no \"Currently banned\" in the jail's status", errNotAReply)
 }
 
+// jailsWithoutEnds lists the readable jails that ban a target whose end is
+// not known (no database record said it).
+func jailsWithoutEnds(states []JailState) []int {
+	var at []int
+	for i, st := range states {
+		if st.Err != nil {
+			continue
+		}
+		for _, b := range st.Bans {
+			if b.End.IsZero() && !b.Permanent {
+				at = append(at, i)
+				break
+			}
+		}
+	}
+	return at
+}
+
 // withEndTimes copies each ban's end time from the jail's ban list. A ban
 // the list no longer holds (unbanned meanwhile) keeps no end time rather
 // than being dropped: the server said it was banned when asked.

@@ -65,12 +65,33 @@ func TestRealBanCauseFromDatabase(t *testing.T) {
 		t.Fatalf("finding %q does not match %s", findingText(r), want)
 	}
 
+	// With the end from the database record, the jail's ban list is not
+	// read: the server's own log of the commands it received (level 5)
+	// says what was asked.
+	if out, err := f.Client("set", "loglevel", "HEAVYDEBUG"); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	commands := func() string {
+		before, _ := os.ReadFile(f.F2BLog)
+		r = both(t, f, opts(plugin.Warning, "203.0.113.7"))
+		after, _ := os.ReadFile(f.F2BLog)
+		return string(after[len(before):])
+	}
+	if log := commands(); !strings.Contains(log, "'banned', '203.0.113.7'") || strings.Contains(log, "'banip'") {
+		t.Fatalf("with the database record: want `banned` asked and no ban list, the server logged:\n%s", log)
+	}
+	if !strings.HasPrefix(findingText(r), "203.0.113.7 is banned in dovecot since ") || !strings.Contains(findingText(r), "m left) after 3 failures") {
+		t.Fatalf("end from the database record: %q", findingText(r))
+	}
+
 	// The database gone (a broken disk, a wrong path): the log still says
 	// when and after how many failures, and the output says where from.
 	if err := os.Remove(filepath.Join(dir, "fail2ban.sqlite3")); err != nil {
 		t.Fatal(err)
 	}
-	r = both(t, f, opts(plugin.Warning, "203.0.113.7"))
+	if log := commands(); !strings.Contains(log, "'banip', '--with-time'") {
+		t.Fatalf("without the database: want the ban list read for the end, the server logged:\n%s", log)
+	}
 	expect(t, r, plugin.Critical, "203.0.113.7 is banned in dovecot", "ban record from fail2ban's log "+f.F2BLog,
 		"ban cause from the log: cannot read fail2ban's database "+filepath.Join(dir, "fail2ban.sqlite3")+" (FileNotFoundError")
 	if got := findingText(r); !strings.HasSuffix(got, " after 3 failures") {

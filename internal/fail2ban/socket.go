@@ -253,9 +253,8 @@ func splitJailList(list string) ([]string, error) {
 
 // Jails reads every named jail over one connection, all requests
 // pipelined: per jail, whether each target is banned, the ignore settings
-// and the ban count (jailCommands). Only a jail that bans a target is then
-// asked for its ban list, for the ban's end time; on a host with many bans
-// and no banned target the cost does not grow with the bans.
+// and the ban count (jailCommands): no ban list, so on a host with many bans
+// the cost does not grow with them (BanEnds reads a list only when needed).
 func (s *SocketSource) Jails(ctx context.Context, names []string, ips []netip.Addr) ([]JailState, error) {
 	if len(names) == 0 {
 		return nil, nil
@@ -273,8 +272,6 @@ func (s *SocketSource) Jails(ctx context.Context, names []string, ips []netip.Ad
 		return nil, err
 	}
 	states := make([]JailState, len(names))
-	var banning [][]string
-	var banningAt []int
 	for i, name := range names {
 		r := replies[i*perJail : i*perJail+perJail]
 		st, err := jailFromReplies(name, r, ips)
@@ -282,25 +279,36 @@ func (s *SocketSource) Jails(ctx context.Context, names []string, ips []netip.Ad
 			return nil, gatherErr(KindGarbage, "", "fail2ban socket %s: jail %s: %v", s.Path, name, err)
 		}
 		states[i] = st
-		if st.Err == nil && len(st.Bans) > 0 {
-			banning = append(banning, banListCommand(name))
-			banningAt = append(banningAt, i)
-		}
 	}
-	if len(banning) == 0 {
-		return states, nil
+	return states, nil
+}
+
+// BanEnds reads the ban list of each jail that bans a target whose end is
+// not known yet (from fail2ban's database), and fills in the ends.
+func (s *SocketSource) BanEnds(ctx context.Context, states []JailState) error {
+	at := jailsWithoutEnds(states)
+	if len(at) == 0 {
+		return nil
 	}
-	lists, err := c.do(ctx, banning)
+	c, err := s.session(ctx)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	cmds := make([][]string, len(at))
+	for k, i := range at {
+		cmds[k] = banListCommand(states[i].Name)
+	}
+	lists, err := c.do(ctx, cmds)
+	if err != nil {
+		return err
 	}
 	loc := s.Local
 	if loc == nil {
 		loc = time.Local
 	}
-	for k, i := range banningAt {
+	for k, i := range at {
 		if KindOf(lists[k].err) == KindGarbage {
-			return nil, lists[k].err // over a cap, or not a pickle: as for any reply
+			return lists[k].err // over a cap, or not a pickle: as for any reply
 		}
 		if lists[k].err != nil {
 			continue // refused (jail reloaded meanwhile): the ban stays, without its end
@@ -309,7 +317,7 @@ func (s *SocketSource) Jails(ctx context.Context, names []string, ips []netip.Ad
 			states[i].Bans = withEndTimes(states[i].Bans, lines, loc)
 		}
 	}
-	return states, nil
+	return nil
 }
 
 // jailFromReplies turns one jail's replies into a JailState. A refused
