@@ -250,6 +250,15 @@ ln -s ` + f2b.Socket + ` /run/fail2ban/fail2ban.sock`
 		"get $(id) ignoreip",
 		"get 'dovecot' ignoreip",
 		"stop",
+		"get dovecot banned 203.0.113.7;id",
+		"get dovecot banned $(id)",
+		"get dovecot banned ",
+		"get dovecot banned 203.0.113.7 ignoreip",
+		"status dovecot",
+		"status dovecot short extra",
+		"get dbfile extra",
+		"version extra",
+		"set logtarget /tmp/x",
 	} {
 		r := in.run(t, "nagios", "get dovecot ignoreip\n"+bad+"\nexit\n",
 			"sudo", "-n", pluginDir+"/fail2ban-client-readonly", "-s", "/var/run/fail2ban/fail2ban.sock", "-i")

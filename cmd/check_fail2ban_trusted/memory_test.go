@@ -76,13 +76,21 @@ func TestHostileRepliesBoundMemory(t *testing.T) {
 		}
 		return list
 	}
+	// A jail that bans the target and is healthy otherwise, so that the
+	// check goes on to read its ban list (only a banning jail's is read).
 	banList := func(list []any) func(string) []byte {
 		return func(req string) []byte {
 			switch {
+			case strings.Contains(req, "short"):
+				return pickleReply(t, []any{ogorek.Tuple{"Actions", []any{ogorek.Tuple{"Currently banned", int64(len(list))}}}})
 			case strings.Contains(req, "status"):
 				return status("dovecot")
+			case strings.Contains(req, "banned"):
+				return pickleReply(t, int64(1))
 			case strings.Contains(req, "banip"):
 				return pickleReply(t, list)
+			case strings.Contains(req, "ignoreself"), strings.Contains(req, "ignorecommand"):
+				return pickleReply(t, false)
 			}
 			return pickleReply(t, []any{})
 		}
@@ -105,7 +113,7 @@ func TestHostileRepliesBoundMemory(t *testing.T) {
 		{"ban list of 2.5 million one-letter strings (15 MB)", banList(manyStrings(5 << 19)), "reply to `get dovecot banip --with-time` exceeds 8192 KiB"},
 		{"ban list of 1.3 million one-letter strings (8 MB)", banList(manyStrings(1300000)), "more than 200000 pickle opcodes"},
 		{"ban list of 8 million None (8 MB)", banList(nones[:8000000]), "more than 200000 pickle opcodes"},
-		{"ban list of 199000 one-letter strings, under every cap", banList(manyStrings(199000)), "ignoreself"},
+		{"ban list of 199000 one-letter strings, under every cap", banList(manyStrings(199000)), "203.0.113.7 is banned in dovecot"},
 		{"ignoreip of 3 million one-letter strings", func(req string) []byte {
 			switch {
 			case strings.Contains(req, "status"):
@@ -122,8 +130,12 @@ func TestHostileRepliesBoundMemory(t *testing.T) {
 			out, code, rss := runMeasured(t, bin, "--socket", path, "--ip", "203.0.113.7", "-t", "20")
 			first, _, _ := strings.Cut(out, "\n")
 			t.Logf("exit %d, peak RSS %d MiB: %s", code, rss>>20, first)
-			if code != 3 || !strings.HasPrefix(first, "UNKNOWN") || !strings.Contains(first, c.want) {
-				t.Errorf("want UNKNOWN naming %q, got exit %d: %s", c.want, code, first)
+			wantCode, wantState := 3, "UNKNOWN"
+			if strings.HasSuffix(c.want, "is banned in dovecot") {
+				wantCode, wantState = 2, "CRITICAL"
+			}
+			if code != wantCode || !strings.HasPrefix(first, wantState) || !strings.Contains(first, c.want) {
+				t.Errorf("want %s naming %q, got exit %d: %s", wantState, c.want, code, first)
 			}
 			if rss > maxCheckRSS {
 				t.Errorf("peak RSS %d MiB, more than %d MiB", rss>>20, maxCheckRSS>>20)

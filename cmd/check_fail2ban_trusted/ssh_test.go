@@ -21,9 +21,15 @@ type remoteSetup struct {
 
 func startRemote(t *testing.T, opt sandbox.SSHDOptions) *remoteSetup {
 	t.Helper()
+	return startRemoteDB(t, opt, ":memory:")
+}
+
+// startRemoteDB is startRemote with fail2ban's database in dbfile.
+func startRemoteDB(t *testing.T, opt sandbox.SSHDOptions, dbfile string) *remoteSetup {
+	t.Helper()
 	t.Setenv("SSH_AUTH_SOCK", "")
 	dir := t.TempDir()
-	f, err := sandbox.StartFail2ban(filepath.Join(dir, "f2b"), "198.51.100.0/24",
+	f, err := sandbox.StartFail2banDB(filepath.Join(dir, "f2b"), "198.51.100.0/24", dbfile,
 		sandbox.Fail2banJail{Name: "dovecot"}, sandbox.Fail2banJail{Name: "postfix-sasl"})
 	if err != nil {
 		t.Fatalf("cannot start the real fail2ban (never skipped): %v", err)

@@ -132,8 +132,21 @@ func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (F
 	}
 	selected = slices.DeleteFunc(slices.Clone(selected), func(j string) bool { return slices.Contains(o.ExcludeJails, j) })
 
+	if len(f.Targets) == 0 {
+		return f, nil // every --ip-from-dns failed: Evaluate says so; nothing to ask
+	}
 	f.Selected = selected
-	f.Jails, err = src.Jails(ctx, selected)
+	ips := make([]netip.Addr, len(f.Targets))
+	for i, t := range f.Targets {
+		ips[i] = t.Addr
+	}
+	f.Jails, err = src.Jails(ctx, selected, ips)
+	if err == nil {
+		// Not fatal: without the version or the ban records the check still
+		// judges, and says what it could not learn.
+		f.Server, f.ServerErr = src.Server(ctx)
+		err = banCausesAndEnds(ctx, host, src, &f)
+	}
 	src.Close() // free the server's connection before the DNS lookups
 	if err != nil {
 		return f, err
@@ -148,8 +161,9 @@ func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (F
 		addrs, err := lookup(ctx, res, name)
 		f.Resolved[name] = Resolution{Addrs: addrs, Err: err, TimedOut: lookupTimedOut(ctx, err)}
 	}
+	readIgnoreFiles(ctx, host, f.Server.Version, f.Jails)
 	if wantSelf(f.Jails) {
-		f.SelfIPs, f.SelfTimedOut = selfIPs(ctx, host, res)
+		f.SelfIPs, f.SelfTimedOut = selfIPs(ctx, host, res, ignoreSelfCoversInterfaces(f.Server.Version))
 	}
 	f.Now = now()
 	return f, nil
@@ -158,6 +172,31 @@ func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (F
 func wantSelf(jails []JailState) bool {
 	for _, j := range jails {
 		if j.IgnoreSelf {
+			return true
+		}
+	}
+	return false
+}
+
+// banCausesAndEnds reads why and until when each banned target is banned:
+// the ban records first (database or log, on the host), then, for a ban
+// whose end no record gave, the jail's ban list from the server.
+func banCausesAndEnds(ctx context.Context, host remote.Host, src Source, f *Facts) error {
+	if !anyBan(f.Jails) {
+		return nil
+	}
+	if f.ServerErr != nil {
+		f.CauseNote = fmt.Sprintf("ban cause not shown: could not ask fail2ban where it keeps its records: %v", f.ServerErr)
+	} else {
+		f.Causes, f.CauseNote, f.CauseSkipped = gatherCauses(ctx, host, f.Server, f.Jails)
+		applyCauseEnds(f.Jails, f.Causes)
+	}
+	return src.BanEnds(ctx, f.Jails)
+}
+
+func anyBan(jails []JailState) bool {
+	for _, j := range jails {
+		if len(j.Bans) > 0 {
 			return true
 		}
 	}

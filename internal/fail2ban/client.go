@@ -3,6 +3,7 @@ package fail2ban
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -19,6 +20,8 @@ type ClientSource struct {
 	Socket string
 	Sudo   bool           // prefix with `sudo -n`
 	Local  *time.Location // time zone of ban end times (time.Local when nil)
+
+	info *ServerInfo // the server questions' answers, from the Jails session
 }
 
 // prompt is what fail2ban-client -i prints before reading each command
@@ -144,36 +147,74 @@ func firstLine(s string) string {
 	return l
 }
 
-// Jails asks every per-jail question in one interactive session.
-func (c *ClientSource) Jails(ctx context.Context, names []string) ([]JailState, error) {
+// Jails asks every per-jail question, and the server questions, in one
+// interactive session.
+func (c *ClientSource) Jails(ctx context.Context, names []string, ips []netip.Addr) ([]JailState, error) {
 	if len(names) == 0 {
 		return nil, nil
 	}
-	var lines []string
+	var cmds [][]string
 	for _, n := range names {
-		for _, cmd := range jailCommands(n) {
-			lines = append(lines, shellQuoteAll(cmd))
-		}
+		cmds = append(cmds, jailCommands(n, ips)...)
 	}
-	ncmd := len(lines)
-	lines = append(lines, "exit")
-	out, err := c.run(ctx, lines, "-i")
+	cmds = append(cmds, serverCommands...) // one Python start for both
+	answers, err := c.session(ctx, cmds)
 	if err != nil {
 		return nil, err
 	}
-	answers, err := splitInteractive(out, ncmd)
+	info := parseServerAnswers(answers[len(names)*perJail:])
+	c.info = &info
+	states := make([]JailState, len(names))
+	for i, n := range names {
+		states[i] = parseJailAnswers(n, answers[i*perJail:i*perJail+perJail], ips)
+	}
+	return states, nil
+}
+
+// BanEnds reads, in one more session and only when needed, the ban list of
+// each jail that bans a target whose end is not known yet.
+func (c *ClientSource) BanEnds(ctx context.Context, states []JailState) error {
+	at := jailsWithoutEnds(states)
+	if len(at) == 0 {
+		return nil
+	}
+	cmds := make([][]string, len(at))
+	for k, i := range at {
+		cmds[k] = banListCommand(states[i].Name)
+	}
+	answers, err := c.session(ctx, cmds)
 	if err != nil {
-		return nil, gatherErr(KindGarbage, "", "fail2ban-client -i: %v", err)
+		return err
 	}
 	loc := c.Local
 	if loc == nil {
 		loc = time.Local
 	}
-	states := make([]JailState, len(names))
-	for i, n := range names {
-		states[i] = parseJailAnswers(n, answers[i*4:i*4+4], loc)
+	for k, i := range at {
+		var lines []string
+		if strings.TrimSpace(answers[k]) != "" {
+			lines = strings.Split(answers[k], "\n")
+		}
+		states[i].Bans = withEndTimes(states[i].Bans, lines, loc)
 	}
-	return states, nil
+	return nil
+}
+
+// session runs cmds in one `fail2ban-client -i` and returns one answer each.
+func (c *ClientSource) session(ctx context.Context, cmds [][]string) ([]string, error) {
+	lines := make([]string, 0, len(cmds)+1)
+	for _, cmd := range cmds {
+		lines = append(lines, shellQuoteAll(cmd))
+	}
+	out, err := c.run(ctx, append(lines, "exit"), "-i")
+	if err != nil {
+		return nil, err
+	}
+	answers, err := splitInteractive(out, len(cmds))
+	if err != nil {
+		return nil, gatherErr(KindGarbage, "", "fail2ban-client -i: %v", err)
+	}
+	return answers, nil
 }
 
 // splitInteractive cuts -i output into one answer per command: the banner
@@ -191,9 +232,9 @@ func splitInteractive(out string, n int) ([]string, error) {
 }
 
 // parseJailAnswers reads the beautified answers (client/beautifier.py) to
-// jailCommands, in order: banip --with-time, ignoreip, ignoreself,
-// ignorecommand.
-func parseJailAnswers(name string, a []string, loc *time.Location) JailState {
+// jailCommands, in order: banned, ignoreip, ignoreself, ignorecommand,
+// status short.
+func parseJailAnswers(name string, a []string, ips []netip.Addr) JailState {
 	st := JailState{Name: name}
 	for _, x := range a {
 		if strings.HasPrefix(x, "Sorry but the jail '") {
@@ -201,11 +242,20 @@ func parseJailAnswers(name string, a []string, loc *time.Location) JailState {
 			return st
 		}
 	}
-	var lines []string
-	if strings.TrimSpace(a[0]) != "" {
-		lines = strings.Split(a[0], "\n")
+	banned, err := parseBannedPrint(a[0], len(ips))
+	if err != nil {
+		st.Err = fmt.Errorf("banned: %v", err)
+		return st
 	}
-	st.Bans, _ = parseBans(lines, loc)
+	for k, b := range banned {
+		if b {
+			st.Bans = append(st.Bans, Ban{ID: ips[k].String(), Addr: ips[k]})
+		}
+	}
+	if st.BanCount, err = parseShortStatus(a[4]); err != nil {
+		st.Err = fmt.Errorf("status short: %v", err)
+		return st
+	}
 
 	ig := strings.Split(a[1], "\n")
 	switch {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -32,24 +33,34 @@ func TestParseStatusFixture(t *testing.T) {
 
 func TestParseInteractiveFixture(t *testing.T) {
 	jails := []string{"dovecot", "postfix-sasl", "recidive", "nope"}
-	answers, err := splitInteractive(fixture(t, "client-interactive.txt"), 4*len(jails))
+	answers, err := splitInteractive(fixture(t, "client-interactive.txt"), perJail*len(jails)+len(serverCommands))
 	if err != nil {
 		t.Fatal(err)
 	}
+	ips := []netip.Addr{netip.MustParseAddr("203.0.113.7"), netip.MustParseAddr("198.51.100.7")}
 	var st []JailState
 	for i, n := range jails {
-		st = append(st, parseJailAnswers(n, answers[i*4:i*4+4], time.UTC))
+		st = append(st, parseJailAnswers(n, answers[i*perJail:i*perJail+perJail], ips))
 	}
 	dov, pf, rec, nope := st[0], st[1], st[2], st[3]
-	if dov.Err != nil || len(dov.Bans) != 1 || dov.Bans[0].Addr != netip.MustParseAddr("203.0.113.7") || dov.Bans[0].End.IsZero() {
+	if dov.Err != nil || len(dov.Bans) != 1 || dov.Bans[0].Addr != ips[0] || dov.BanCount != 1 {
 		t.Errorf("dovecot bans: %+v", dov)
+	}
+	info := parseServerAnswers(answers[len(jails)*perJail:])
+	if info.Version != "1.0.2" || info.DBFile != ":memory:" || !strings.HasSuffix(info.LogTarget, "/fail2ban.log") {
+		t.Errorf("server: %+v", info)
+	}
+	list := strings.Split(strings.TrimSpace(strings.Split(fixture(t, "client-banlist.txt"), prompt)[1]), "\n")
+	withEnd := withEndTimes(pf.Bans, list, time.UTC)
+	if len(withEnd) != 1 || withEnd[0].End.IsZero() {
+		t.Errorf("end times from the ban list: %+v", withEnd)
 	}
 	wantIgnore := []string{"127.0.0.0/8", "198.51.100.0/24", "2001:db8:1::/64", "no-such-host.invalid", "::1"}
 	if !reflect.DeepEqual(dov.IgnoreIP, wantIgnore) || !dov.IgnoreSelf || dov.IgnoreCommand != "" {
 		t.Errorf("dovecot ignore: %+v", dov)
 	}
-	if len(pf.Bans) != 2 || pf.Bans[1].Addr != netip.MustParseAddr("2001:db8:2::9") {
-		t.Errorf("postfix-sasl bans: %+v", pf.Bans)
+	if len(pf.Bans) != 1 || pf.BanCount != 2 {
+		t.Errorf("postfix-sasl bans: %+v", pf)
 	}
 	if len(rec.Bans) != 0 || !reflect.DeepEqual(rec.IgnoreIP, []string{"198.51.100.0/24", "localhost"}) || rec.IgnoreSelf {
 		t.Errorf("recidive: %+v", rec)

@@ -37,6 +37,11 @@ type Facts struct {
 	Resolved     map[string]Resolution // DNS names found in ignoreip
 	SelfIPs      []netip.Addr          // for ignoreself
 	SelfTimedOut bool                  // resolving the mail host's own names did not finish
+	Server       ServerInfo            // version, database file, log target
+	ServerErr    error                 // asking for Server failed
+	Causes       map[string]BanCause   // causeKey(jail, ip) -> when and why it was banned
+	CauseNote    string                // one line: why some ban's cause is not shown
+	CauseSkipped string                // why the log stood in for the database (-v)
 	Now          time.Time
 }
 
@@ -108,7 +113,7 @@ func Evaluate(f Facts, cfg Config) plugin.Result {
 
 	totalBans := 0
 	for _, j := range readable {
-		totalBans += len(j.Bans)
+		totalBans += j.BanCount
 	}
 	banning, notListed := map[string]bool{}, map[string]bool{}
 	var critTexts, listTexts []string
@@ -147,8 +152,12 @@ func Evaluate(f Facts, cfg Config) plugin.Result {
 		var parts []string
 		for _, v := range bannedIn {
 			left := timeLeft(*v.ban, f.Now)
-			r.Add(plugin.Critical, fmt.Sprintf("%s is banned in %s%s", label, v.jail, left),
-				fmt.Sprintf("fail2ban-client set %s unbanip %s", v.jail, ip))
+			cause, ok := f.Causes[causeKey(v.jail, v.ban.ID)]
+			text, details := bannedText(label, v.jail, left, cause, ok, f.Now)
+			r.Add(plugin.Critical, text, fmt.Sprintf("fail2ban-client set %s unbanip %s", v.jail, ip))
+			for _, d := range details {
+				r.Detailf("%s", d)
+			}
 			parts = append(parts, v.jail+left)
 		}
 		if len(parts) > 0 {
@@ -186,6 +195,12 @@ func Evaluate(f Facts, cfg Config) plugin.Result {
 				r.Debugf("%s: %s whitelisted by %s", j.Name, ip, by)
 			}
 		}
+	}
+	if f.CauseNote != "" && len(banning) > 0 {
+		r.Detailf("%s", f.CauseNote)
+	}
+	if f.CauseSkipped != "" {
+		r.Debugf("%s", f.CauseSkipped)
 	}
 	for _, name := range sortedKeys(f.Resolved) {
 		if res := f.Resolved[name]; res.Err == nil {
@@ -241,30 +256,6 @@ func findBan(bans []Ban, ip netip.Addr) *Ban {
 		}
 	}
 	return nil
-}
-
-func timeLeft(b Ban, now time.Time) string {
-	if b.Permanent {
-		return " (permanent ban)"
-	}
-	d, ok := b.TimeLeft(now)
-	if !ok {
-		return ""
-	}
-	return " (" + FormatLeft(d) + " left)"
-}
-
-// FormatLeft prints a remaining ban time the way an operator reads it.
-func FormatLeft(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
 }
 
 // overrides is which jails set their own ignoreip. The runtime does not say

@@ -62,8 +62,8 @@ func TestEvaluate(t *testing.T) {
 		{
 			name: "banned in two jails",
 			facts: Facts{Targets: []Target{target("203.0.113.7")}, Jails: jails(func(m map[string]*JailState) {
-				m["dovecot"].Bans = []Ban{ban("203.0.113.7", 52*time.Minute), ban("192.0.2.99", time.Minute)}
-				m["postfix-sasl"].Bans = []Ban{ban("203.0.113.7", 59*time.Minute)}
+				m["dovecot"].Bans, m["dovecot"].BanCount = []Ban{ban("203.0.113.7", 52*time.Minute)}, 2
+				m["postfix-sasl"].Bans, m["postfix-sasl"].BanCount = []Ban{ban("203.0.113.7", 59*time.Minute)}, 1
 			})},
 			unlisted: plugin.Warning,
 			state:    plugin.Critical,

@@ -35,7 +35,7 @@ func (c replyConn) SetWriteDeadline(time.Time) error { return nil }
 // run together, as in a check.
 func FuzzSocketReplies(f *testing.F) {
 	var all []byte
-	for _, name := range []string{"status", "banip-with-time", "ignoreip", "ignoreself", "ignorecommand-unset"} {
+	for _, name := range []string{"status", "banned", "ignoreip", "ignoreself", "ignorecommand-unset", "status-short"} {
 		b, err := os.ReadFile(filepath.Join("testdata", "replies", name+".pickle"))
 		if err != nil {
 			f.Fatal(err)
@@ -54,7 +54,8 @@ func FuzzSocketReplies(f *testing.F) {
 		src := &SocketSource{Path: "fuzz", MaxReply: 1 << 20, Local: time.UTC}
 		c := &conn{c: replyConn{bytes.NewReader(data)}, src: src, start: time.Now(), stop: func() bool { return true }}
 		ctx := context.Background()
-		cmds := append([][]string{{"status"}}, jailCommands("dovecot")...)
+		ips := []netip.Addr{netip.MustParseAddr("203.0.113.7")}
+		cmds := append([][]string{{"status"}}, jailCommands("dovecot", ips)...)
 		replies, err := c.do(ctx, cmds)
 		if err != nil {
 			if KindOf(err) == KindOther {
@@ -65,7 +66,7 @@ func FuzzSocketReplies(f *testing.F) {
 		if replies[0].err == nil {
 			_, _ = jailListFromStatus(replies[0].value)
 		}
-		st, err := jailFromReplies("dovecot", replies[1:], time.UTC)
+		st, err := jailFromReplies("dovecot", replies[1:], ips)
 		if err == nil && st.Err == nil {
 			for _, b := range st.Bans {
 				if b.ID == "" {
@@ -91,12 +92,14 @@ func FuzzClientOutput(f *testing.F) {
 		c := &ClientSource{Path: "/usr/bin/fail2ban-client", Socket: "/var/run/fail2ban/fail2ban.sock"}
 		_ = c.classifyStderr(out)
 		_ = lastLine(out)
-		answers, err := splitInteractive(out, 8)
+		answers, err := splitInteractive(out, 2*perJail+len(serverCommands))
 		if err != nil {
 			return
 		}
+		_ = parseServerAnswers(answers[2*perJail:])
+		ips := []netip.Addr{netip.MustParseAddr("203.0.113.7"), netip.MustParseAddr("198.51.100.7")}
 		for i := 0; i < 2; i++ {
-			st := parseJailAnswers("j", answers[i*4:i*4+4], time.UTC)
+			st := parseJailAnswers("j", answers[i*perJail:i*perJail+perJail], ips)
 			for _, e := range st.IgnoreIP {
 				_ = ParseEntry(e)
 			}

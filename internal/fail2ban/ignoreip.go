@@ -1,6 +1,7 @@
 package fail2ban
 
 import (
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -14,7 +15,8 @@ const (
 	EntryAddr   EntryKind = iota // one address: 203.0.113.7, ::1
 	EntryPrefix                  // a network: 10.0.0.0/8, 2001:db8::/32, 10.0.0.0/255.0.0.0
 	EntryName                    // not an address: fail2ban resolves it (A and AAAA) at match time
-	EntryOpaque                  // cannot be judged from outside (file: set, unknown object)
+	EntryOpaque                  // cannot be judged from outside (an unknown object)
+	EntryFile                    // file:PATH (fail2ban >= 1.1.1): the addresses and networks in a file
 )
 
 // opaquePrefix marks an entry a backend could not even represent as text.
@@ -26,6 +28,7 @@ type Entry struct {
 	Kind   EntryKind
 	Prefix netip.Prefix // EntryAddr (full length) and EntryPrefix
 	Name   string       // EntryName
+	Path   string       // EntryFile: the file, as fail2ban reads the entry
 	// WholeFamily: a printed "0.0.0.0" or "::" read as the /0 it was.
 	WholeFamily bool
 }
@@ -50,12 +53,17 @@ type Entry struct {
 //   - A scoped IPv6 address ("fe80::1%lo") fails inet_pton, so it is a name
 //     too; getaddrinfo gives back the address without its scope, which then
 //     matches.
-//   - "file:" (fail2ban >= 1.1 address sets) is opaque: the file lives on the
-//     server and is not something this check reads.
+//   - "file:PATH" (fail2ban >= 1.1.1) is a set of addresses and networks
+//     read from a file on the mail host (ignorefile.go); older servers take
+//     it for a host name.
 func ParseEntry(raw string) Entry {
 	s := strings.TrimSpace(raw)
 	e := Entry{Raw: raw}
-	if strings.HasPrefix(s, "file:") || strings.HasPrefix(s, opaquePrefix) {
+	if path, ok := fileEntryPath(s); ok {
+		e.Kind, e.Path = EntryFile, path
+		return e
+	}
+	if strings.HasPrefix(s, opaquePrefix) {
 		e.Kind = EntryOpaque
 		return e
 	}
@@ -109,7 +117,7 @@ func ParseEntries(raws []string) []Entry {
 	lastNet := -1
 	for i, r := range raws {
 		es[i] = ParseEntry(r)
-		if k := es[i].Kind; k == EntryPrefix || k == EntryName || k == EntryOpaque {
+		if k := es[i].Kind; k == EntryPrefix || k == EntryName || k == EntryOpaque || k == EntryFile {
 			lastNet = i
 		}
 	}
@@ -213,6 +221,10 @@ func Match(ip netip.Addr, j JailState, resolved map[string]Resolution, selfIPs [
 			}
 		case EntryOpaque:
 			c.Unjudged = append(c.Unjudged, "ignoreip entry "+e.Raw)
+		case EntryFile:
+			if by, ok := matchFile(ip, e, j.IgnoreFiles, &c); ok {
+				return Coverage{Covered: true, By: by}
+			}
 		}
 	}
 	if strings.TrimSpace(j.IgnoreCommand) != "" {
@@ -241,4 +253,29 @@ func Names(jails []JailState) []string {
 		}
 	}
 	return out
+}
+
+// matchFile applies a file: entry (filter.py inIgnoreIPList: `ip in
+// FileIPAddrSet`, IPAddrSet.__contains__: an address equal to one entry or
+// inside one network; a host name in the file is never resolved and never
+// matches). What cannot be judged is noted in c.
+func matchFile(ip netip.Addr, e Entry, files map[string]FileSet, c *Coverage) (string, bool) {
+	fs, ok := files[e.Path]
+	switch {
+	case !ok:
+		c.Unjudged = append(c.Unjudged, "ignoreip entry "+e.Raw+" (its file was not read)")
+		return "", false
+	case fs.NotAFile != "":
+		c.Unresolved = append(c.Unresolved, e.Raw+" ("+fs.NotAFile+")")
+		return "", false
+	case fs.Err != nil:
+		c.Unjudged = append(c.Unjudged, fmt.Sprintf("ignoreip entry %s (cannot read %s: %v)", e.Raw, e.Path, fs.Err))
+		return "", false
+	}
+	for _, fe := range ParseEntries(fs.Entries) {
+		if (fe.Kind == EntryAddr || fe.Kind == EntryPrefix) && fe.Prefix.Contains(ip) {
+			return e.Raw + " (" + fe.Raw + " in " + e.Path + ")", true
+		}
+	}
+	return "", false
 }

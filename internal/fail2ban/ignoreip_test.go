@@ -21,7 +21,7 @@ func TestParseEntry(t *testing.T) {
 		"2001:db8::/ffff:ffff::":   {Kind: EntryPrefix, Prefix: netip.MustParsePrefix("2001:db8::/32")},
 		"home.example.org":         {Kind: EntryName, Name: "home.example.org"},
 		"localhost":                {Kind: EntryName, Name: "localhost"},
-		"file:/etc/fail2ban/trust": {Kind: EntryOpaque},
+		"file:/etc/fail2ban/trust": {Kind: EntryFile, Path: "/etc/fail2ban/trust"},
 		"10.0.0.0/33":              {Kind: EntryOpaque},
 		"10.0.0.0/255.0.255.0":     {Kind: EntryOpaque},
 		"name/24":                  {Kind: EntryOpaque},

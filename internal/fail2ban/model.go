@@ -14,14 +14,19 @@ import (
 // ignoreip.go's and evaluate.go's job.
 type JailState struct {
 	Name          string
-	Bans          []Ban
+	Bans          []Ban    // the targets this jail bans (not its whole list)
+	BanCount      int      // how many IDs the jail bans now (`status JAIL short`)
 	IgnoreIP      []string // entries as the server prints them (IPAddr.ntoa or raw DNS name)
 	IgnoreSelf    bool
 	IgnoreCommand string // "" when unset
-	Err           error  // this jail could not be read (vanished, refused a command)
+	// IgnoreFiles holds what the jail's file: entries name, by path
+	// (fail2ban >= 1.1.1; ignorefile.go): read after the jails.
+	IgnoreFiles map[string]FileSet
+	Err         error // this jail could not be read (vanished, refused a command)
 }
 
-// Ban is one entry of `get JAIL banip --with-time`.
+// Ban is a target the jail bans; End and Permanent come from its entry in
+// `get JAIL banip --with-time`.
 type Ban struct {
 	ID        string     // normally an IP; some jails ban other IDs
 	Addr      netip.Addr // zero when ID is not an IP
@@ -107,9 +112,15 @@ func parseBans(lines []string, loc *time.Location) ([]Ban, []string) {
 type Source interface {
 	// JailNames lists every jail the server runs (`status`).
 	JailNames(ctx context.Context) ([]string, error)
-	// Jails reads bans and ignore settings of the named jails. An error
-	// means nothing could be read; a per-jail problem is in JailState.Err.
-	Jails(ctx context.Context, names []string) ([]JailState, error)
+	// Jails reads, for the named jails, which of ips each bans and the
+	// ignore settings. An error means nothing could be read; a per-jail
+	// problem is in JailState.Err.
+	Jails(ctx context.Context, names []string, ips []netip.Addr) ([]JailState, error)
+	// BanEnds fills in the end of each ban in jails whose end is not known
+	// yet, from the jail's ban list (read only for such a jail).
+	BanEnds(ctx context.Context, jails []JailState) error
+	// Server asks the server's version, database file and log target.
+	Server(ctx context.Context) (ServerInfo, error)
 	// Name is "socket PATH" or "fail2ban-client", for messages.
 	Name() string
 	// Close releases what the source holds (the socket connection).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 
 	ogorek "github.com/kisielk/og-rek"
 )
@@ -63,9 +64,11 @@ var errNotAReply = errors.New("not a fail2ban reply")
 // a successful command, a *ServerError for a refused one, or an error saying
 // why the bytes are not a fail2ban reply.
 func decodeReply(raw []byte) (any, error) {
-	if err := checkPickleCost(raw); err != nil {
+	builds, err := checkPickleCost(raw)
+	if err != nil {
 		return nil, err
 	}
+	raw = withoutBuild(raw, builds)
 	dec := ogorek.NewDecoderWithConfig(bytes.NewReader(raw), &ogorek.DecoderConfig{})
 	v, err := dec.Decode()
 	if err != nil {
@@ -131,6 +134,9 @@ func (n *normalizer) value(v any, depth int) any {
 	}
 	switch x := v.(type) {
 	case ogorek.Tuple:
+		if name, ok := fileSetName(x); ok {
+			return name
+		}
 		return n.list([]any(x), depth)
 	case []any:
 		return n.list(x, depth)
@@ -192,4 +198,30 @@ func describe(v any) string {
 		return fmt.Sprintf("a sequence of %d", len(x))
 	}
 	return fmt.Sprintf("a %T", v)
+}
+
+// fileSetName recognises a fail2ban 1.1.1 file: ignoreip entry as
+// withoutBuild leaves it, (FileIPAddrSet(...), {"fileName": PATH, ...}),
+// and prints it as fail2ban does (ipdns.py FileIPAddrSet.__repr__:
+// "file:" + "/" for an absolute path + PATH).
+func fileSetName(t ogorek.Tuple) (string, bool) {
+	if len(t) != 2 {
+		return "", false
+	}
+	call, ok := t[0].(ogorek.Call)
+	if !ok || call.Callable.Module != "fail2ban.server.ipdns" || call.Callable.Name != "FileIPAddrSet" {
+		return "", false
+	}
+	state, ok := t[1].(map[any]any)
+	if !ok {
+		return "", false
+	}
+	name, ok := state["fileName"].(string)
+	if !ok || name == "" {
+		return "", false
+	}
+	if strings.HasPrefix(name, "/") {
+		return "file:/" + name, true
+	}
+	return "file:" + name, true
 }

@@ -30,18 +30,21 @@ var (
 )
 
 // checkPickleCost walks a pickle's opcodes without building anything and
-// refuses one with more than maxReplyOpcodes, or one it cannot walk.
-func checkPickleCost(raw []byte) error {
+// refuses one with more than maxReplyOpcodes, or one it cannot walk. It
+// returns the offsets of the BUILD opcodes (see withoutBuild).
+func checkPickleCost(raw []byte) (builds []int, err error) {
 	ops := 0
 	for i := 0; i < len(raw); {
 		op := raw[i]
 		i++
 		if ops++; ops > maxReplyOpcodes {
-			return fmt.Errorf("%w: more than %d pickle opcodes (a reply this check refuses to unpickle)", errNotAReply, maxReplyOpcodes)
+			return nil, fmt.Errorf("%w: more than %d pickle opcodes (a reply this check refuses to unpickle)", errNotAReply, maxReplyOpcodes)
 		}
 		switch {
 		case op == '.': // STOP
-			return nil
+			return builds, nil
+		case op == 'b': // BUILD
+			builds = append(builds, i-1)
 		case bytes.IndexByte([]byte(pickleNoArg), op) >= 0:
 		case bytes.IndexByte([]byte(pickleLineArg), op) >= 0, bytes.IndexByte([]byte(pickleTwoLine), op) >= 0:
 			lines := 1
@@ -51,7 +54,7 @@ func checkPickleCost(raw []byte) error {
 			for ; lines > 0; lines-- {
 				nl := bytes.IndexByte(raw[i:], '\n')
 				if nl < 0 {
-					return fmt.Errorf("%w: corrupt pickle (opcode %q without its line)", errNotAReply, op)
+					return nil, fmt.Errorf("%w: corrupt pickle (opcode %q without its line)", errNotAReply, op)
 				}
 				i += nl + 1
 			}
@@ -60,7 +63,7 @@ func checkPickleCost(raw []byte) error {
 		case pickleCounted[op] > 0:
 			width := pickleCounted[op]
 			if i+width > len(raw) {
-				return fmt.Errorf("%w: corrupt pickle (opcode %q cut short)", errNotAReply, op)
+				return nil, fmt.Errorf("%w: corrupt pickle (opcode %q cut short)", errNotAReply, op)
 			}
 			var n uint64 // little-endian, as pickle writes lengths
 			for k := width - 1; k >= 0; k-- {
@@ -68,12 +71,30 @@ func checkPickleCost(raw []byte) error {
 			}
 			i += width
 			if n > uint64(len(raw)-i) {
-				return fmt.Errorf("%w: corrupt pickle (opcode %q claims %d bytes)", errNotAReply, op, n)
+				return nil, fmt.Errorf("%w: corrupt pickle (opcode %q claims %d bytes)", errNotAReply, op, n)
 			}
 			i += int(n)
 		default:
-			return fmt.Errorf("%w: corrupt pickle (unknown opcode 0x%02x)", errNotAReply, op)
+			return nil, fmt.Errorf("%w: corrupt pickle (unknown opcode 0x%02x)", errNotAReply, op)
 		}
 	}
-	return fmt.Errorf("%w: corrupt pickle (no STOP)", errNotAReply)
+	return nil, fmt.Errorf("%w: corrupt pickle (no STOP)", errNotAReply)
+}
+
+// withoutBuild turns each BUILD into TUPLE2, on a copy. og-rek does not
+// implement BUILD (obj.__setstate__(state)), which fail2ban 1.1.1's
+// `get JAIL ignoreip` needs: a file: entry is a FileIPAddrSet, pickled as
+// set.__reduce__ gives it, FileIPAddrSet([entries loaded so far]) then
+// BUILD with its __dict__ ({"fileName": PATH, ...}). As TUPLE2 the object
+// and its state arrive side by side, (Call, dict), and normalize reads the
+// file's name from the dict. Same length: frame sizes stay right.
+func withoutBuild(raw []byte, builds []int) []byte {
+	if len(builds) == 0 {
+		return raw
+	}
+	out := bytes.Clone(raw)
+	for _, i := range builds {
+		out[i] = '\x86' // TUPLE2
+	}
+	return out
 }

@@ -145,7 +145,14 @@ func parseGetentAhosts(b []byte) []netip.Addr {
 // `uname -n` prints it; over SSH that is the remote host's name, not ours).
 // timedOut reports a lookup that did not finish (our deadline, or the
 // resolver's own).
-func selfIPs(ctx context.Context, host remote.Host, r Resolver) (out []netip.Addr, timedOut bool) {
+//
+// withInterfaces adds the host's interface addresses first (fail2ban 1.1);
+// a failure to list them only drops them, leaving 1.0's rule, which at
+// worst warns about an address fail2ban ignores.
+func selfIPs(ctx context.Context, host remote.Host, r Resolver, withInterfaces bool) (out []netip.Addr, timedOut bool) {
+	if withInterfaces {
+		out, _ = interfaceAddrs(ctx, host)
+	}
 	names := []string{"localhost"}
 	if h := hostname(ctx, host); h != "" {
 		names = append(names, h)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"strings"
 	"syscall"
 	"time"
@@ -250,18 +251,11 @@ func splitJailList(list string) ([]string, error) {
 	return names, nil
 }
 
-// jailCommands are the per-jail questions, in the order Jails reads them.
-func jailCommands(jail string) [][]string {
-	return [][]string{
-		{"get", jail, "banip", "--with-time"},
-		{"get", jail, "ignoreip"},
-		{"get", jail, "ignoreself"},
-		{"get", jail, "ignorecommand"},
-	}
-}
-
-// Jails reads every named jail over one connection, all requests pipelined.
-func (s *SocketSource) Jails(ctx context.Context, names []string) ([]JailState, error) {
+// Jails reads every named jail over one connection, all requests
+// pipelined: per jail, whether each target is banned, the ignore settings
+// and the ban count (jailCommands): no ban list, so on a host with many bans
+// the cost does not grow with them (BanEnds reads a list only when needed).
+func (s *SocketSource) Jails(ctx context.Context, names []string, ips []netip.Addr) ([]JailState, error) {
 	if len(names) == 0 {
 		return nil, nil
 	}
@@ -271,20 +265,16 @@ func (s *SocketSource) Jails(ctx context.Context, names []string) ([]JailState, 
 	}
 	var cmds [][]string
 	for _, n := range names {
-		cmds = append(cmds, jailCommands(n)...)
+		cmds = append(cmds, jailCommands(n, ips)...)
 	}
 	replies, err := c.do(ctx, cmds)
 	if err != nil {
 		return nil, err
 	}
-	loc := s.Local
-	if loc == nil {
-		loc = time.Local
-	}
 	states := make([]JailState, len(names))
 	for i, name := range names {
-		r := replies[i*4 : i*4+4]
-		st, err := jailFromReplies(name, r, loc)
+		r := replies[i*perJail : i*perJail+perJail]
+		st, err := jailFromReplies(name, r, ips)
 		if err != nil {
 			return nil, gatherErr(KindGarbage, "", "fail2ban socket %s: jail %s: %v", s.Path, name, err)
 		}
@@ -293,9 +283,47 @@ func (s *SocketSource) Jails(ctx context.Context, names []string) ([]JailState, 
 	return states, nil
 }
 
-// jailFromReplies turns the four replies into a JailState. A refused command
-// (unknown jail) is the jail's Err; a reply of the wrong shape is an error.
-func jailFromReplies(name string, r []reply, loc *time.Location) (JailState, error) {
+// BanEnds reads the ban list of each jail that bans a target whose end is
+// not known yet (from fail2ban's database), and fills in the ends.
+func (s *SocketSource) BanEnds(ctx context.Context, states []JailState) error {
+	at := jailsWithoutEnds(states)
+	if len(at) == 0 {
+		return nil
+	}
+	c, err := s.session(ctx)
+	if err != nil {
+		return err
+	}
+	cmds := make([][]string, len(at))
+	for k, i := range at {
+		cmds[k] = banListCommand(states[i].Name)
+	}
+	lists, err := c.do(ctx, cmds)
+	if err != nil {
+		return err
+	}
+	loc := s.Local
+	if loc == nil {
+		loc = time.Local
+	}
+	for k, i := range at {
+		if KindOf(lists[k].err) == KindGarbage {
+			return lists[k].err // over a cap, or not a pickle: as for any reply
+		}
+		if lists[k].err != nil {
+			continue // refused (jail reloaded meanwhile): the ban stays, without its end
+		}
+		if lines, err := stringList(lists[k].value); err == nil {
+			states[i].Bans = withEndTimes(states[i].Bans, lines, loc)
+		}
+	}
+	return nil
+}
+
+// jailFromReplies turns one jail's replies into a JailState. A refused
+// command (unknown jail) is the jail's Err; a reply of the wrong shape is an
+// error.
+func jailFromReplies(name string, r []reply, ips []netip.Addr) (JailState, error) {
 	st := JailState{Name: name}
 	for _, x := range r {
 		if x.err != nil {
@@ -303,11 +331,18 @@ func jailFromReplies(name string, r []reply, loc *time.Location) (JailState, err
 			return st, nil
 		}
 	}
-	lines, err := stringList(r[0].value)
+	banned, err := bannedFlags(r[0].value, len(ips))
 	if err != nil {
-		return st, fmt.Errorf("banip: %w", err)
+		return st, fmt.Errorf("banned: %w", err)
 	}
-	st.Bans, _ = parseBans(lines, loc)
+	for k, b := range banned {
+		if b {
+			st.Bans = append(st.Bans, Ban{ID: ips[k].String(), Addr: ips[k]})
+		}
+	}
+	if st.BanCount, err = currentlyBanned(r[4].value); err != nil {
+		return st, fmt.Errorf("status short: %w", err)
+	}
 	// ignoreip entries are normally strings (IPAddr pickles as str); anything
 	// else (a future file: set object) is kept as text and judged opaque.
 	if items, ok := r[1].value.([]any); ok {

@@ -197,7 +197,7 @@ func respondingServer(t *testing.T, reply func(req []byte) []byte) string {
 func capturedServer(t *testing.T, override ...func(req string) []byte) string {
 	t.Helper()
 	replies := map[string][]byte{}
-	for _, n := range []string{"status", "ignoreip", "ignoreself", "ignorecommand-unset", "banip-with-time"} {
+	for _, n := range []string{"status", "ignoreip", "ignoreself", "ignorecommand-unset", "banip-with-time", "banned", "status-short", "version", "dbfile", "logtarget"} {
 		replies[n] = readReply(t, n)
 	}
 	return respondingServer(t, func(req []byte) []byte {
@@ -207,13 +207,20 @@ func capturedServer(t *testing.T, override ...func(req string) []byte) string {
 				return b
 			}
 		}
-		for _, k := range []string{"ignoreip", "ignoreself", "ignorecommand", "banip"} {
+		for _, k := range []string{"ignoreip", "ignoreself", "ignorecommand", "banip", "banned", "short", "version", "dbfile", "logtarget"} {
 			if strings.Contains(s, k) {
-				if k == "ignorecommand" {
+				switch k {
+				case "ignorecommand":
 					return replies["ignorecommand-unset"]
-				}
-				if k == "banip" {
+				case "banip":
 					return replies["banip-with-time"]
+				case "short":
+					return replies["status-short"]
+				case "banned":
+					// the captured server banned these two (testdata/README.md)
+					if !strings.Contains(s, "203.0.113.7") && !strings.Contains(s, "2001:db8:2::9") {
+						return []byte("\x80\x02K\x00K\x00\x86q\x00.") // (0, 0)
+					}
 				}
 				return replies[k]
 			}

@@ -43,6 +43,30 @@ type Fail2ban struct {
 // `fail2ban-server -f -x -c DIR -s SOCK -p PID`; it returns once every jail
 // has started. defaultIgnoreIP is [DEFAULT]'s ignoreip.
 func StartFail2ban(dir, defaultIgnoreIP string, jails ...Fail2banJail) (*Fail2ban, error) {
+	return StartFail2banDB(dir, defaultIgnoreIP, ":memory:", jails...)
+}
+
+// StartFail2banDB is StartFail2ban with fail2ban's database in dbfile (a
+// path, as on a real host, where the ban records are kept; ":memory:" for
+// none on disk).
+func StartFail2banDB(dir, defaultIgnoreIP, dbfile string, jails ...Fail2banJail) (*Fail2ban, error) {
+	return startFail2ban(dir, defaultIgnoreIP, dbfile, nil, jails...)
+}
+
+// StartFail2banNetNS starts the server in a network namespace of its own
+// whose loopback is up and also carries addrs (e.g. "203.0.113.77/32"):
+// addresses of the server's own interfaces, which fail2ban 1.1's ignoreself
+// covers, without touching the host's. NetNS names it for nsenter.
+func StartFail2banNetNS(dir, defaultIgnoreIP string, addrs []string, jails ...Fail2banJail) (*Fail2ban, error) {
+	setup := `ip link set lo up || exit 1; for a in $ADDRS; do ip addr add "$a" dev lo || exit 1; done; exec "$@"`
+	prefix := []string{"/usr/bin/env", "ADDRS=" + strings.Join(addrs, " "), "unshare", "-n", "/bin/sh", "-c", setup, "sh"}
+	return startFail2ban(dir, defaultIgnoreIP, ":memory:", prefix, jails...)
+}
+
+// NetNS is the server's network namespace (/proc/PID/ns/net).
+func (f *Fail2ban) NetNS() string { return fmt.Sprintf("/proc/%d/ns/net", f.proc.PID()) }
+
+func startFail2ban(dir, defaultIgnoreIP, dbfile string, prefix []string, jails ...Fail2banJail) (*Fail2ban, error) {
 	if err := RequireRoot("fail2ban"); err != nil {
 		return nil, err
 	}
@@ -64,11 +88,11 @@ func StartFail2ban(dir, defaultIgnoreIP string, jails ...Fail2banJail) (*Fail2ba
 		F2BLog:  filepath.Join(dir, "fail2ban.log"),
 		Jails:   jails,
 	}
-	if err := f.writeConfig(defaultIgnoreIP); err != nil {
+	if err := f.writeConfig(defaultIgnoreIP, dbfile); err != nil {
 		return nil, err
 	}
-	p, err := StartProcess("fail2ban-server", filepath.Join(dir, "server.out"), nil,
-		python, "/usr/bin/fail2ban-server", "-f", "-x", "-c", dir, "-s", f.Socket, "-p", filepath.Join(dir, "f2b.pid"))
+	argv := append(prefix, python, "/usr/bin/fail2ban-server", "-f", "-x", "-c", dir, "-s", f.Socket, "-p", filepath.Join(dir, "f2b.pid"))
+	p, err := StartProcess("fail2ban-server", filepath.Join(dir, "server.out"), nil, argv...)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +121,7 @@ func tail(s string, n int) string {
 	return s
 }
 
-func (f *Fail2ban) writeConfig(defaultIgnoreIP string) error {
+func (f *Fail2ban) writeConfig(defaultIgnoreIP, dbfile string) error {
 	filters := filepath.Join(f.Dir, "filter.d")
 	if out, err := exec.Command("cp", "-r", "/etc/fail2ban/filter.d", filters).CombinedOutput(); err != nil {
 		return fmt.Errorf("copy stock filters: %v: %s", err, out)
@@ -117,9 +141,9 @@ syslogsocket = auto
 socket = %s
 pidfile = %s
 allowipv6 = auto
-dbfile = :memory:
+dbfile = %s
 dbpurgeage = 1d
-`, f.F2BLog, f.Socket, filepath.Join(f.Dir, "f2b.pid"))
+`, f.F2BLog, f.Socket, filepath.Join(f.Dir, "f2b.pid"), dbfile)
 	var jail strings.Builder
 	fmt.Fprintf(&jail, `[DEFAULT]
 backend = polling

@@ -18,7 +18,9 @@ func init() { addSection(20, "Fail2ban self-ban", fail2banDemo) }
 func fail2banDemo(d *demo) error {
 	const office = "203.0.113.7"
 	dir := filepath.Join(d.work, "fail2ban")
-	f, err := sandbox.StartFail2ban(dir, "127.0.0.1/8 ::1",
+	// The ban records on disk, as Debian's fail2ban keeps them: the
+	// CRITICAL line then shows the failure lines that caused the ban.
+	f, err := sandbox.StartFail2banDB(dir, "127.0.0.1/8 ::1", filepath.Join(dir, "fail2ban.sqlite3"),
 		sandbox.Fail2banJail{Name: "dovecot"},
 		sandbox.Fail2banJail{Name: "postfix-sasl"},
 		// recidive-style jail with its own whitelist: it replaces [DEFAULT]'s
