@@ -35,6 +35,7 @@ type Info struct {
 func Main(info Info, cli Checker) {
 	p := nagios.NewPlugin()
 	defer p.ReturnCheckResults()
+	p.SetOutputTarget(&trimTrailingSpace{w: os.Stdout})
 	collectOnlyPastLimit()
 	execute(p, info, cli, os.Args[1:], os.Stdout)
 }
@@ -43,7 +44,7 @@ func Main(info Info, cli Checker) {
 // w and returns the exit code instead of exiting.
 func Run(info Info, cli Checker, args []string, w io.Writer) int {
 	p := nagios.NewPlugin()
-	p.SetOutputTarget(w)
+	p.SetOutputTarget(&trimTrailingSpace{w: w})
 	p.SkipOSExit()
 	func() {
 		defer p.ReturnCheckResults()
