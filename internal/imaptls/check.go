@@ -77,6 +77,9 @@ func readPassword(cfg Config) (string, error) {
 		}
 		return pw, nil
 	}
+	if cfg.Password != "" {
+		return cfg.Password, nil
+	}
 	if pw := cfg.getenv(PasswordEnv); pw != "" {
 		return pw, nil
 	}

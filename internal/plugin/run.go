@@ -81,7 +81,8 @@ func parse(info Info, cli Checker, args []string, w io.Writer) (done bool, err e
 			done = true
 		}
 	}()
-	parser, err := kong.New(cli,
+	args, locators := extractExtraOpts(args)
+	options := []kong.Option{
 		kong.Name(info.Name),
 		kong.Description(info.Description),
 		kong.Writers(w, w),
@@ -89,9 +90,20 @@ func parse(info Info, cli Checker, args []string, w io.Writer) (done bool, err e
 		kong.Exit(func(code int) { panic(exitRequest{code}) }),
 		kong.WithHyphenPrefixedParameters(true),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
-	)
+	}
+	if len(locators) > 0 {
+		resolver, err := newExtraOptsResolver(info.Name, locators, os.Getenv)
+		if err != nil {
+			return false, err
+		}
+		options = append(options, kong.Resolvers(resolver))
+	}
+	parser, err := kong.New(cli, options...)
 	if err != nil {
 		return false, err // a bug in a CLI struct; reported as UNKNOWN
+	}
+	if err := refuseSecretsOnArgv(parser.Model, args); err != nil {
+		return false, err
 	}
 	if _, err := parser.Parse(args); err != nil {
 		return false, err
