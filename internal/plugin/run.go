@@ -86,7 +86,7 @@ func parse(info Info, cli Checker, args []string, w io.Writer) (done bool, err e
 		kong.Name(info.Name),
 		kong.Description(info.Description),
 		kong.Writers(w, w),
-		kong.Vars{"version": info.Name + " " + Version},
+		kong.Vars{"version": info.Name + " " + Version, "mandate": manDate(os.Getenv)},
 		kong.Exit(func(code int) { panic(exitRequest{code}) }),
 		kong.WithHyphenPrefixedParameters(true),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
