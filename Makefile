@@ -1,6 +1,9 @@
 # Mail-host check plugins: build, test, demo, bench.
 MODULE   := github.com/mailhost-checks/mailchecks
-VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The release is set in VERSION (with its CHANGELOG.md section); builds after
+# it are VERSION+N.gHASH (packaging/version.sh): -V, the packages and the
+# changelog agree.
+VERSION  := $(shell packaging/version.sh 2>/dev/null || cat VERSION)
 LDFLAGS  := -s -w -X $(MODULE)/internal/plugin.Version=$(VERSION)
 PLUGINS  := check_firewalld_mail check_fail2ban_trusted check_imaps_tls
 BINS     := $(addprefix bin/,$(PLUGINS))

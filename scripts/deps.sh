@@ -17,8 +17,9 @@ packages=(
   dovecot-core dovecot-imapd openssl
   # remote gathering over SSH, Icinga 2 config validation, NRPE
   openssh-server openssh-client icinga2-bin nagios-nrpe-server nagios-nrpe-plugin
-  # packages: rpm's own version comparison, file lists (rpm -qpl), rpm2cpio + cpio
-  rpm cpio
+  # packages: rpm's own version comparison, file lists (rpm -qpl), rpm2cpio +
+  # cpio; the linters the packages must pass; man to render the man pages
+  rpm cpio lintian rpmlint man-db
   # peers for `make bench` (check_ssl_cert needs bind9-host, bc, curl, file)
   monitoring-plugins monitoring-plugins-contrib bind9-host bc curl file hyperfine
 )
