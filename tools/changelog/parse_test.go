@@ -61,7 +61,7 @@ func TestVersionMustHaveItsSection(t *testing.T) {
 	y := string(b)
 	dev := strings.Index(y, `semver: "1.0.0+3.gabc1234-1"`)
 	rel := strings.Index(y, `semver: "1.0.0-1"`)
-	if dev != 0 || rel < 0 || !strings.Contains(y, `note: "Added: next"`) || !strings.Contains(y, "date: "+time.Unix(1767225600, 0).UTC().Format(time.RFC3339)) {
+	if dev < 0 || rel < dev || !strings.Contains(y, `note: "Added: next"`) || !strings.Contains(y, "date: "+time.Unix(1767225600, 0).UTC().Format(time.RFC3339)) {
 		t.Errorf("chglog for a build after 1.0.0:\n%s", y)
 	}
 }
