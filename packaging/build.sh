@@ -40,7 +40,7 @@ export SOURCE_DATE_EPOCH
 
 # The changelog first: CHANGELOG.md must have VERSION's section
 # (tools/changelog says what is missing), before anything is built.
-mkdir -p "$work/doc" "$work/man"
+mkdir -p "$work/doc" "$work/man" "$work/completion"
 $GO run ./tools/changelog -version "$version" -o "$work/doc/changelog.yml"
 gzip -9n <CHANGELOG.md >"$work/doc/changelog.gz"
 
@@ -52,6 +52,7 @@ for p in check_firewalld_mail check_fail2ban_trusted check_imaps_tls; do
 	# dated SOURCE_DATE_EPOCH. Built for this machine's GOARCH, so the
 	# binary runs here.
 	"$work/bin/$p" --man | gzip -9n >"$work/man/$p.1.gz"
+	"$work/bin/$p" --bash-completion >"$work/completion/$p"
 done
 
 # contrib/, README and LICENSE go into both packages exactly as they are in

@@ -46,6 +46,7 @@ func TestPackageContents(t *testing.T) {
 	}
 	for _, name := range plugins {
 		want["/usr/share/man/man1/"+name+".1.gz"] = true
+		want["/usr/share/bash-completion/completions/"+name] = true
 	}
 	// Every deployment file in contrib/ (not the Go tests) is shipped; the
 	// wrappers sudo runs go to the plugin directory instead.

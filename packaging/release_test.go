@@ -115,3 +115,29 @@ func readFileT(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestBashCompletion: each package's completion script, sourced by bash,
+// completes the plugin's flags (--extra-opts among them) and an enum's
+// choices.
+func TestBashCompletion(t *testing.T) {
+	requireTool(t, "dpkg-deb")
+	requireTool(t, "bash")
+	p := buildPackages(t)
+	dir := t.TempDir()
+	run(t, nil, "dpkg-deb", "--extract", p.deb, dir)
+	complete := func(script, fn string, words ...string) string {
+		t.Helper()
+		argv := append([]string{"bash", "-c", `source "$0"; COMP_WORDS=("${@:2}"); COMP_CWORD=$(($# - 2)); "$1"; echo "${COMPREPLY[*]}"`, script, fn}, words...)
+		return strings.TrimSpace(run(t, nil, argv...))
+	}
+	for _, name := range plugins {
+		script := filepath.Join(dir, "usr/share/bash-completion/completions", name)
+		if got := complete(script, "_"+name, name, "--extra"); got != "--extra-opts" {
+			t.Errorf("%s --extra<TAB>: %q, want --extra-opts", name, got)
+		}
+	}
+	script := filepath.Join(dir, "usr/share/bash-completion/completions/check_firewalld_mail")
+	if got := complete(script, "_check_firewalld_mail", "check_firewalld_mail", "--drift", "c"); got != "critical" {
+		t.Errorf("check_firewalld_mail --drift c<TAB>: %q, want critical", got)
+	}
+}

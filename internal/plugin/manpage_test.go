@@ -50,3 +50,32 @@ func TestManPage(t *testing.T) {
 		}
 	}
 }
+
+// TestBashCompletionScript: --bash-completion lists the visible flags, an
+// enum's choices after its flag, and file completion after a PATH flag.
+func TestBashCompletionScript(t *testing.T) {
+	type compCLI struct {
+		iniCLI
+		Family string `enum:"auto,ipv4" default:"auto" help:"a choice"`
+		CAFile string `name:"ca-file" placeholder:"PATH" help:"a file"`
+		Secret string `hidden:"" help:"not listed"`
+	}
+	var out strings.Builder
+	if code := Run(Info{Name: "check_fake", Description: "x"}, &compCLI{}, []string{"--bash-completion"}, &out); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out.String())
+	}
+	script := out.String()
+	for _, want := range []string{
+		"complete -F _check_fake check_fake",
+		`--family) COMPREPLY=($(compgen -W "auto ipv4" -- "$cur")); return ;;`,
+		`--ca-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;`,
+		"--extra-opts", "--host", "--service", "--timeout",
+	} {
+		if !strings.Contains(script, want) {
+			t.Errorf("completion script lacks %q:\n%s", want, script)
+		}
+	}
+	if strings.Contains(script, "--secret") || strings.Contains(script, "--bash-completion") || strings.Contains(script, "--man") {
+		t.Errorf("completion lists a hidden flag:\n%s", script)
+	}
+}
