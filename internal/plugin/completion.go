@@ -31,6 +31,9 @@ func writeBashCompletion(w io.Writer, app *kong.Application) {
 	var paths []string
 	for _, group := range app.AllFlags(true) {
 		for _, f := range group {
+			if f.Tag.Has("secret") {
+				continue // refused on the command line (extraopts.go)
+			}
 			name := "--" + f.Name
 			flags = append(flags, name)
 			switch ph := f.FormatPlaceHolder(); {

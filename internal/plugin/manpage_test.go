@@ -77,7 +77,7 @@ func TestBashCompletionScript(t *testing.T) {
 	}
 	_, list, _ := strings.Cut(script, `COMPREPLY=($(compgen -W "--`)
 	list, _, _ = strings.Cut(list, "\n")
-	if strings.Contains(list, "--secret") || strings.Contains(list, "--bash-completion") || strings.Contains(list, "--man") {
+	if strings.Contains(list, "--secret") || strings.Contains(list, "--password") || strings.Contains(list, "--bash-completion") || strings.Contains(list, "--man") {
 		t.Errorf("completion lists a hidden flag:\n%s", script)
 	}
 }
