@@ -370,7 +370,7 @@ func TestCheckRejectsBadInput(t *testing.T) {
 	}{
 		{Config{Host: "h", Port: 70000}, "--port 70000 is not a TCP port"},
 		{Config{Host: "h", Select: "INBOX"}, "--select needs --login"},
-		{Config{Host: "h", CAFile: "/nonexistent/ca.pem"}, "--ca-file: stat /nonexistent/ca.pem"},
+		{Config{Host: "h", CAFile: "/nonexistent/ca.pem"}, "--ca-file: open /nonexistent/ca.pem"},
 		{Config{Host: "h", Login: "u", Getenv: func(string) string { return "" }}, "--login u needs a password"},
 	} {
 		r := Check(ctx, c.cfg)

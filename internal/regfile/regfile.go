@@ -51,6 +51,12 @@ func Read(path string, maxBytes int64) ([]byte, error) {
 func Open(path string) (*os.File, error) {
 	before, err := os.Stat(path)
 	if err != nil {
+		// Said as an open would say it: to the operator the file could
+		// not be opened; that a stat came first is ours to know.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			pe.Op = "open"
+		}
 		return nil, err
 	}
 	if !before.Mode().IsRegular() {
