@@ -20,25 +20,9 @@
 #   scripts/deps.sh --unmask   unmask the units an earlier run masked
 set -euo pipefail
 
-record=/var/lib/mailchecks/deps-masked-units
-
-# unit_files lists the units that start something (services, sockets,
-# timers, paths) from the unit directories themselves, so that it works
-# where systemd is not running or not yet installed (CI, a container).
-unit_files() {
-  local d
-  for d in /lib/systemd/system /usr/lib/systemd/system /etc/systemd/system; do
-    [ -d "$d" ] && find "$d" -maxdepth 1 \( -type f -o -type l \) \
-      \( -name '*.service' -o -name '*.socket' -o -name '*.timer' -o -name '*.path' \) -printf '%f\n'
-  done | sort -u
-}
-
+units="$(dirname "$0")/units.sh"
 if [ "${1:-}" = --unmask ]; then
-  [ -s "$record" ] || { echo "deps: nothing to unmask ($record is empty or absent)"; exit 0; }
-  xargs systemctl --root=/ unmask <"$record"
-  echo "deps: unmasked $(wc -l <"$record") units; enable the ones you want (systemctl enable --now UNIT)"
-  rm -f "$record"
-  exit 0
+  exec "$units" unmask
 fi
 
 packages=(
@@ -83,22 +67,12 @@ if [ ! -e "$policy" ]; then
   printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && created_policy=1
 fi
 trap '[ -n "$created_policy" ] && rm -f "$policy"' EXIT
-before=$(unit_files)
+before=$(mktemp)
+trap '[ -n "$created_policy" ] && rm -f "$policy"; rm -f "$before"' EXIT
+"$units" list >"$before"
 apt-get update -qq
 apt-get install -y -qq "${missing[@]}" >/dev/null
 echo "deps: installed ${#missing[@]} packages"
 
 # Mask exactly the units that were not there before the install.
-new_units=$(comm -13 <(printf '%s\n' "$before") <(unit_files) | grep -v '^$' || true)
-if [ -n "$new_units" ] && command -v systemctl >/dev/null; then
-  mkdir -p "$(dirname "$record")"
-  # shellcheck disable=SC2086 # one word per unit
-  systemctl --root=/ mask $new_units >/dev/null 2>&1 || {
-    # One that cannot be masked (an admin's file of that name in
-    # /etc/systemd/system) must not keep the others enabled.
-    for u in $new_units; do systemctl --root=/ mask "$u" >/dev/null 2>&1 || echo "deps: could not mask $u" >&2; done
-  }
-  printf '%s\n' "$new_units" >>"$record"
-  sort -u -o "$record" "$record"
-  echo "deps: masked the $(printf '%s\n' "$new_units" | wc -l) systemd units the install brought (list: $record; undo: scripts/deps.sh --unmask)"
-fi
+"$units" mask-new "$before"
