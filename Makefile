@@ -74,9 +74,9 @@ fuzz:
 	@list=$$($(GO) test -list '^Fuzz' ./...) || { echo "$$list"; exit 1; }; \
 	echo "$$list" | awk '/^Fuzz/ { t[n++] = $$1; next } /^ok/ { for (i = 0; i < n; i++) print $$2, t[i]; n = 0 }' | \
 	while read -r pkg target; do \
-		time=$(FUZZTIME); case " $(FUZZLONG) " in *" $$target "*) time=$(FUZZTIME_LONG);; esac; \
-		echo "== $$target ($$pkg, $$time)"; \
-		$(GO) test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$$time $$pkg || exit 1; \
+		ft=$(FUZZTIME); case " $(FUZZLONG) " in *" $$target "*) ft=$(FUZZTIME_LONG);; esac; \
+		echo "== $$target ($$pkg, $$ft)"; \
+		$(GO) test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$$ft $$pkg || exit 1; \
 	done
 
 lint:
