@@ -320,6 +320,10 @@ type flagInfo struct {
 // deployment files wire once or not at all.
 var commonFlags = map[string]bool{"--help": true, "--version": true, "--timeout": true, "--verbose": true}
 
+// argvRefusedFlags are flags a plugin refuses on its command line (secrets:
+// only from an --extra-opts file), so no CheckCommand may set them.
+var argvRefusedFlags = map[string]bool{"--password": true}
+
 // A flag line in kong's help: two spaces, then "-x, " or four spaces, then
 // the long name. Wrapped description lines are indented further.
 var helpFlagLine = regexp.MustCompile(`^  (?:(-[A-Za-z0-9]), |    )(--[a-z0-9][a-z0-9-]*)(=(\S+))?\s*(.*)$`)

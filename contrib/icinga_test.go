@@ -137,7 +137,7 @@ func TestIcingaCommandsMatchPlugins(t *testing.T) {
 				}
 			}
 			for long, f := range flags {
-				if long != f.long || commonFlags[long] {
+				if long != f.long || commonFlags[long] || argvRefusedFlags[long] {
 					continue
 				}
 				if !covered[long] {

@@ -35,10 +35,24 @@ rm -rf "$work"
 mkdir -p "$work/bin" "$out"
 trap 'rm -rf "$work"' EXIT
 
+SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
+export SOURCE_DATE_EPOCH
+
+# The changelog first: CHANGELOG.md must have VERSION's section
+# (tools/changelog says what is missing), before anything is built.
+mkdir -p "$work/doc" "$work/man" "$work/completion"
+$GO run ./tools/changelog -version "$version" -o "$work/doc/changelog.yml"
+gzip -9n <CHANGELOG.md >"$work/doc/changelog.gz"
+
 for p in check_firewalld_mail check_fail2ban_trusted check_imaps_tls; do
 	CGO_ENABLED=0 $GO build -trimpath \
 		-ldflags "-s -w -X $module/internal/plugin.Version=$version" \
 		-o "$work/bin/$p" "./cmd/$p"
+	# Man pages from the flag definitions (the plugin's hidden --man),
+	# dated SOURCE_DATE_EPOCH. Built for this machine's GOARCH, so the
+	# binary runs here.
+	"$work/bin/$p" --man | gzip -9n >"$work/man/$p.1.gz"
+	"$work/bin/$p" --bash-completion >"$work/completion/$p"
 done
 
 # contrib/, README and LICENSE go into both packages exactly as they are in
@@ -49,14 +63,16 @@ done
 # the .rpm, which also turned the README's "/usr/lib/... on Debian" into a
 # wrong "/usr/lib64/... on Debian".) nfpm.yaml reads them relative to the
 # checkout, the directory we are in.
+# nFPM expands ${VAR} in most fields but not in changelog: that one path is
+# filled in here, in a copy of the config.
+sed "s|\${MAILCHECKS_WORK}|$work|g" "$here/nfpm.yaml" >"$work/nfpm.yaml"
 for format in deb rpm; do
 	case $format in
 	deb) plugindir=/usr/lib/nagios/plugins ;;
 	rpm) plugindir=/usr/lib64/nagios/plugins ;;
 	esac
 	MAILCHECKS_VERSION=$version MAILCHECKS_ARCH=$arch MAILCHECKS_BIN="$work/bin" \
-		MAILCHECKS_PLUGINDIR=$plugindir \
-		SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || date +%s) \
-		"$nfpm" package --config "$here/nfpm.yaml" --packager $format --target "$out/" >&2
+		MAILCHECKS_PLUGINDIR=$plugindir MAILCHECKS_WORK="$work" \
+		"$nfpm" package --config "$work/nfpm.yaml" --packager $format --target "$out/" >&2
 done
 ls -1 "$out"/mailchecks*"$version"*.deb "$out"/mailchecks*"$version"*.rpm

@@ -35,11 +35,18 @@ func TestPackageContents(t *testing.T) {
 	deb := debFiles(t, p.deb)
 
 	want := map[string]bool{
-		"/usr/share/doc/mailchecks/README.md": true,
-		"/usr/share/doc/mailchecks/copyright": true, // Debian's place for the license
+		"/usr/share/doc/mailchecks/README.md":           true,
+		"/usr/share/doc/mailchecks/copyright":           true, // Debian's place for the license
+		"/usr/share/doc/mailchecks/changelog.gz":        true, // CHANGELOG.md
+		"/usr/share/doc/mailchecks/changelog.Debian.gz": true, // the same, as a Debian changelog
+		"/usr/share/lintian/overrides/mailchecks":       true, // static binaries only
 	}
 	for _, name := range append(plugins, "fail2ban-client-readonly", "firewall-cmd-sudo") {
 		want[debPluginDir+"/"+name] = true
+	}
+	for _, name := range plugins {
+		want["/usr/share/man/man1/"+name+".1.gz"] = true
+		want["/usr/share/bash-completion/completions/"+name] = true
 	}
 	// Every deployment file in contrib/ (not the Go tests) is shipped; the
 	// wrappers sudo runs go to the plugin directory instead.
@@ -51,7 +58,7 @@ func TestPackageContents(t *testing.T) {
 		if name := filepath.Base(rel); name == "fail2ban-client-readonly" || name == "firewall-cmd-sudo" {
 			return nil
 		}
-		want["/usr/share/mailchecks/"+rel] = true
+		want[contribInPackage(rel)] = true
 		return nil
 	})
 	if err != nil {
@@ -72,8 +79,13 @@ func TestPackageContents(t *testing.T) {
 	var wantRPM []string
 	for _, f := range deb {
 		f = strings.Replace(f, debPluginDir+"/", rpmPluginDir+"/", 1)
-		if f == "/usr/share/doc/mailchecks/copyright" {
+		switch f {
+		case "/usr/share/doc/mailchecks/copyright":
 			f = "/usr/share/licenses/mailchecks/LICENSE"
+		case "/usr/share/doc/mailchecks/changelog.gz":
+			f = "/usr/share/doc/mailchecks/CHANGELOG.md" // %doc; the %changelog is in the header
+		case "/usr/share/doc/mailchecks/changelog.Debian.gz", "/usr/share/lintian/overrides/mailchecks":
+			continue // Debian's only
 		}
 		wantRPM = append(wantRPM, f)
 	}
@@ -143,8 +155,14 @@ func TestPackageMetadata(t *testing.T) {
 	}
 	// README as %doc and LICENSE as %license: rpmlint's no-documentation
 	// and not-listed-as-documentation, and --excludedocs keeps the license.
-	if docs := strings.TrimSpace(run(t, nil, "rpm", "-qpd", p.rpm)); docs != "/usr/share/doc/mailchecks/README.md" {
-		t.Errorf("rpm -qpd (documentation) = %q, want the README", docs)
+	var wantDocs []string
+	for _, name := range plugins {
+		wantDocs = append(wantDocs, "/usr/share/man/man1/"+name+".1.gz")
+	}
+	wantDocs = append(wantDocs, "/usr/share/doc/mailchecks/CHANGELOG.md", "/usr/share/doc/mailchecks/README.md", "/usr/share/doc/mailchecks/polkit-README.md")
+	sort.Strings(wantDocs)
+	if docs := strings.Fields(run(t, nil, "rpm", "-qpd", p.rpm)); strings.Join(docs, " ") != strings.Join(wantDocs, " ") {
+		t.Errorf("rpm -qpd (documentation) = %q, want %q", docs, wantDocs)
 	}
 	if lic := strings.TrimSpace(run(t, nil, "rpm", "-qpL", p.rpm)); lic != "/usr/share/licenses/mailchecks/LICENSE" {
 		t.Errorf("rpm -qpL (license) = %q, want /usr/share/licenses/mailchecks/LICENSE", lic)
@@ -218,7 +236,7 @@ func TestPackagedContribFiles(t *testing.T) {
 		if name := filepath.Base(rel); name == "fail2ban-client-readonly" || name == "firewall-cmd-sudo" {
 			shipped["PLUGINDIR/"+name] = path
 		} else {
-			shipped["/usr/share/mailchecks/"+rel] = path
+			shipped[contribInPackage(rel)] = path
 		}
 		return nil
 	})
@@ -317,4 +335,14 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// contribInPackage is where a contrib file (path below contrib/) is
+// shipped: deployment files under /usr/share/mailchecks, the polkit README
+// as documentation (lintian package-contains-documentation-outside-usr-share-doc).
+func contribInPackage(rel string) string {
+	if rel == "polkit/README.md" {
+		return "/usr/share/doc/mailchecks/polkit-README.md"
+	}
+	return "/usr/share/mailchecks/" + rel
 }

@@ -29,10 +29,12 @@ func rpmEntries(t *testing.T, rpm string) (files, dirs []string) {
 
 // rpmOwnedDirs is what the .rpm must own for its files: every directory it
 // creates below /usr/share, so that rpm -e removes them, but not the plugin
-// directory (nagios-common's) nor /usr/share/doc, /usr/share/licenses
-// (filesystem's).
+// directory (nagios-common's) nor /usr/share/doc, /usr/share/licenses,
+// /usr/share/man/man1 (filesystem's).
 func rpmOwnedDirs(files []string) []string {
-	shared := map[string]bool{"/usr/share": true, "/usr/share/doc": true, "/usr/share/licenses": true}
+	shared := map[string]bool{"/usr/share": true, "/usr/share/doc": true, "/usr/share/licenses": true,
+		"/usr/share/man": true, "/usr/share/man/man1": true,
+		"/usr/share/bash-completion": true, "/usr/share/bash-completion/completions": true}
 	owned := map[string]bool{}
 	for _, f := range files {
 		if !strings.HasPrefix(f, "/usr/share/") {
@@ -101,7 +103,7 @@ func TestRPMInstallsIntoScratchRoot(t *testing.T) {
 	for _, d := range dirs {
 		delete(parents, strings.TrimPrefix(d, "/"))
 	}
-	if got, want := strings.Join(sortedKeys(parents), " "), "usr usr/lib64 usr/lib64/nagios usr/lib64/nagios/plugins usr/share usr/share/doc usr/share/licenses"; got != want {
+	if got, want := strings.Join(sortedKeys(parents), " "), "usr usr/lib64 usr/lib64/nagios usr/lib64/nagios/plugins usr/share usr/share/bash-completion usr/share/bash-completion/completions usr/share/doc usr/share/licenses usr/share/man usr/share/man/man1"; got != want {
 		t.Errorf("directories the package relies on without owning them: %s, want %s", got, want)
 	}
 	for path, mode := range after {

@@ -2,9 +2,17 @@
 # version.sh: the package version of this checkout, valid for dpkg and rpm,
 # printed on stdout. The packaged plugins print the same string for -V.
 #
-#   version.sh                    from `git describe --tags --always --dirty`
+#   version.sh                    from the VERSION file and git (below)
 #   version.sh DESCRIBE [COUNT]   convert a given describe output (tests);
 #                                 COUNT is the commit count for untagged trees
+#
+# The release version is set by the project in VERSION (one line, e.g.
+# 0.1.0), in the same commit as its CHANGELOG.md section: that commit IS the
+# release (tag it v0.1.0 if you like; a tag that disagrees with VERSION is an
+# error). A build of the commit that last changed VERSION is "0.1.0"; N
+# commits later it is "0.1.0+N.gHASH", as if that commit were tagged. Without
+# git (a source tarball) VERSION is the version as it is. Without a VERSION
+# file the scheme falls back to `git describe --tags --always --dirty`.
 #
 # Scheme (v-prefix dropped; "-" inside a tag such as v1.3.0-rc1 becomes "~",
 # which sorts before the release in both dpkg and rpm):
@@ -26,6 +34,26 @@ set -eu
 if [ "$#" -ge 1 ]; then
 	describe=$1
 	count=${2:-0}
+elif [ -f "$(dirname "$0")/../VERSION" ]; then
+	file=$(cd "$(dirname "$0")/.." && pwd)/VERSION
+	release=$(tr -d ' \t\r\n' <"$file")
+	root=$(dirname "$file")
+	if ! git -C "$root" rev-parse -q --verify HEAD >/dev/null 2>&1; then
+		printf '%s\n' "$release" # no git history: VERSION as it is
+		exit 0
+	fi
+	tag=$(git -C "$root" describe --tags --exact-match HEAD 2>/dev/null || true)
+	if [ -n "$tag" ] && [ "${tag#v}" != "$release" ]; then
+		echo "version.sh: HEAD is tagged $tag but VERSION says $release: they must agree" >&2
+		exit 1
+	fi
+	since=$(git -C "$root" log -1 --format=%H -- VERSION)
+	count=0
+	[ -n "$since" ] && count=$(git -C "$root" rev-list --count "$since..HEAD")
+	describe=v$release
+	[ "$count" -gt 0 ] && describe=$describe-$count-g$(git -C "$root" rev-parse --short HEAD)
+	[ -n "$(git -C "$root" status --porcelain --untracked-files=no)" ] && describe=$describe-dirty
+	count=0
 else
 	if ! describe=$(git describe --tags --always --dirty 2>/dev/null); then
 		echo "version.sh: not a git checkout (git describe failed): cannot derive a package version" >&2

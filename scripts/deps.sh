@@ -4,7 +4,26 @@
 # measured against. Installs only what is missing; needs root to install.
 # Fails (never skips) when something cannot be had: a test that cannot start
 # its daemon must not pass silently.
+#
+# The host is left as it was, but for the files: the tests and the demo run
+# their own private daemons, never the system's. policy-rc.d keeps the
+# packages from starting their daemons, and every systemd unit the install
+# brought (firewalld, fail2ban, dovecot, icinga2, nagios-nrpe-server, ssh,
+# their sockets and timers, and those of their dependencies) that was not on
+# the host before is masked: nothing of it starts, at boot, through a socket
+# or through D-Bus (a firewalld that nobody configured would). Units already
+# present are not touched. The masked units are listed in
+# /var/lib/mailchecks/deps-masked-units; `scripts/deps.sh --unmask` takes
+# the masks back (then enable what you want).
+#
+#   scripts/deps.sh            install what is missing, mask the new units
+#   scripts/deps.sh --unmask   unmask the units an earlier run masked
 set -euo pipefail
+
+units="$(dirname "$0")/units.sh"
+if [ "${1:-}" = --unmask ]; then
+  exec "$units" unmask
+fi
 
 packages=(
   # firewalld sandbox: daemon, private system bus, nftables backend, unshare
@@ -19,8 +38,9 @@ packages=(
   postfix
   # remote gathering over SSH, Icinga 2 config validation, NRPE
   openssh-server openssh-client icinga2-bin nagios-nrpe-server nagios-nrpe-plugin
-  # packages: rpm's own version comparison, file lists (rpm -qpl), rpm2cpio + cpio
-  rpm cpio
+  # packages: rpm's own version comparison, file lists (rpm -qpl), rpm2cpio +
+  # cpio; the linters the packages must pass; man to render the man pages
+  rpm cpio lintian rpmlint man-db
   # peers for `make bench` (check_ssl_cert needs bind9-host, bc, curl, file)
   monitoring-plugins monitoring-plugins-contrib bind9-host bc curl file hyperfine
 )
@@ -53,11 +73,12 @@ trap '[ -n "$created_policy" ] && rm -f "$policy"' EXIT
 # write /etc/postfix/main.cf: "No configuration" leaves the host's mail alone
 # (the sandbox writes its own main.cf in a directory of its own).
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+before=$(mktemp)
+trap '[ -n "$created_policy" ] && rm -f "$policy"; rm -f "$before"' EXIT
+"$units" list >"$before"
 apt-get update -qq
 apt-get install -y -qq "${missing[@]}" >/dev/null
-# Postfix's package enables its service for the next boot; the host's mail
-# is not ours to start (the sandbox runs `postfix -c DIR` itself).
-if [[ " ${missing[*]} " == *" postfix "* ]]; then
-  systemctl disable --quiet postfix.service
-fi
 echo "deps: installed ${#missing[@]} packages"
+
+# Mask exactly the units that were not there before the install.
+"$units" mask-new "$before"

@@ -21,7 +21,7 @@ type cli struct {
 	Service          []string `help:"Service that must be open (repeatable; default: smtp, smtps, smtp-submission, imap, imaps, http, https)." placeholder:"NAME"`
 	Port             []string `help:"Port that must be open too, e.g. 4190/tcp (repeatable; adds to the services)." placeholder:"PORT/PROTO"`
 	RuntimeSource    string   `enum:"dbus,cli" default:"dbus" help:"Where the runtime view comes from: dbus (firewalld over the system bus) or cli (firewall-cmd --list-all; firewall-cmd --version names the release whose rules judge the permanent config)."`
-	FirewallCmd      string   `default:"firewall-cmd" help:"firewall-cmd to run with --runtime-source=cli (may be a sudo wrapper)." placeholder:"PATH"`
+	FirewallCmd      string   `default:"/usr/bin/firewall-cmd" help:"firewall-cmd to run with --runtime-source=cli (may be a sudo wrapper; an absolute path, never looked up in PATH: under sudo the caller chooses PATH)." placeholder:"PATH"`
 	ConfigDir        string   `default:"/etc/firewalld" help:"firewalld's admin config tree." placeholder:"DIR"`
 	DefaultConfigDir string   `default:"/usr/lib/firewalld" help:"firewalld's package defaults tree." placeholder:"DIR"`
 	Drift            string   `enum:"ignore,warning,critical" default:"warning" help:"State for other differences between runtime and permanent (ignore, warning, critical)."`

@@ -26,8 +26,9 @@ type cli struct {
 	Critical            imaptls.Days       `short:"c" default:"14" help:"Days left: CRITICAL below N (or a Nagios range)."`
 	MinTLS              imaptls.TLSVersion `name:"min-tls" default:"1.2" help:"Lowest acceptable TLS version (1.0, 1.1, 1.2, 1.3)."`
 	ExpectCapability    []string           `name:"expect-capability" placeholder:"CAP" help:"Capability the server must advertise over TLS (repeatable): WARNING if missing."`
-	Login               string             `placeholder:"USER" help:"Log in as USER; the password comes from --password-file or IMAP_PASSWORD, never from the command line."`
+	Login               string             `placeholder:"USER" help:"Log in as USER; the password comes from --password-file, password = in an --extra-opts file, or IMAP_PASSWORD, never from the command line."`
 	PasswordFile        string             `placeholder:"PATH" help:"File whose first line is the password for --login."`
+	Password            string             `secret:"" placeholder:"SECRET" help:"Password for --login, from an --extra-opts file only (password = …; the file must not be readable by every user); refused on the command line."`
 	Select              string             `placeholder:"MAILBOX" help:"After --login, SELECT this mailbox."`
 	CertFile            string             `placeholder:"PATH" help:"Certificate Dovecot is configured with (ssl_server_cert_file; ssl_cert on Dovecot 2.3): WARNING if the server serves another one (renewed, not reloaded)."`
 }
@@ -55,6 +56,7 @@ func (c *cli) Check(ctx context.Context) plugin.Result {
 		ExpectCapabilities:  c.ExpectCapability,
 		Login:               c.Login,
 		PasswordFile:        c.PasswordFile,
+		Password:            c.Password,
 		Select:              c.Select,
 		CertFile:            c.CertFile,
 	})

@@ -37,7 +37,7 @@ func (c *ClientSource) Name() string { return "fail2ban-client (" + c.Path + " -
 func (c *ClientSource) argv(args ...string) []string {
 	a := []string{c.Path, "-s", c.Socket}
 	if c.Sudo {
-		a = append([]string{"sudo", "-n"}, a...)
+		a = append([]string{remote.SudoPath, "-n"}, a...)
 	}
 	return append(a, args...)
 }

@@ -77,7 +77,7 @@ func openFDs(t *testing.T) int {
 
 func sandboxConfig(busAddress, configDir, defaultDir string) Config {
 	return Config{Family: "both", Services: DefaultServices, RuntimeSource: "dbus", BusAddress: busAddress,
-		FirewallCmd: "firewall-cmd", Dirs: Dirs{ConfigDir: configDir, DefaultDir: defaultDir}, Drift: plugin.Warning}
+		FirewallCmd: "/usr/bin/firewall-cmd", Dirs: Dirs{ConfigDir: configDir, DefaultDir: defaultDir}, Drift: plugin.Warning}
 }
 
 func wantResult(t *testing.T, r plugin.Result, state plugin.State, first string) {

@@ -130,7 +130,7 @@ func TestViewsEqualFirewallCmd(t *testing.T) {
 		t.Errorf("runtime custom service resolved to %v, want 3 ports including the include", got)
 	}
 	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", fw.BusAddress)
-	cv, err := cliRuntime(ctx, remote.Local{}, "firewall-cmd", "")
+	cv, err := cliRuntime(ctx, remote.Local{}, "/usr/bin/firewall-cmd", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/regfile"
 )
 
 // ChainCheck is the verdict on the served chain, gathered right after the
@@ -41,7 +42,7 @@ func LoadRoots(caFile string) (*x509.CertPool, error) {
 		}
 		return pool, nil
 	}
-	b, err := os.ReadFile(caFile)
+	b, err := regfile.Read(caFile, regfile.DefaultMax)
 	if err != nil {
 		return nil, fmt.Errorf("--ca-file: %w", err)
 	}
@@ -141,7 +142,7 @@ func commonValidity(chain []*x509.Certificate) []time.Time {
 // LoadCertFile reads the certificate Dovecot is configured with (the first
 // certificate of a PEM file such as fullchain.pem, or a DER file).
 func LoadCertFile(path string) (*x509.Certificate, error) {
-	b, err := os.ReadFile(path)
+	b, err := regfile.Read(path, regfile.DefaultMax)
 	if err != nil {
 		return nil, fmt.Errorf("--cert-file: %w", err)
 	}

@@ -5,10 +5,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/regfile"
 )
 
 // Check is the whole plugin: read local inputs (CA file, password, cert
@@ -66,7 +66,7 @@ func readPassword(cfg Config) (string, error) {
 		return "", nil
 	}
 	if cfg.PasswordFile != "" {
-		b, err := os.ReadFile(cfg.PasswordFile)
+		b, err := regfile.Read(cfg.PasswordFile, regfile.DefaultMax)
 		if err != nil {
 			return "", fmt.Errorf("--password-file: %w", err)
 		}
@@ -76,6 +76,9 @@ func readPassword(cfg Config) (string, error) {
 			return "", fmt.Errorf("--password-file %s: the first line is empty", cfg.PasswordFile)
 		}
 		return pw, nil
+	}
+	if cfg.Password != "" {
+		return cfg.Password, nil
 	}
 	if pw := cfg.getenv(PasswordEnv); pw != "" {
 		return pw, nil

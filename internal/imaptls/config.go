@@ -26,7 +26,8 @@ type Config struct {
 	MinTLS              TLSVersion
 	ExpectCapabilities  []string
 	Login               string
-	PasswordFile        string // "": the IMAP_PASSWORD environment variable
+	PasswordFile        string // "": Password, then the IMAP_PASSWORD environment variable
+	Password            string // from an --extra-opts file (never argv)
 	Select              string
 	CertFile            string
 

@@ -12,9 +12,14 @@ import (
 // CommonFlags are the flags every plugin in the suite takes. Embed it in the
 // CLI struct with `embed:""`.
 type CommonFlags struct {
-	Timeout Seconds          `short:"t" default:"10" placeholder:"SECONDS" help:"Give up after this long (seconds, or a Go duration such as 1500ms). Every dial, read, write and command honours it."`
-	Verbose int              `short:"v" type:"counter" help:"More detail in the long output (repeatable)."`
-	Version kong.VersionFlag `short:"V" help:"Print the version and exit."`
+	Timeout        Seconds          `short:"t" default:"10" placeholder:"SECONDS" help:"Give up after this long (seconds, or a Go duration such as 1500ms). Every dial, read, write and command honours it."`
+	Verbose        int              `short:"v" type:"counter" help:"More detail in the long output (repeatable)."`
+	Version        kong.VersionFlag `short:"V" help:"Print the version and exit."`
+	Man            ManFlag          `hidden:"" help:"Print the man page (roff) and exit."`
+	BashCompletion CompletionFlag   `hidden:"" name:"bash-completion" help:"Print a bash completion script and exit."`
+	// ExtraOpts is documented here for --help only: parse takes every
+	// --extra-opts out of the arguments before kong sees them (extraopts.go).
+	ExtraOpts string `name:"extra-opts" placeholder:"[SECTION][@FILE]" help:"Read options from SECTION (default: the plugin's name) of an ini file (default: /etc/nagios/plugins.ini or the next of monitoring-plugins' usual places), one 'option = value' per line; the command line wins. Repeatable."`
 }
 
 // Common returns the common flags; embedding CommonFlags promotes it, so a CLI

@@ -9,6 +9,9 @@ import (
 	nagios "github.com/atc0005/go-nagios"
 )
 
+// FixIndent starts the line that carries a finding's fix, under the finding.
+const FixIndent = "    "
+
 // render fills go-nagios' fields from a Result. Every string passes through
 // Sanitize: server-supplied text (greetings, jail names, XML) must never break
 // the first line or the perfdata.
@@ -30,14 +33,19 @@ func render(p *nagios.Plugin, r Result, verbose int) {
 		return findings[i].State.severity() > findings[j].State.severity()
 	})
 	for _, f := range findings {
-		if f.Fix == "" && f.Text == r.Summary && len(findings) == 1 {
+		fix := f.Fix
+		if f.State == OK {
+			fix = "" // nothing to fix (e.g. a finding demoted by --unlisted=ok)
+		}
+		if fix == "" && f.Text == r.Summary && len(findings) == 1 {
 			continue // a lone finding that only repeats the first line
 		}
-		line := "[" + f.State.String() + "] " + Sanitize(f.Text)
-		if f.Fix != "" {
-			line += " Fix: " + Sanitize(f.Fix)
+		long = append(long, "["+f.State.String()+"] "+Sanitize(f.Text))
+		if fix != "" {
+			// On its own indented line: Icinga Web and mail wrap the long
+			// output, and a fix at the end of a 500-character line is lost.
+			long = append(long, FixIndent+"Fix: "+Sanitize(fix))
 		}
-		long = append(long, line)
 	}
 	for _, d := range r.Details {
 		long = append(long, Sanitize(d))

@@ -35,6 +35,7 @@ type Info struct {
 func Main(info Info, cli Checker) {
 	p := nagios.NewPlugin()
 	defer p.ReturnCheckResults()
+	p.SetOutputTarget(&trimTrailingSpace{w: os.Stdout})
 	collectOnlyPastLimit()
 	execute(p, info, cli, os.Args[1:], os.Stdout)
 }
@@ -43,7 +44,7 @@ func Main(info Info, cli Checker) {
 // w and returns the exit code instead of exiting.
 func Run(info Info, cli Checker, args []string, w io.Writer) int {
 	p := nagios.NewPlugin()
-	p.SetOutputTarget(w)
+	p.SetOutputTarget(&trimTrailingSpace{w: w})
 	p.SkipOSExit()
 	func() {
 		defer p.ReturnCheckResults()
@@ -80,17 +81,29 @@ func parse(info Info, cli Checker, args []string, w io.Writer) (done bool, err e
 			done = true
 		}
 	}()
-	parser, err := kong.New(cli,
+	args, locators := extractExtraOpts(args)
+	options := []kong.Option{
 		kong.Name(info.Name),
 		kong.Description(info.Description),
 		kong.Writers(w, w),
-		kong.Vars{"version": info.Name + " " + Version},
+		kong.Vars{"version": info.Name + " " + Version, "mandate": manDate(os.Getenv)},
 		kong.Exit(func(code int) { panic(exitRequest{code}) }),
 		kong.WithHyphenPrefixedParameters(true),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
-	)
+	}
+	if len(locators) > 0 {
+		resolver, err := newExtraOptsResolver(info.Name, locators, os.Getenv)
+		if err != nil {
+			return false, err
+		}
+		options = append(options, kong.Resolvers(resolver))
+	}
+	parser, err := kong.New(cli, options...)
 	if err != nil {
 		return false, err // a bug in a CLI struct; reported as UNKNOWN
+	}
+	if err := refuseSecretsOnArgv(parser.Model, args); err != nil {
+		return false, err
 	}
 	if _, err := parser.Parse(args); err != nil {
 		return false, err

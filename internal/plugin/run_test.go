@@ -101,7 +101,7 @@ func TestWorstStateWinsAndAllFindingsListed(t *testing.T) {
 		t.Fatalf("first line %q", lines[0])
 	}
 	iC, iU, iW := strings.Index(out, "a critical"), strings.Index(out, "an unknown"), strings.Index(out, "a warning")
-	if !(iC < iU && iU < iW) || !strings.Contains(out, "[CRITICAL] a critical Fix: do c") || !strings.Contains(out, "an ok") {
+	if !(iC < iU && iU < iW) || !strings.Contains(out, "[CRITICAL] a critical\n"+FixIndent+"Fix: do c\n") || !strings.Contains(out, "an ok") {
 		t.Fatalf("findings not worst-first or incomplete:\n%s", out)
 	}
 }
@@ -166,5 +166,51 @@ func TestVerboseShowsDebug(t *testing.T) {
 	_, loud := run(t, &fakeCLI{result: r}, "-H", "x", "-v")
 	if strings.Contains(quiet, "raw reply") || !strings.Contains(loud, "debug: raw reply 42") {
 		t.Fatalf("quiet %q loud %q", quiet, loud)
+	}
+}
+
+// TestLongOutputLayout: a fix sits on its own indented line right under its
+// finding; an OK finding never carries one (e.g. a problem demoted to OK by
+// --unlisted=ok); no line of the output ends with a space (go-nagios ends
+// its lines with " \n").
+func TestLongOutputLayout(t *testing.T) {
+	var r Result
+	r.Summary = "one bad"
+	r.Add(Critical, "port closed", "firewall-cmd --reload")
+	r.Add(OK, "unlisted port demoted", "firewall-cmd --remove-port=1/tcp")
+	r.Add(Warning, "trailing space in a server string ", "")
+	r.Detailf("detail ")
+	r.Metric(Metric{Label: "time", Value: 1, UOM: "s"})
+	_, out := run(t, &fakeCLI{result: r}, "-H", "x")
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if strings.HasSuffix(l, " ") || strings.HasSuffix(l, "\t") {
+			t.Errorf("line %d ends with a space: %q", i+1, l)
+		}
+	}
+	want := "[CRITICAL] port closed\n" + FixIndent + "Fix: firewall-cmd --reload\n[WARNING] trailing space in a server string\n[OK] unlisted port demoted\n"
+	if !strings.Contains(out, want) {
+		t.Errorf("long output layout: want\n%s\nin\n%s", want, out)
+	}
+	if strings.Contains(out, "remove-port") {
+		t.Errorf("an OK finding carries a fix:\n%s", out)
+	}
+	if !strings.Contains(out, "| 'time'=1s") {
+		t.Errorf("perfdata lost:\n%s", out)
+	}
+}
+
+// TestTrimTrailingSpaceAcrossWrites: spaces split from their newline by a
+// write boundary are still dropped, and inner spaces survive.
+func TestTrimTrailingSpaceAcrossWrites(t *testing.T) {
+	var b strings.Builder
+	w := &trimTrailingSpace{w: &b}
+	for _, part := range []string{"a b ", " ", "\n", "  c", " d  ", "\n", "e   "} {
+		if n, err := w.Write([]byte(part)); err != nil || n != len(part) {
+			t.Fatalf("Write(%q) = %d, %v", part, n, err)
+		}
+	}
+	if got, want := b.String(), "a b\n  c d\ne"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+
+	"github.com/mailhost-checks/mailchecks/internal/regfile"
 )
 
 // Host is what gathering may do on the mail host. Every method honours ctx:
@@ -48,6 +50,9 @@ type File struct {
 
 // Sentinels for File.Err, beside fs.ErrNotExist and fs.ErrPermission.
 var (
-	ErrNotRegular = errors.New("not a regular file")
-	ErrTooLarge   = errors.New("file too large")
+	ErrNotRegular = regfile.ErrNotRegular
+	ErrTooLarge   = regfile.ErrTooLarge
+	// ErrRelativeCommand: Run refuses a command that is not an absolute
+	// path (see Local.Run).
+	ErrRelativeCommand = errors.New("not an absolute path: commands are never looked up in PATH")
 )

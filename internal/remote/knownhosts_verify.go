@@ -1,6 +1,8 @@
 package remote
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -180,4 +182,62 @@ func (v *hostKeyVerifier) notes() []string {
 		out = append(out, "known_hosts line skipped (malformed): "+m.Error())
 	}
 	return out
+}
+
+// hostKeyAlgorithms is what to offer in the handshake for host:port: only
+// the types known_hosts holds for it, in x/crypto's order of preference.
+// Without this, x/crypto negotiates its favourite type, which the file may
+// not hold, and reports a mismatch for a host whose other key is known. A
+// stored ssh-rsa key stands for rsa-sha2-512 and rsa-sha2-256 (the SHA-1
+// ssh-rsa signature is not offered); a matching @cert-authority line admits
+// every *-cert-v01@openssh.com type. An unknown host gets nil (x/crypto's
+// defaults), so that the UNKNOWN message can show the server's preferred key.
+//
+// Which lines match is x/crypto's verdict, not a second matcher's: a fresh
+// key that no line holds is checked for the address, and the KeyError
+// lists every line that matches it (knownhosts checkAddr).
+func (v *hostKeyVerifier) hostKeyAlgorithms(host, port string) []string {
+	types := map[string]bool{}
+	certs := false
+	for _, w := range v.matchingLines(net.JoinHostPort(host, port)) {
+		if l, ok := v.kh.at(w.Filename, w.Line); ok && l.Marker == markerCertAuthority {
+			certs = true
+			continue
+		}
+		types[w.Key.Type()] = true
+	}
+	if len(types) == 0 && !certs {
+		return nil
+	}
+	var algos []string
+	for _, a := range ssh.SupportedAlgorithms().HostKeys {
+		if strings.Contains(a, "-cert-v01@") {
+			if certs {
+				algos = append(algos, a)
+			}
+			continue
+		}
+		if types[keyTypeOfAlgorithm(a)] {
+			algos = append(algos, a)
+		}
+	}
+	return algos
+}
+
+// matchingLines asks x/crypto which known_hosts lines (plain and
+// @cert-authority) name address.
+func (v *hostKeyVerifier) matchingLines(address string) []knownhosts.KnownKey {
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil
+	}
+	probe, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		return nil
+	}
+	var keyErr *knownhosts.KeyError
+	if err := v.check(address, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 22}, probe); errors.As(err, &keyErr) {
+		return keyErr.Want
+	}
+	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/regfile"
 )
 
 // Local is the mail host itself.
@@ -31,6 +32,12 @@ func (Local) Remote() bool { return false }
 func (Local) Run(ctx context.Context, argv []string) (Output, error) {
 	if len(argv) == 0 {
 		return Output{ExitCode: -1}, errors.New("empty command")
+	}
+	// Never a PATH lookup: a plugin run as root through sudo (the shipped
+	// sudoers rule lets check_firewalld_mail run so) would run whatever
+	// program the caller's PATH names first.
+	if !filepath.IsAbs(argv[0]) {
+		return Output{ExitCode: -1}, fmt.Errorf("%s: %w", argv[0], ErrRelativeCommand)
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	var stdout, stderr bytes.Buffer
@@ -88,27 +95,14 @@ func (Local) ReadFiles(ctx context.Context, paths []string, maxBytes int64) ([]F
 }
 
 func readLocal(path string, maxBytes int64) File {
-	// O_NONBLOCK: opening a FIFO (or a device) that sits where a config file
-	// should be must not block the check; it is then refused below as not a
-	// regular file. For a regular file the flag changes nothing.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	// Type checked before the open (regfile): a device or FIFO where a
+	// config file should be is refused without being opened.
+	b, err := regfile.Read(path, maxBytes)
+	if errors.Is(err, ErrNotRegular) {
+		return File{Path: path, Err: ErrNotRegular} // as the SSH reader says it
+	}
 	if err != nil {
 		return File{Path: path, Err: unwrapPath(err)}
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return File{Path: path, Err: unwrapPath(err)}
-	}
-	if !st.Mode().IsRegular() {
-		return File{Path: path, Err: ErrNotRegular}
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
-	if err != nil {
-		return File{Path: path, Err: unwrapPath(err)}
-	}
-	if int64(len(b)) > maxBytes {
-		return File{Path: path, Err: fmt.Errorf("%w (over %d bytes)", ErrTooLarge, maxBytes)}
 	}
 	return File{Path: path, Data: b}
 }

@@ -88,7 +88,7 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 	s := &SSH{cfg: cfg}
 	s.notes = append(verifier.notes(), keys.notes...)
 	addr := cfg.Address()
-	algos := verifier.kh.hostKeyAlgorithms(cfg.Host, strconv.Itoa(cfg.Port))
+	algos := verifier.hostKeyAlgorithms(cfg.Host, strconv.Itoa(cfg.Port))
 	s.notes = append(s.notes, fmt.Sprintf("host key algorithms offered: %s", describeAlgos(algos)))
 
 	var d net.Dialer

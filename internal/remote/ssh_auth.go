@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/mailhost-checks/mailchecks/internal/regfile"
 )
 
 // PassphraseEnv holds an encrypted key's passphrase when no
@@ -128,7 +130,7 @@ func (s *signers) askAgent(sock string) error {
 // loadKey parses an OpenSSH or PEM private key (ed25519, ECDSA, RSA). An
 // encrypted one takes its passphrase from passFile or $SSH_KEY_PASSPHRASE.
 func loadKey(path, passFile string) (ssh.Signer, error) {
-	pem, err := os.ReadFile(path)
+	pem, err := regfile.Read(path, regfile.DefaultMax)
 	if err != nil {
 		return nil, fmt.Errorf("--ssh-key: %v", err)
 	}
@@ -161,7 +163,7 @@ func loadKey(path, passFile string) (ssh.Signer, error) {
 // the environment; nil when neither is set (an empty variable is unset).
 func passphrase(passFile string) ([]byte, string, error) {
 	if passFile != "" {
-		b, err := os.ReadFile(passFile)
+		b, err := regfile.Read(passFile, regfile.DefaultMax)
 		if err != nil {
 			return nil, "", fmt.Errorf("--ssh-key-passphrase-file: %v", err)
 		}

@@ -13,10 +13,15 @@ import (
 // are made readable with an ACL instead (see the README).
 func WithSudo(h Host) Host { return sudoHost{h} }
 
+// SudoPath is sudo's path on Debian, Fedora and RHEL alike; an absolute
+// path locally because Local.Run never searches PATH, and over SSH so that
+// the command line matches what the README's ssh rules expect.
+const SudoPath = "/usr/bin/sudo"
+
 type sudoHost struct{ h Host }
 
 func (s sudoHost) Run(ctx context.Context, argv []string) (Output, error) {
-	return s.h.Run(ctx, append([]string{"sudo", "-n", "--"}, argv...))
+	return s.h.Run(ctx, append([]string{SudoPath, "-n", "--"}, argv...))
 }
 
 func (s sudoHost) ReadFiles(ctx context.Context, paths []string, maxBytes int64) ([]File, error) {
