@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -159,34 +158,32 @@ func (l *lab) imaps(name string) []string {
 	return []string{"-H", "127.0.0.2", "-p", strconv.Itoa(l.servers[name].IMAPSPort), "--ca-file", l.root.CertPath, "-t", "5"}
 }
 
-var daysLeft = regexp.MustCompile(`'days_left'=(-?\d+)d;30:;14:;;`)
-
 func TestAgainstDovecot(t *testing.T) {
 	l := newLab(t)
 	t.Run("OK", func(t *testing.T) {
 		out := expect(t, 0, []string{"OK: IMAPS 127.0.0.2:", "TLS 1.3", "chain trusted (localhost <- Mailchecks Test Root)",
 			"'connect_time'=", "'tls_time'=", "'greeting_time'=", "'total_time'=", `chain[0]: subject "CN=localhost", SANs localhost 127.0.0.1 127.0.0.2`},
 			l.imaps("good")...)
-		m := daysLeft.FindStringSubmatch(out)
-		if m == nil || m[1] < "364" || m[1] > "366" {
-			t.Errorf("days_left perfdata: %v", m)
-		}
+		wantDaysLeft(t, out, 364, 366, 30, 14)
 	})
 	t.Run("OK by name, SNI and name check on localhost", func(t *testing.T) {
 		args := append(l.imaps("good"), "-H", "localhost")
 		expect(t, 0, []string{"certificate: valid for localhost"}, args...)
 	})
 	t.Run("expiring, warning window", func(t *testing.T) {
-		expect(t, 1, []string{"WARNING: certificate: certificate \"CN=localhost\" expires in 20 days", "certbot renew", "'days_left'=20d;30:;14:"}, l.imaps("warn")...)
+		out := expect(t, 1, []string{"WARNING: certificate: certificate \"CN=localhost\" (320-day certificate) expires in 20 days", "below -w 20% of the lifetime, at most 30 days = 30 days", "certbot renew"}, l.imaps("warn")...)
+		wantDaysLeft(t, out, 20, 20.1, 30, 14)
 	})
 	t.Run("expiring, critical window", func(t *testing.T) {
-		expect(t, 2, []string{"CRITICAL: certificate: certificate \"CN=localhost\" expires in 5 days", "'days_left'=5d"}, l.imaps("crit")...)
+		out := expect(t, 2, []string{"CRITICAL: certificate: certificate \"CN=localhost\" (305-day certificate) expires in 5 days"}, l.imaps("crit")...)
+		wantDaysLeft(t, out, 5, 5.1, 30, 14)
 	})
 	t.Run("thresholds as Nagios ranges", func(t *testing.T) {
 		expect(t, 0, nil, append(l.imaps("warn"), "-w", "10:", "-c", "3:")...)
 	})
 	t.Run("expired", func(t *testing.T) {
-		expect(t, 2, []string{"CRITICAL: certificate: certificate \"CN=localhost\" expired on", "'days_left'=-3d", "chain trusted"}, l.imaps("expired")...)
+		out := expect(t, 2, []string{"CRITICAL: certificate: certificate \"CN=localhost\" (88-day certificate) expired on", "(2 days ago)", "chain trusted"}, l.imaps("expired")...)
+		wantDaysLeft(t, out, -2.1, -2, 17.6, 8.8)
 	})
 	t.Run("not yet valid", func(t *testing.T) {
 		expect(t, 2, []string{"is not valid before", "timedatectl"}, l.imaps("notyet")...)
@@ -289,7 +286,8 @@ func TestAgainstDovecot(t *testing.T) {
 		if err := d.Reload(); err != nil {
 			t.Fatal(err)
 		}
-		expect(t, 0, []string{"the served certificate is the one in --cert-file", "'days_left'=89d"}, args...)
+		out := expect(t, 0, []string{"the served certificate is the one in --cert-file", "90-day certificate, 89 days"}, args...)
+		wantDaysLeft(t, out, 89.9, 90, 18, 9)
 	})
 	// Last of the logins: Dovecot's auth penalty then delays the next
 	// logins from this address, as it would a real client's.

@@ -51,9 +51,13 @@ func render(p *nagios.Plugin, r Result, verbose int) {
 
 	perf := make([]nagios.PerformanceData, 0, len(r.Metrics))
 	for _, m := range r.Metrics {
+		value := formatNumber(m.Value)
+		if m.Unmeasured {
+			value = "U"
+		}
 		perf = append(perf, nagios.PerformanceData{
 			Label:             sanitizeLabel(m.Label),
-			Value:             formatNumber(m.Value),
+			Value:             value,
 			UnitOfMeasurement: m.UOM,
 			Warn:              m.Warn,
 			Crit:              m.Crit,

@@ -19,6 +19,12 @@ type DovecotOptions struct {
 	// Dovecot reads them at start and on Reload only, which is what lets the
 	// tests reproduce "renewed on disk, never reloaded".
 	CertPath, KeyPath string
+	// AltCertPath and AltKeyPath are a second certificate of the other key
+	// type (ssl_server_alt_cert_file on 2.4, ssl_alt_cert on 2.3); "": none.
+	AltCertPath, AltKeyPath string
+	// MinProtocol is ssl_min_protocol ("": TLSv1.2; "TLSv1.3" for a server
+	// that speaks only TLS 1.3).
+	MinProtocol string
 	// Password is the one password every user has (static passdb).
 	Password string
 	// Mailboxes are created, besides INBOX, for every user that logs in.
@@ -99,6 +105,7 @@ func StartDovecot(opts DovecotOptions) (*Dovecot, error) {
 	d.Version = version
 	conf := dovecotConf(version, dovecotSettings{
 		Dir: dir, CertPath: opts.CertPath, KeyPath: opts.KeyPath, Password: opts.Password,
+		AltCertPath: opts.AltCertPath, AltKeyPath: opts.AltKeyPath, MinProtocol: opts.MinProtocol,
 		IMAPPort: d.IMAPPort, IMAPSPort: d.IMAPSPort, UID: mailUser.Uid, GID: mailUser.Gid,
 		HomeRoot: d.HomeRoot, Mailboxes: opts.Mailboxes, Listen: dovecotListen(),
 	})
