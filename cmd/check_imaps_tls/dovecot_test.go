@@ -26,6 +26,7 @@ func run(t *testing.T, args ...string) (int, string) {
 	if n := strings.Count(text, "|"); n != 1 {
 		t.Errorf("want exactly one perfdata pipe, got %d", n)
 	}
+	icingaPerf(t, text) // the same labels in every state
 	return code, text
 }
 
