@@ -20,7 +20,7 @@ import (
 func run(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	var out bytes.Buffer
-	code := plugin.Run(plugin.Info{Name: "check_imaps_tls"}, &cli{}, args, &out)
+	code := plugin.Run(info, &cli{}, args, &out)
 	text := out.String()
 	t.Logf("check_imaps_tls %s\n%s(exit %d)", strings.Join(args, " "), text, code)
 	if n := strings.Count(text, "|"); n != 1 {

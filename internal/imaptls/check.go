@@ -22,23 +22,23 @@ func Check(ctx context.Context, cfg Config) plugin.Result {
 		cfg.Critical = DefaultCritical
 	}
 	if cfg.Port < 0 || cfg.Port > 65535 {
-		return unknownResult(fmt.Errorf("--port %d is not a TCP port", cfg.Port), "")
+		return plugin.UnknownResult(fmt.Errorf("--port %d is not a TCP port", cfg.Port), "")
 	}
 	if cfg.Select != "" && cfg.Login == "" {
-		return unknownResult(errors.New("--select needs --login"), "")
+		return plugin.UnknownResult(errors.New("--select needs --login"), "")
 	}
 	roots, err := LoadRoots(cfg.CAFile)
 	if err != nil {
-		return unknownResult(err, "give a readable PEM file with the CA certificate(s)")
+		return plugin.UnknownResult(err, "give a readable PEM file with the CA certificate(s)")
 	}
 	password, err := readPassword(cfg)
 	if err != nil {
-		return unknownResult(err, "")
+		return plugin.UnknownResult(err, "")
 	}
 	var disk *x509.Certificate
 	if cfg.CertFile != "" {
 		if disk, err = LoadCertFile(cfg.CertFile); err != nil {
-			return unknownResult(err, "run the check as a user that can read the certificate (e.g. through NRPE as nagios, in the group that owns it)")
+			return plugin.UnknownResult(err, "run the check as a user that can read the certificate (e.g. through NRPE as nagios, in the group that owns it)")
 		}
 	}
 

@@ -88,10 +88,3 @@ func soonestExpiring(s Session, now time.Time) (*x509.Certificate, bool) {
 	return best, best != nil
 }
 
-// unknownResult is plugin.UnknownResult with the perfdata labels, all "U":
-// the label set stays the same when the check could not run.
-func unknownResult(err error, fix string) plugin.Result {
-	r := plugin.UnknownResult(err, fix)
-	addMetrics(&r, Config{}, Facts{})
-	return r
-}

@@ -51,14 +51,14 @@ func render(p *nagios.Plugin, r Result, verbose int) {
 
 	perf := make([]nagios.PerformanceData, 0, len(r.Metrics))
 	for _, m := range r.Metrics {
-		value := formatNumber(m.Value)
+		value, uom := formatNumber(m.Value), m.UOM
 		if m.Unmeasured {
-			value = "U"
+			value, uom = "U", "" // "U" alone: the guidelines give it no unit
 		}
 		perf = append(perf, nagios.PerformanceData{
 			Label:             sanitizeLabel(m.Label),
 			Value:             value,
-			UnitOfMeasurement: m.UOM,
+			UnitOfMeasurement: uom,
 			Warn:              m.Warn,
 			Crit:              m.Crit,
 			Min:               m.Min,
