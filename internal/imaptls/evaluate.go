@@ -104,6 +104,10 @@ func (e *sessionEval) run() {
 	for _, want := range cfg.ExpectCapabilities {
 		if hasCap(s.Caps, want) {
 			e.add(plugin.OK, "CAPABILITY: "+strings.ToUpper(want)+" advertised", "")
+		} else if strings.EqualFold(want, "IMAP4rev1") && hasCap(s.Caps, "IMAP4rev2") {
+			// RFC 9051 obsoletes RFC 3501: a server may advertise only
+			// IMAP4rev2, which every IMAP4rev1 client speaks to.
+			e.add(plugin.OK, "CAPABILITY: IMAP4REV1 expected, IMAP4rev2 advertised (RFC 9051, its successor)", "")
 		} else {
 			e.add(plugin.Warning, fmt.Sprintf("CAPABILITY: %s is not advertised (server offers: %s)", strings.ToUpper(want), strings.Join(s.Caps, " ")),
 				"enable it in Dovecot (see doveconf imap_capability mail_plugins protocols), then doveadm reload")
