@@ -87,4 +87,3 @@ func soonestExpiring(s Session, now time.Time) (*x509.Certificate, bool) {
 	}
 	return best, best != nil
 }
-
