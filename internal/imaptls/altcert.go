@@ -22,13 +22,19 @@ import (
 // certificate's key type (Go cannot restrict the signature algorithms of a
 // TLS 1.3 handshake):
 //   - for ECDSA, every ECDHE suite is offered; Go lists the ECDSA ones first
-//     and OpenSSL takes the client's order (Dovecot's default
-//     ssl_prefer_server_ciphers = no), so an ECDSA certificate is served if
-//     there is one, and an RSA one tells that there is none;
-//   - for RSA, only the ECDHE-RSA suites (Go ignores the order it is given),
-//     so a server without an RSA certificate ends the handshake: OpenSSL 3.5
-//     with a handshake_failure alert, while Dovecot on OpenSSL 3.0 closes
-//     the connection, which a server that speaks only TLS 1.3 does too.
+//     (with or without AES hardware) and OpenSSL takes the client's order
+//     (Dovecot's default ssl_prefer_server_ciphers = no), so an ECDSA
+//     certificate is served if there is one, and an RSA one tells that
+//     there is none;
+//   - for RSA, the ECDHE-RSA AEAD suites and, last in Go's order, one
+//     ECDHE-ECDSA CBC suite: a server with an RSA certificate picks an RSA
+//     suite (by the client's order, or by its own, where the AEAD suites
+//     come before CBC), one without serves ECDSA over that last suite,
+//     which tells that TLS 1.2 is spoken and there is no RSA certificate.
+//     A server that allows no CBC suite (Mozilla's "intermediate") and has
+//     no RSA certificate ends the handshake instead: OpenSSL 3.5 with a
+//     handshake_failure alert, Dovecot on OpenSSL 3.0 by closing the
+//     connection, as a server that speaks only TLS 1.3 does too.
 
 // KeyType is a certificate's key type as a server chooses by it.
 type KeyType string
@@ -66,14 +72,16 @@ func (k KeyType) clients() string {
 	return "served to clients that prefer RSA, such as Go's and this check's"
 }
 
-// tls12Suites are the ECDHE suites of one key type, strongest first.
-func (k KeyType) tls12Suites() []uint16 {
-	if k == KeyECDSA {
-		return []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}
+// altSuites are the TLS 1.2 suites offered to ask for want (see above).
+func altSuites(want KeyType) []uint16 {
+	rsaAEAD := []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256}
+	if want == KeyRSA {
+		return append(rsaAEAD, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA)
 	}
-	return []uint16{tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-		tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA}
+	return append(rsaAEAD, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+		tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA)
 }
 
 // AltOutcome is what asking for the other key type's certificate gave.
@@ -147,7 +155,8 @@ func probeAltCert(ctx context.Context, cfg Config, addr netip.AddrPort, want Key
 	}
 	cs := tc.ConnectionState()
 	if len(cs.PeerCertificates) > 0 && keyTypeOf(cs.PeerCertificates[0]) != want {
-		// Offered every suite, ECDSA first, and got RSA: no ECDSA certificate.
+		// The server chose the other key type's suite: it has no
+		// certificate of the one asked for (see altSuites).
 		a.Outcome = AltNone
 		return a
 	}
@@ -156,16 +165,12 @@ func probeAltCert(ctx context.Context, cfg Config, addr netip.AddrPort, want Key
 	return a
 }
 
-// altTLSConfig is tlsConfig limited to TLS 1.2 and, for RSA, the ECDHE-RSA
-// suites; for ECDSA every ECDHE suite (ECDSA first in Go's order).
+// altTLSConfig is tlsConfig limited to TLS 1.2 and altSuites.
 func altTLSConfig(sni string, want KeyType) *tls.Config {
 	c := tlsConfig(sni)
 	c.MinVersion = tls.VersionTLS12
 	c.MaxVersion = tls.VersionTLS12
-	c.CipherSuites = append(KeyRSA.tls12Suites(), KeyECDSA.tls12Suites()...)
-	if want == KeyRSA {
-		c.CipherSuites = KeyRSA.tls12Suites()
-	}
+	c.CipherSuites = altSuites(want)
 	return c
 }
 
