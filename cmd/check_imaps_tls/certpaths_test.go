@@ -205,6 +205,15 @@ func TestCertificatesClientsMayBeServed(t *testing.T) {
 			}
 		})
 	}
+	// The second handshake repeats the plain dialogue up to STARTTLS, so
+	// port 143 is judged as port 993 is.
+	t.Run("dual certificates over STARTTLS", func(t *testing.T) {
+		args := func(name string) []string {
+			return []string{"-H", "127.0.0.2", "-p", strconv.Itoa(l.servers[name].IMAPPort), "--starttls", "--ca-file", l.root.CertPath, "-t", "5"}
+		}
+		expect(t, 2, []string{"CRITICAL: certificate: the ECDSA certificate (served to clients that prefer ECDSA, OpenSSL's default): certificate \"CN=localhost\" (87-day certificate) expired on"}, args("dual, ECDSA expired")...)
+		expect(t, 0, []string{"OK: IMAP STARTTLS", "[OK] certificate: the ECDSA certificate", "[OK] certificate: the RSA certificate"}, args("dual good")...)
+	})
 }
 
 func slicesContains(s []string, v string) bool {
