@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -86,38 +85,23 @@ func newPathLab(t *testing.T) *pathLab {
 	must(concat(crossChain, leaf.ChainPath, cross))
 	servers["expired cross-certificate served"] = pathServer{cert: leaf, chainPath: crossChain}
 
-	l := &pathLab{root: root, servers: map[string]*sandbox.Dovecot{}}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var errs []error
+	opts := map[string]sandbox.DovecotOptions{}
 	for name, ps := range servers {
-		opts := sandbox.DovecotOptions{CertPath: ps.cert.ChainPath, KeyPath: ps.cert.KeyPath, MinProtocol: ps.minProtocol}
+		o := sandbox.DovecotOptions{CertPath: ps.cert.ChainPath, KeyPath: ps.cert.KeyPath, MinProtocol: ps.minProtocol}
 		if ps.chainPath != "" {
-			opts.CertPath = ps.chainPath
+			o.CertPath = ps.chainPath
 		}
 		if ps.alt != nil {
-			opts.AltCertPath, opts.AltKeyPath = ps.alt.ChainPath, ps.alt.KeyPath
+			o.AltCertPath, o.AltKeyPath = ps.alt.ChainPath, ps.alt.KeyPath
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			d, err := sandbox.StartDovecot(opts)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			l.servers[name] = d
-		}()
+		opts[name] = o
 	}
-	wg.Wait()
-	for _, d := range l.servers {
+	started, err := sandbox.StartDovecots(opts)
+	must(err)
+	for _, d := range started {
 		t.Cleanup(d.Stop)
 	}
-	for _, err := range errs {
-		t.Fatalf("dovecot: %v", err)
-	}
+	l := &pathLab{root: root, servers: started}
 	return l
 }
 

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -119,9 +118,7 @@ func newLab(t *testing.T) *lab {
 	must(copyFile(issued["renew"].ChainPath, l.renewPath))
 	must(copyFile(issued["renew"].KeyPath, l.renewKey))
 
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var errs []error
+	opts := map[string]sandbox.DovecotOptions{}
 	for name, is := range issued {
 		served, key := is.ChainPath, is.KeyPath
 		switch name {
@@ -130,25 +127,12 @@ func newLab(t *testing.T) *lab {
 		case "renew":
 			served, key = l.renewPath, l.renewKey
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			d, err := sandbox.StartDovecot(sandbox.DovecotOptions{CertPath: served, KeyPath: key, Password: "s3cr\"et\\pw", Mailboxes: []string{"Archive", "Entwürfe"}})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			l.servers[name] = d
-		}()
+		opts[name] = sandbox.DovecotOptions{CertPath: served, KeyPath: key, Password: "s3cr\"et\\pw", Mailboxes: []string{"Archive", "Entwürfe"}}
 	}
-	wg.Wait()
+	l.servers, err = sandbox.StartDovecots(opts)
+	must(err)
 	for _, d := range l.servers {
 		t.Cleanup(d.Stop)
-	}
-	for _, err := range errs {
-		t.Fatalf("dovecot: %v", err)
 	}
 	l.pwFile = filepath.Join(dir, "password")
 	must(os.WriteFile(l.pwFile, []byte("s3cr\"et\\pw\n"), 0o600))

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -214,4 +216,36 @@ func (d *Dovecot) Stop() {
 	if d.Dir != "" {
 		os.RemoveAll(d.Dir)
 	}
+}
+
+// StartDovecots starts one Dovecot per entry, in parallel (each takes about
+// a second to come up). On any failure the ones started are stopped and
+// the errors returned together.
+func StartDovecots(opts map[string]DovecotOptions) (map[string]*Dovecot, error) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var errs []error
+	servers := map[string]*Dovecot{}
+	for name, o := range opts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := StartDovecot(o)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("dovecot %s: %w", name, err))
+				return
+			}
+			servers[name] = d
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		for _, d := range servers {
+			d.Stop()
+		}
+		return nil, errors.Join(errs...)
+	}
+	return servers, nil
 }
