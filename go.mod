@@ -2,6 +2,10 @@ module github.com/mailhost-checks/mailchecks
 
 go 1.26.8
 
+// Certificates with a negative serial number (issued by old private CAs)
+// are accepted, as OpenSSL accepts them; Go refuses them since 1.23.
+godebug x509negativeserial=1
+
 require (
 	github.com/alecthomas/kong v1.17.0
 	github.com/atc0005/go-nagios v0.20.0

@@ -326,7 +326,9 @@ var argvRefusedFlags = map[string]bool{"--password": true}
 
 // A flag line in kong's help: two spaces, then "-x, " or four spaces, then
 // the long name. Wrapped description lines are indented further.
-var helpFlagLine = regexp.MustCompile(`^  (?:(-[A-Za-z0-9]), |    )(--[a-z0-9][a-z0-9-]*)(=(\S+))?\s*(.*)$`)
+// A negatable switch, on by default, is listed as "--[no-]name": what a
+// deployment sets is --no-name.
+var helpFlagLine = regexp.MustCompile(`^  (?:(-[A-Za-z0-9]), |    )(--(?:\[no-\])?[a-z0-9][a-z0-9-]*)(=(\S+))?\s*(.*)$`)
 
 // helpFlags runs `plugin --help` and returns its flags by long and short name.
 func helpFlags(t *testing.T, bin string) map[string]*flagInfo {
@@ -347,9 +349,13 @@ func helpFlags(t *testing.T, bin string) map[string]*flagInfo {
 			continue
 		}
 		if m := helpFlagLine.FindStringSubmatch(line); m != nil {
-			last = &flagInfo{long: m[2], short: m[1], takesValue: m[3] != "",
+			long := strings.Replace(m[2], "[no-]", "no-", 1)
+			last = &flagInfo{long: long, short: m[1], takesValue: m[3] != "",
 				repeatable: strings.HasSuffix(m[4], ",..."), help: m[5]}
 			flags[last.long] = last
+			if long != m[2] {
+				flags[strings.Replace(m[2], "[no-]", "", 1)] = last // the positive form, the default
+			}
 			if last.short != "" {
 				flags[last.short] = last
 			}

@@ -65,5 +65,6 @@ func main() {
 	plugin.Main(plugin.Info{
 		Name:        "check_fail2ban_trusted",
 		Description: "Is a trusted IP banned by fail2ban, and is it whitelisted (ignoreip) in every jail so it stays unbanned?",
+		PerfLabels:  []string{"jails_checked", "jails_banning", "jails_not_whitelisting", "banned_ips"}, // every state: U when not measured
 	}, &cli{})
 }

@@ -65,5 +65,6 @@ func main() {
 	plugin.Main(plugin.Info{
 		Name:        "check_firewalld_mail",
 		Description: "Checks that the mail ports are open in firewalld's runtime config and will survive the next firewall-cmd --reload (permanent config).",
+		PerfLabels:  []string{"required", "open_runtime", "open_permanent", "missing", "drift", "open_runtime_ipv4", "open_runtime_ipv6"}, // every state: U when not measured
 	}, &cli{})
 }

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,12 +19,13 @@ import (
 func run(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	var out bytes.Buffer
-	code := plugin.Run(plugin.Info{Name: "check_imaps_tls"}, &cli{}, args, &out)
+	code := plugin.Run(info, &cli{}, args, &out)
 	text := out.String()
 	t.Logf("check_imaps_tls %s\n%s(exit %d)", strings.Join(args, " "), text, code)
 	if n := strings.Count(text, "|"); n != 1 {
 		t.Errorf("want exactly one perfdata pipe, got %d", n)
 	}
+	icingaPerf(t, text) // the same labels in every state
 	return code, text
 }
 
@@ -119,9 +118,7 @@ func newLab(t *testing.T) *lab {
 	must(copyFile(issued["renew"].ChainPath, l.renewPath))
 	must(copyFile(issued["renew"].KeyPath, l.renewKey))
 
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var errs []error
+	opts := map[string]sandbox.DovecotOptions{}
 	for name, is := range issued {
 		served, key := is.ChainPath, is.KeyPath
 		switch name {
@@ -130,25 +127,12 @@ func newLab(t *testing.T) *lab {
 		case "renew":
 			served, key = l.renewPath, l.renewKey
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			d, err := sandbox.StartDovecot(sandbox.DovecotOptions{CertPath: served, KeyPath: key, Password: "s3cr\"et\\pw", Mailboxes: []string{"Archive", "Entwürfe"}})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			l.servers[name] = d
-		}()
+		opts[name] = sandbox.DovecotOptions{CertPath: served, KeyPath: key, Password: "s3cr\"et\\pw", Mailboxes: []string{"Archive", "Entwürfe"}}
 	}
-	wg.Wait()
+	l.servers, err = sandbox.StartDovecots(opts)
+	must(err)
 	for _, d := range l.servers {
 		t.Cleanup(d.Stop)
-	}
-	for _, err := range errs {
-		t.Fatalf("dovecot: %v", err)
 	}
 	l.pwFile = filepath.Join(dir, "password")
 	must(os.WriteFile(l.pwFile, []byte("s3cr\"et\\pw\n"), 0o600))
@@ -159,34 +143,32 @@ func (l *lab) imaps(name string) []string {
 	return []string{"-H", "127.0.0.2", "-p", strconv.Itoa(l.servers[name].IMAPSPort), "--ca-file", l.root.CertPath, "-t", "5"}
 }
 
-var daysLeft = regexp.MustCompile(`'days_left'=(-?\d+)d;30:;14:;;`)
-
 func TestAgainstDovecot(t *testing.T) {
 	l := newLab(t)
 	t.Run("OK", func(t *testing.T) {
 		out := expect(t, 0, []string{"OK: IMAPS 127.0.0.2:", "TLS 1.3", "chain trusted (localhost <- Mailchecks Test Root)",
 			"'connect_time'=", "'tls_time'=", "'greeting_time'=", "'total_time'=", `chain[0]: subject "CN=localhost", SANs localhost 127.0.0.1 127.0.0.2`},
 			l.imaps("good")...)
-		m := daysLeft.FindStringSubmatch(out)
-		if m == nil || m[1] < "364" || m[1] > "366" {
-			t.Errorf("days_left perfdata: %v", m)
-		}
+		wantDaysLeft(t, out, 364, 366, 30, 14)
 	})
 	t.Run("OK by name, SNI and name check on localhost", func(t *testing.T) {
 		args := append(l.imaps("good"), "-H", "localhost")
 		expect(t, 0, []string{"certificate: valid for localhost"}, args...)
 	})
 	t.Run("expiring, warning window", func(t *testing.T) {
-		expect(t, 1, []string{"WARNING: certificate: certificate \"CN=localhost\" expires in 20 days", "certbot renew", "'days_left'=20d;30:;14:"}, l.imaps("warn")...)
+		out := expect(t, 1, []string{"WARNING: certificate: certificate \"CN=localhost\" (320-day certificate) expires in 20 days", "below -w 20% of the lifetime, at most 30 days = 30 days", "certbot renew"}, l.imaps("warn")...)
+		wantDaysLeft(t, out, 20, 20.1, 30, 14)
 	})
 	t.Run("expiring, critical window", func(t *testing.T) {
-		expect(t, 2, []string{"CRITICAL: certificate: certificate \"CN=localhost\" expires in 5 days", "'days_left'=5d"}, l.imaps("crit")...)
+		out := expect(t, 2, []string{"CRITICAL: certificate: certificate \"CN=localhost\" (305-day certificate) expires in 5 days"}, l.imaps("crit")...)
+		wantDaysLeft(t, out, 5, 5.1, 30, 14)
 	})
 	t.Run("thresholds as Nagios ranges", func(t *testing.T) {
 		expect(t, 0, nil, append(l.imaps("warn"), "-w", "10:", "-c", "3:")...)
 	})
 	t.Run("expired", func(t *testing.T) {
-		expect(t, 2, []string{"CRITICAL: certificate: certificate \"CN=localhost\" expired on", "'days_left'=-3d", "chain trusted"}, l.imaps("expired")...)
+		out := expect(t, 2, []string{"CRITICAL: certificate: certificate \"CN=localhost\" (88-day certificate) expired on", "(2 days ago)", "chain trusted"}, l.imaps("expired")...)
+		wantDaysLeft(t, out, -2.1, -2, 17.6, 8.8)
 	})
 	t.Run("not yet valid", func(t *testing.T) {
 		expect(t, 2, []string{"is not valid before", "timedatectl"}, l.imaps("notyet")...)
@@ -289,7 +271,8 @@ func TestAgainstDovecot(t *testing.T) {
 		if err := d.Reload(); err != nil {
 			t.Fatal(err)
 		}
-		expect(t, 0, []string{"the served certificate is the one in --cert-file", "'days_left'=89d"}, args...)
+		out := expect(t, 0, []string{"the served certificate is the one in --cert-file", "90-day certificate, 89 days"}, args...)
+		wantDaysLeft(t, out, 89.9, 90, 18, 9)
 	})
 	// Last of the logins: Dovecot's auth penalty then delays the next
 	// logins from this address, as it would a real client's.

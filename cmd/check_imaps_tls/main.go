@@ -22,8 +22,9 @@ type cli struct {
 	IPv4                bool               `short:"4" name:"ipv4" xor:"family" help:"IPv4 only."`
 	IPv6                bool               `short:"6" name:"ipv6" xor:"family" help:"IPv6 only."`
 	AllAddresses        bool               `help:"Check every A and AAAA address, not just the first that connects."`
-	Warning             imaptls.Days       `short:"w" default:"30" help:"Days left on any certificate of the chain: WARNING below N (or a Nagios range)."`
-	Critical            imaptls.Days       `short:"c" default:"14" help:"Days left: CRITICAL below N (or a Nagios range)."`
+	Warning             imaptls.Expiry     `short:"w" placeholder:"LEFT" help:"WARNING when a certificate of the verified path has less left: days (30), hours (36h), a share of its lifetime (25%) or a Nagios range on days (30:). Default: 20% of the lifetime, at most 30 days."`
+	Critical            imaptls.Expiry     `short:"c" placeholder:"LEFT" help:"CRITICAL below this much left, as -w. Default: 10% of the lifetime, at most 14 days."`
+	AllCertificates     bool               `name:"all-certificates" default:"true" negatable:"" help:"Also ask for the certificate of the other key type (ECDSA or RSA) with a second TLS 1.2 handshake, and judge every certificate clients may be served (default on; --no-all-certificates for one handshake)."`
 	MinTLS              imaptls.TLSVersion `name:"min-tls" default:"1.2" help:"Lowest acceptable TLS version (1.0, 1.1, 1.2, 1.3)."`
 	ExpectCapability    []string           `name:"expect-capability" placeholder:"CAP" help:"Capability the server must advertise over TLS (repeatable): WARNING if missing."`
 	Login               string             `placeholder:"USER" help:"Log in as USER; the password comes from --password-file, password = in an --extra-opts file, or IMAP_PASSWORD, never from the command line."`
@@ -50,6 +51,7 @@ func (c *cli) Check(ctx context.Context) plugin.Result {
 		CAFile:              c.CAFile,
 		Network:             network,
 		AllAddresses:        c.AllAddresses,
+		AllCertificates:     c.AllCertificates,
 		Warning:             c.Warning,
 		Critical:            c.Critical,
 		MinTLS:              c.MinTLS,
@@ -62,9 +64,14 @@ func (c *cli) Check(ctx context.Context) plugin.Result {
 	})
 }
 
+// info is the plugin's name, description and perfdata labels (the same in
+// every state: see plugin.Info).
+var info = plugin.Info{
+	Name:        "check_imaps_tls",
+	Description: "Can a client reach IMAP over TLS (implicit or STARTTLS), with a trusted, matching, unexpired certificate and a * OK greeting; optionally log in and SELECT.",
+	PerfLabels:  []string{"connect_time", "tls_time", "greeting_time", "total_time", "days_left"},
+}
+
 func main() {
-	plugin.Main(plugin.Info{
-		Name:        "check_imaps_tls",
-		Description: "Can a client reach IMAP over TLS (implicit or STARTTLS), with a trusted, matching, unexpired certificate and a * OK greeting; optionally log in and SELECT.",
-	}, &cli{})
+	plugin.Main(info, &cli{})
 }

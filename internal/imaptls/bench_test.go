@@ -70,8 +70,8 @@ func BenchmarkEvaluate(b *testing.B) {
 	s, pki, now := benchSession(b)
 	s.Cert = judgeConnection(tls.ConnectionState{Version: s.TLSVersion, CipherSuite: s.CipherSuite, PeerCertificates: s.Chain}, pki.pool(), "localhost", now)
 	cfg := Config{Host: "localhost"}
-	cfg.Warning, _ = ParseDays("30")
-	cfg.Critical, _ = ParseDays("14")
+	cfg.Warning, _ = ParseExpiry("30")
+	cfg.Critical, _ = ParseExpiry("14")
 	f := Facts{Now: now, Port: 993, Sessions: []Session{s}}
 	b.ReportAllocs()
 	for b.Loop() {

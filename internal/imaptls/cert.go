@@ -5,7 +5,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/mailhost-checks/mailchecks/internal/regfile"
@@ -91,7 +90,10 @@ func verifyChain(served []*x509.Certificate, roots *x509.CertPool, name string, 
 		// every served certificate's validity: the start, the middle and
 		// the end, as a CA that is only in the trust store may have its
 		// own, shorter window (an expired root).
-		for _, t := range commonValidity(served) {
+		// The served certificates' common window may be empty when an
+		// extra one (an expired cross-certificate) is off the path; then
+		// the leaf's own window is tried.
+		for _, t := range append(commonValidity(served), commonValidity(served[:1])...) {
 			opts.CurrentTime = t
 			if chains, err = leaf.Verify(opts); err == nil {
 				break
@@ -99,7 +101,7 @@ func verifyChain(served []*x509.Certificate, roots *x509.CertPool, name string, 
 		}
 		cc.TrustErr = err
 		if err == nil {
-			cc.Verified = chains[0]
+			cc.Verified = clientsPath(chains)
 			// evaluate reports the dates of served certificates; a CA
 			// that is only in the trust store (an expired root) must be
 			// reported here, or nothing would say why clients refuse.
@@ -114,10 +116,24 @@ func verifyChain(served []*x509.Certificate, roots *x509.CertPool, name string, 
 	}
 	cc.TrustErr = err
 	if err == nil {
-		cc.Verified = chains[0]
+		cc.Verified = clientsPath(chains)
 	}
 	cc.AcceptedNow = err == nil && cc.NameErr == nil
 	return cc
+}
+
+// clientsPath picks, of the paths that verify, the one most clients take:
+// the shortest to a trusted root (OpenSSL looks in the trust store before
+// the served certificates, so it stops at the first trusted issuer, and
+// browsers and NSS prefer short paths). The first found wins a tie.
+func clientsPath(chains [][]*x509.Certificate) []*x509.Certificate {
+	best := chains[0]
+	for _, c := range chains[1:] {
+		if len(c) < len(best) {
+			best = c
+		}
+	}
+	return best
 }
 
 // commonValidity returns moments at which every served certificate is
@@ -165,9 +181,4 @@ func LoadCertFile(path string) (*x509.Certificate, error) {
 		return nil, fmt.Errorf("--cert-file %s: no certificate in it (want PEM or DER)", path)
 	}
 	return c, nil
-}
-
-// daysLeft is whole days until notAfter, rounded down (negative once past).
-func daysLeft(notAfter, now time.Time) float64 {
-	return math.Floor(notAfter.Sub(now).Hours() / 24)
 }

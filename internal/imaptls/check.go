@@ -15,11 +15,11 @@ import (
 // file; failures there are UNKNOWN, the check could not run), gather over
 // the network, evaluate.
 func Check(ctx context.Context, cfg Config) plugin.Result {
-	if cfg.Warning == (Days{}) {
-		cfg.Warning, _ = ParseDays("30")
+	if cfg.Warning.isZero() {
+		cfg.Warning = DefaultWarning
 	}
-	if cfg.Critical == (Days{}) {
-		cfg.Critical, _ = ParseDays("14")
+	if cfg.Critical.isZero() {
+		cfg.Critical = DefaultCritical
 	}
 	if cfg.Port < 0 || cfg.Port > 65535 {
 		return plugin.UnknownResult(fmt.Errorf("--port %d is not a TCP port", cfg.Port), "")

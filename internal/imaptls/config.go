@@ -7,8 +7,6 @@ import (
 	"net/netip"
 	"os"
 	"strings"
-
-	"github.com/mailhost-checks/mailchecks/internal/threshold"
 )
 
 // Config is what the command line asks for, already parsed.
@@ -22,14 +20,17 @@ type Config struct {
 	CAFile              string // "": the system roots
 	Network             string // "ip" (both), "ip4" or "ip6"
 	AllAddresses        bool
-	Warning, Critical   Days
-	MinTLS              TLSVersion
-	ExpectCapabilities  []string
-	Login               string
-	PasswordFile        string // "": Password, then the IMAP_PASSWORD environment variable
-	Password            string // from an --extra-opts file (never argv)
-	Select              string
-	CertFile            string
+	// AllCertificates also asks for the certificate of the other key type
+	// (ECDSA or RSA) with a second handshake: see altcert.go.
+	AllCertificates    bool
+	Warning, Critical  Expiry // zero: DefaultWarning, DefaultCritical
+	MinTLS             TLSVersion
+	ExpectCapabilities []string
+	Login              string
+	PasswordFile       string // "": Password, then the IMAP_PASSWORD environment variable
+	Password           string // from an --extra-opts file (never argv)
+	Select             string
+	CertFile           string
 
 	// Getenv reads IMAP_PASSWORD; nil means os.Getenv. Tests replace it.
 	Getenv func(string) string
@@ -70,31 +71,6 @@ func (c Config) getenv(k string) string {
 		return c.Getenv(k)
 	}
 	return os.Getenv(k)
-}
-
-// Days is a days-left threshold. A bare number N means "fewer than N days"
-// (as in check_http -C and check_ssl_cert), which in Nagios range syntax is
-// "N:"; anything with ":", "~" or "@" is taken as a Nagios range as written.
-type Days struct{ threshold.Range }
-
-// ParseDays parses a days-left threshold.
-func ParseDays(text string) (Days, error) {
-	text = strings.TrimSpace(text)
-	if text != "" && !strings.ContainsAny(text, ":~@") {
-		text += ":"
-	}
-	r, err := threshold.Parse(text)
-	return Days{r}, err
-}
-
-// UnmarshalText lets kong decode the flag.
-func (d *Days) UnmarshalText(b []byte) error {
-	p, err := ParseDays(string(b))
-	if err != nil {
-		return err
-	}
-	*d = p
-	return nil
 }
 
 // TLSVersion is a minimum TLS protocol version, written "1.2".

@@ -104,6 +104,10 @@ func (e *sessionEval) run() {
 	for _, want := range cfg.ExpectCapabilities {
 		if hasCap(s.Caps, want) {
 			e.add(plugin.OK, "CAPABILITY: "+strings.ToUpper(want)+" advertised", "")
+		} else if strings.EqualFold(want, "IMAP4rev1") && hasCap(s.Caps, "IMAP4rev2") {
+			// RFC 9051 obsoletes RFC 3501: a server may advertise only
+			// IMAP4rev2, which every IMAP4rev1 client speaks to.
+			e.add(plugin.OK, "CAPABILITY: IMAP4REV1 expected, IMAP4rev2 advertised (RFC 9051, its successor)", "")
 		} else {
 			e.add(plugin.Warning, fmt.Sprintf("CAPABILITY: %s is not advertised (server offers: %s)", strings.ToUpper(want), strings.Join(s.Caps, " ")),
 				"enable it in Dovecot (see doveconf imap_capability mail_plugins protocols), then doveadm reload")
@@ -230,7 +234,7 @@ func (e *sessionEval) login() {
 // tlsFacts judges the negotiated protocol, the chain and --cert-file, and
 // lists the chain in the long output.
 func (e *sessionEval) tlsFacts() {
-	s, cfg, now := e.s, e.cfg, e.f.Now
+	s, cfg := e.s, e.cfg
 	if !s.Handshaked {
 		return
 	}
@@ -246,49 +250,7 @@ func (e *sessionEval) tlsFacts() {
 	}
 	e.r.Detailf("%sTLS: %s, %s", e.prefix, tls.VersionName(s.TLSVersion), tls.CipherSuiteName(s.CipherSuite))
 
-	cc := s.Cert
-	switch {
-	case cc.TrustErr != nil && len(cc.Refusals) > 0:
-		// Go refused a SHA-1 or DSA signature: the refusals below name
-		// the certificate and the fix.
-		e.add(plugin.Critical, "certificate: chain not trusted: "+rootCause(cc.TrustErr), "see the certificate findings: "+cc.Refusals[0].Fix)
-	case cc.TrustErr != nil:
-		e.add(plugin.Critical, "certificate: chain not trusted: "+rootCause(cc.TrustErr), trustFix(cc.TrustErr, s.Chain, cfg))
-	case len(cc.Refusals) == 0:
-		e.add(plugin.OK, "certificate: chain trusted ("+chainPath(cc.Verified)+")", "")
-	}
-	for _, rf := range cc.Refusals {
-		e.add(plugin.Critical, rf.Text, rf.Fix)
-	}
-	if cc.NameErr != nil {
-		e.add(plugin.Critical, fmt.Sprintf("certificate: not valid for %s (it covers %s)", cc.Name, covers(s.Chain)),
-			fmt.Sprintf("issue a certificate that includes %s (e.g. certbot certonly --expand -d %s), set it as "+settingCert+", then doveadm reload; or check with -H/--sni the name clients use", cc.Name, cc.Name))
-	} else if len(s.Chain) > 0 {
-		e.add(plugin.OK, "certificate: valid for "+cc.Name, "")
-	}
-	for i, c := range s.Chain {
-		days := daysLeft(c.NotAfter, now)
-		what := "certificate"
-		if i > 0 {
-			what = "intermediate certificate"
-		}
-		who := fmt.Sprintf("%s %q", what, c.Subject.String())
-		switch {
-		case now.Before(c.NotBefore):
-			e.add(plugin.Critical, fmt.Sprintf("certificate: %s is not valid before %s", who, stamp(c.NotBefore)),
-				"check the clock on the mail host and here (timedatectl), or serve a certificate that is already valid")
-		case days < 0:
-			e.add(plugin.Critical, fmt.Sprintf("certificate: %s expired on %s (%.0f days ago)", who, stamp(c.NotAfter), -days),
-				"renew it (e.g. certbot renew), then doveadm reload (or systemctl reload dovecot)")
-		case cfg.Critical.Alert(days):
-			e.add(plugin.Critical, fmt.Sprintf("certificate: %s expires in %.0f days (%s)", who, days, stamp(c.NotAfter)),
-				"renew it now (e.g. certbot renew), then doveadm reload")
-		case cfg.Warning.Alert(days):
-			e.add(plugin.Warning, fmt.Sprintf("certificate: %s expires in %.0f days (%s)", who, days, stamp(c.NotAfter)),
-				"renew it (e.g. certbot renew; is the renewal timer running? systemctl list-timers), then doveadm reload")
-		}
-		e.r.Detailf("%s%s", e.prefix, describeCert(i, c, now))
-	}
+	e.judgeServed()
 	if d := e.f.DiskCert; d != nil && len(s.Chain) > 0 {
 		served := s.Chain[0]
 		switch {

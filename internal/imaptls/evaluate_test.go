@@ -35,8 +35,8 @@ func TestEvaluate(t *testing.T) {
 	}
 	baseCfg := func() Config {
 		c := Config{Host: "mail.example.org", MinTLS: TLSVersion(tls.VersionTLS12)}
-		c.Warning, _ = ParseDays("30")
-		c.Critical, _ = ParseDays("14")
+		c.Warning, _ = ParseExpiry("30")
+		c.Critical, _ = ParseExpiry("14")
 		return c
 	}
 	phase := func(p Phase, k Kind, err error) *PhaseError {
@@ -58,7 +58,7 @@ func TestEvaluate(t *testing.T) {
 		}
 	}
 	cases := []tc{
-		{name: "all good", state: plugin.OK, first: "IMAPS mail.example.org:993: TLS 1.3, certificate for mail.example.org trusted, 200 days left and * OK greeting",
+		{name: "all good", state: plugin.OK, first: "IMAPS mail.example.org:993: TLS 1.3, certificate for mail.example.org trusted, 260-day certificate, 200 days left and * OK greeting",
 			want: []string{"chain trusted (localhost <- Test Root)", "TLS: TLS 1.3, TLS_AES_128_GCM_SHA256", `chain[0]: subject "CN=localhost", SANs localhost 127.0.0.1`}},
 		{name: "DNS failure", facts: func(f *Facts) {
 			f.Sessions = nil
@@ -97,22 +97,28 @@ func TestEvaluate(t *testing.T) {
 		{name: "name mismatch", facts: one(func(s *Session) {
 			s.Cert.NameErr, s.Cert.AcceptedNow = x509.HostnameError{Certificate: good, Host: "mail.example.org"}, false
 		}), state: plugin.Critical, first: "certificate: not valid for mail.example.org (it covers localhost, 127.0.0.1)"},
-		{name: "warning window", facts: one(func(s *Session) { c := cert(20); s.Chain = []*x509.Certificate{c} }),
-			state: plugin.Warning, first: `certificate: certificate "CN=localhost" expires in 20 days`, want: []string{"certbot renew"}},
-		{name: "critical window", facts: one(func(s *Session) { c := cert(3); s.Chain = []*x509.Certificate{c} }),
-			state: plugin.Critical, first: `certificate: certificate "CN=localhost" expires in 3 days`},
-		{name: "intermediate expiring first", facts: one(func(s *Session) { s.Chain = []*x509.Certificate{good, cert(10)} }),
-			state: plugin.Critical, first: `certificate: intermediate certificate "CN=localhost" expires in 10 days`},
-		{name: "range thresholds", cfg: func(c *Config) { c.Warning, _ = ParseDays("@0:250") },
+		{name: "warning window", facts: one(func(s *Session) { c := cert(20); s.Chain, s.Cert = []*x509.Certificate{c}, verified(c) }),
+			state: plugin.Warning, first: `certificate: certificate "CN=localhost" (80-day certificate) expires in 20 days`, want: []string{"certbot renew"}},
+		{name: "critical window", facts: one(func(s *Session) { c := cert(3); s.Chain, s.Cert = []*x509.Certificate{c}, verified(c) }),
+			state: plugin.Critical, first: `certificate: certificate "CN=localhost" (63-day certificate) expires in 3 days 1 hour`},
+		{name: "intermediate expiring first", facts: one(func(s *Session) {
+			inter := cert(10)
+			s.Chain = []*x509.Certificate{good, inter}
+			s.Cert.Verified = []*x509.Certificate{good, inter, pki.caCert}
+		}),
+			state: plugin.Critical, first: `certificate: intermediate certificate "CN=localhost" (70-day certificate) expires in 10 days`},
+		{name: "range thresholds", cfg: func(c *Config) { c.Warning, _ = ParseExpiry("@0:250") },
 			state: plugin.Warning, first: "certificate: certificate"},
 		{name: "expired", facts: one(func(s *Session) {
 			c := pki.leaf(t, now.AddDate(0, 0, -90), now.AddDate(0, 0, -2)).Leaf
-			s.Chain, s.Cert.AcceptedNow = []*x509.Certificate{c}, false
-		}), state: plugin.Critical, first: `certificate: certificate "CN=localhost" expired on 2026-11-20 12:00 UTC (2 days ago)`},
+			s.Chain, s.Cert = []*x509.Certificate{c}, verified(c)
+			s.Cert.AcceptedNow = false
+		}), state: plugin.Critical, first: `certificate: certificate "CN=localhost" (88-day certificate) expired on 2026-11-20 12:00 UTC (2 days ago)`},
 		{name: "not yet valid", facts: one(func(s *Session) {
 			c := pki.leaf(t, now.AddDate(0, 0, 1), now.AddDate(0, 0, 90)).Leaf
-			s.Chain = []*x509.Certificate{c}
-		}), state: plugin.Critical, first: "certificate: certificate \"CN=localhost\" is not valid before"},
+			s.Chain, s.Cert = []*x509.Certificate{c}, verified(c)
+			s.Cert.AcceptedNow = false
+		}), state: plugin.Critical, first: "certificate: certificate \"CN=localhost\" (89-day certificate) is not valid before"},
 		{name: "cert-file equal", facts: func(f *Facts) { f.Sessions = []Session{okSession()}; f.DiskCert = good },
 			state: plugin.OK, want: []string{"the served certificate is the one in --cert-file"}},
 		{name: "cert-file renewed", facts: func(f *Facts) { f.Sessions = []Session{okSession()}; f.DiskCert = cert(300) },
@@ -157,7 +163,7 @@ func TestEvaluate(t *testing.T) {
 		}), state: plugin.Critical, first: "STARTTLS: server sent data between its STARTTLS OK and the TLS handshake"},
 		{name: "login ok and select", cfg: func(c *Config) { c.Login, c.Select = "monitor", "INBOX" }, facts: one(func(s *Session) {
 			s.LoggedIn, s.Selected, s.Exists = true, true, 12
-		}), state: plugin.OK, first: "IMAPS mail.example.org:993: TLS 1.3, certificate for mail.example.org trusted, 200 days left, * OK greeting, logged in as monitor and INBOX has 12 messages"},
+		}), state: plugin.OK, first: "IMAPS mail.example.org:993: TLS 1.3, certificate for mail.example.org trusted, 260-day certificate, 200 days left, * OK greeting, logged in as monitor and INBOX has 12 messages"},
 		{name: "login rejected", cfg: func(c *Config) { c.Login = "monitor" }, facts: one(func(s *Session) {
 			s.Err = phase(PhaseLogin, KindRejected, &StatusError{Command: "LOGIN", Resp: parseResponse("a2 NO [AUTHENTICATIONFAILED] Authentication failed.")})
 		}), state: plugin.Critical, first: "LOGIN as monitor failed: LOGIN answered NO [AUTHENTICATIONFAILED] Authentication failed.", want: []string{"doveadm auth test monitor"}},
@@ -228,8 +234,8 @@ func TestEvaluateMetrics(t *testing.T) {
 	leaf := pki.leaf(t, now.AddDate(0, 0, -1), now.Add(40*24*time.Hour+time.Hour)).Leaf
 	inter := pki.leaf(t, now.AddDate(0, 0, -1), now.Add(35*24*time.Hour+time.Hour)).Leaf
 	cfg := Config{Host: "h"}
-	cfg.Warning, _ = ParseDays("30")
-	cfg.Critical, _ = ParseDays("14")
+	cfg.Warning, _ = ParseExpiry("30")
+	cfg.Critical, _ = ParseExpiry("14")
 	s := Session{Addr: netip.MustParseAddrPort("127.0.0.1:993"), Connect: time.Millisecond, Handshake: 2 * time.Millisecond,
 		GreetingTime: 3 * time.Millisecond, Total: 7 * time.Millisecond, Handshaked: true, TLSVersion: tls.VersionTLS13,
 		Chain: []*x509.Certificate{leaf, inter}, Greeting: parseResponse("* OK hi")}
@@ -239,7 +245,7 @@ func TestEvaluateMetrics(t *testing.T) {
 		"tls_time":      {Label: "tls_time", Value: 0.002, UOM: "s", Min: "0"},
 		"greeting_time": {Label: "greeting_time", Value: 0.003, UOM: "s", Min: "0"},
 		"total_time":    {Label: "total_time", Value: 0.007, UOM: "s", Min: "0"},
-		"days_left":     {Label: "days_left", Value: 35, UOM: "d", Warn: "30:", Crit: "14:"},
+		"days_left":     {Label: "days_left", Value: 35.04, Warn: "30", Crit: "14"},
 	}
 	if len(r.Metrics) != len(want) {
 		t.Fatalf("metrics %+v", r.Metrics)
@@ -251,24 +257,7 @@ func TestEvaluateMetrics(t *testing.T) {
 	}
 }
 
-func TestParseDays(t *testing.T) {
-	for in, alertAt := range map[string][]float64{"30": {29, -1}, "30:": {29}, "~:10": {11}, "@0:5": {0, 5}} {
-		d, err := ParseDays(in)
-		if err != nil {
-			t.Fatal(in, err)
-		}
-		for _, v := range alertAt {
-			if !d.Alert(v) {
-				t.Errorf("%s should alert at %v", in, v)
-			}
-		}
-	}
-	if d, _ := ParseDays("30"); d.Alert(30) || d.Alert(400) {
-		t.Error(`"30" must mean "fewer than 30 days"`)
-	}
-	if _, err := ParseDays("abc"); err == nil {
-		t.Error("abc accepted")
-	}
+func TestTLSVersionFlag(t *testing.T) {
 	var v TLSVersion
 	for _, in := range []string{"1.2", "TLSv1.2", "tls1.2"} {
 		if err := v.UnmarshalText([]byte(in)); err != nil || uint16(v) != tls.VersionTLS12 {

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -246,55 +245,32 @@ func sanList(c *x509.Certificate) []string {
 	return out
 }
 
-// describeCert is one long-output line per chain element.
-func describeCert(i int, c *x509.Certificate, now time.Time) string {
+// describeCert is one long-output line per certificate of the verified
+// path (leaf first); label names the certificate when the server has two.
+func describeCert(label string, i int, c *x509.Certificate, now time.Time) string {
 	line := fmt.Sprintf("chain[%d]: subject %q", i, c.Subject.String())
+	if label != "" {
+		line = label + ": " + line
+	}
 	if i == 0 {
 		line += ", SANs " + strings.Join(sanList(c), " ")
 	}
-	return line + fmt.Sprintf(", issuer %q, not after %s (%.0f days)", c.Issuer.String(), stamp(c.NotAfter), daysLeft(c.NotAfter, now))
+	lifetime := c.NotAfter.Sub(c.NotBefore)
+	return line + fmt.Sprintf(", issuer %q, not after %s (%s certificate, %s left)", c.Issuer.String(), stamp(c.NotAfter), lifetimeName(lifetime), signedLeft(c.NotAfter.Sub(now)))
+}
+
+// signedLeft is humanLeft with "-" once past.
+func signedLeft(d time.Duration) string {
+	if d < 0 {
+		return "-" + humanLeft(d)
+	}
+	return humanLeft(d)
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }
 
 func seconds(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + "s"
-}
-
-// addMetrics writes the perfdata: the slowest of the sessions for each time
-// (what the unluckiest client sees), and the fewest days left over every
-// served certificate.
-func addMetrics(r *plugin.Result, cfg Config, f Facts) {
-	var connect, handshake, greeting, total time.Duration
-	var hasConnect, hasTLS, hasGreeting bool
-	days := math.Inf(1)
-	for _, s := range f.Sessions {
-		total = max(total, s.Total)
-		if s.Err == nil || s.Err.Phase != PhaseConnect {
-			connect, hasConnect = max(connect, s.Connect), true
-		}
-		if s.Handshaked {
-			handshake, hasTLS = max(handshake, s.Handshake), true
-		}
-		if s.Greeting.Line != "" {
-			greeting, hasGreeting = max(greeting, s.GreetingTime), true
-		}
-		for _, c := range s.Chain {
-			days = math.Min(days, daysLeft(c.NotAfter, f.Now))
-		}
-	}
-	timeMetric := func(label string, d time.Duration, ok bool) {
-		if ok {
-			r.Metric(plugin.Metric{Label: label, Value: d.Seconds(), UOM: "s", Min: "0"})
-		}
-	}
-	timeMetric("connect_time", connect, hasConnect)
-	timeMetric("tls_time", handshake, hasTLS)
-	timeMetric("greeting_time", greeting, hasGreeting)
-	timeMetric("total_time", total, len(f.Sessions) > 0)
-	if !math.IsInf(days, 1) {
-		r.Metric(plugin.Metric{Label: "days_left", Value: days, UOM: "d", Warn: cfg.Warning.String(), Crit: cfg.Critical.String()})
-	}
 }
 
 // summary is the first line: the worst problems, or what was verified.
@@ -324,11 +300,11 @@ func summary(r plugin.Result, cfg Config, f Facts, target string) string {
 	}
 	parts := []string{tls.VersionName(s.TLSVersion)}
 	if len(s.Chain) > 0 {
-		minDays := math.Inf(1)
-		for _, c := range s.Chain {
-			minDays = math.Min(minDays, daysLeft(c.NotAfter, f.Now))
+		parts = append(parts, fmt.Sprintf("certificate for %s trusted", s.Cert.Name))
+		if c, ok := soonestExpiring(s, f.Now); ok {
+			lifetime := c.NotAfter.Sub(c.NotBefore)
+			parts = append(parts, fmt.Sprintf("%s certificate, %s left", lifetimeName(lifetime), humanLeft(c.NotAfter.Sub(f.Now))))
 		}
-		parts = append(parts, fmt.Sprintf("certificate for %s trusted, %.0f days left", s.Cert.Name, minDays))
 	}
 	parts = append(parts, "* OK greeting")
 	if s.LoggedIn {

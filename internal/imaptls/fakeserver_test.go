@@ -138,8 +138,8 @@ func newFakeEnv(t *testing.T) *fakeEnv {
 
 func (e *fakeEnv) cfg(port int) Config {
 	c := Config{Host: "127.0.0.1", Port: port, CAFile: e.ca}
-	c.Warning, _ = ParseDays("30")
-	c.Critical, _ = ParseDays("14")
+	c.Warning, _ = ParseExpiry("30")
+	c.Critical, _ = ParseExpiry("14")
 	return c
 }
 

@@ -25,6 +25,9 @@ type Session struct {
 	CipherSuite uint16
 	Chain       []*x509.Certificate // as served, leaf first
 	Cert        ChainCheck
+	// Alt is the certificate served to clients preferring the other key
+	// type (altcert.go); nil without AllCertificates or a handshake.
+	Alt *AltCert
 
 	Greeting  response // the first line; before TLS with STARTTLS
 	PlainCaps []string // capabilities before STARTTLS
@@ -175,6 +178,19 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 		}
 	}
 	defer awaitVerdict()
+	if cfg.AllCertificates && len(cs.PeerCertificates) > 0 {
+		// The second handshake runs beside the IMAP dialogue, so it costs
+		// a connection but hardly any time.
+		alt := make(chan AltCert, 1)
+		go func() {
+			if want := keyTypeOf(cs.PeerCertificates[0]); want != "" {
+				alt <- probeAltCert(ctx, cfg, addr, want.other(), cs.Version, roots, now)
+			} else {
+				alt <- AltCert{Outcome: AltNotAttempted}
+			}
+		}()
+		defer func() { a := <-alt; s.Alt = &a }()
+	}
 
 	// From here on the dialogue runs over TLS; the transcript continues.
 	// An [ALERT] received before TLS is not carried over: anyone on the path

@@ -57,9 +57,14 @@ func refusals(served, verified []*x509.Certificate, version, suite uint16) []Ref
 	if r, ok := keyUsageRefusal(served[0], version, suite); ok {
 		out = append(out, r)
 	}
-	certs := append([]*x509.Certificate{}, served...)
-	if len(verified) > len(served) {
-		certs = append(certs, verified[len(served):]...)
+	if r, ok := anyEKURefusal(served[0]); ok {
+		out = append(out, r)
+	}
+	// The path clients verify; certificates served beside it (an old
+	// cross-certificate) are not used by any client and not judged.
+	certs := verified
+	if len(certs) == 0 {
+		certs = served
 	}
 	for i, c := range certs {
 		role := "the leaf certificate"
@@ -126,6 +131,25 @@ func keyUsageRefusal(leaf *x509.Certificate, version, suite uint16) (Refusal, bo
 	return Refusal{
 		fmt.Sprintf("certificate: the leaf's keyUsage (%s) lacks %s, %s: %s", keyUsageNames(leaf.KeyUsage), needName, why, who),
 		"reissue the certificate with keyUsage = critical, digitalSignature (plus keyEncipherment for an RSA key), as every public CA does; in an openssl extension file: keyUsage = critical, digitalSignature, keyEncipherment; then doveadm reload",
+	}, true
+}
+
+// anyEKURefusal refuses a leaf whose extendedKeyUsage has
+// anyExtendedKeyUsage but not serverAuth: Go accepts it for a server, but
+// OpenSSL's purpose check (X509_check_purpose, SSL server) and Python refuse
+// it with "unsuitable certificate purpose".
+func anyEKURefusal(leaf *x509.Certificate) (Refusal, bool) {
+	hasAny, hasServer := false, false
+	for _, u := range leaf.ExtKeyUsage {
+		hasAny = hasAny || u == x509.ExtKeyUsageAny
+		hasServer = hasServer || u == x509.ExtKeyUsageServerAuth
+	}
+	if !hasAny || hasServer {
+		return Refusal{}, false
+	}
+	return Refusal{
+		"certificate: the leaf's extendedKeyUsage is anyExtendedKeyUsage without serverAuth: OpenSSL (openssl s_client, Python, curl, mutt) refuses it (unsuitable certificate purpose)",
+		"reissue the certificate with extendedKeyUsage = serverAuth (as every public CA does; in an openssl extension file: extendedKeyUsage = serverAuth), then doveadm reload",
 	}, true
 }
 

@@ -59,10 +59,14 @@ func render(p *nagios.Plugin, r Result, verbose int) {
 
 	perf := make([]nagios.PerformanceData, 0, len(r.Metrics))
 	for _, m := range r.Metrics {
+		value, uom := formatNumber(m.Value), m.UOM
+		if m.Unmeasured {
+			value, uom = "U", "" // "U" alone: the guidelines give it no unit
+		}
 		perf = append(perf, nagios.PerformanceData{
 			Label:             sanitizeLabel(m.Label),
-			Value:             formatNumber(m.Value),
-			UnitOfMeasurement: m.UOM,
+			Value:             value,
+			UnitOfMeasurement: uom,
 			Warn:              m.Warn,
 			Crit:              m.Crit,
 			Min:               m.Min,

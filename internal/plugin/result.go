@@ -24,6 +24,9 @@ type Metric struct {
 	Crit  string
 	Min   string
 	Max   string
+	// Unmeasured prints the value as "U": the guidelines' way to keep a
+	// label whose value could not be determined in this run.
+	Unmeasured bool
 }
 
 // Result is what a check's evaluate stage returns. Its state is the worst of

@@ -29,6 +29,11 @@ type Checker interface {
 type Info struct {
 	Name        string
 	Description string
+	// PerfLabels are the perfdata labels the plugin prints in every state,
+	// so that graphers keeping one series per label (RRD) see the same set
+	// each run: one a result lacks (a bad argument, the -t watchdog, an
+	// unreachable host) is printed as "U", the guidelines' "not measured".
+	PerfLabels []string
 }
 
 // Main runs a plugin as a process: parse os.Args, check, print, exit.
@@ -63,11 +68,25 @@ func execute(p *nagios.Plugin, info Info, cli Checker, args []string, w io.Write
 		return
 	}
 	if err != nil {
-		render(p, UnknownResult(fmt.Errorf("bad arguments: %v (see %s --help)", err, info.Name), ""), 0)
+		render(p, withLabels(UnknownResult(fmt.Errorf("bad arguments: %v (see %s --help)", err, info.Name), ""), info.PerfLabels), 0)
 		return
 	}
 	common := cli.Common()
-	render(p, checkWithTimeout(cli, common.Timeout.Duration()), common.Verbose)
+	render(p, withLabels(checkWithTimeout(cli, common.Timeout.Duration()), info.PerfLabels), common.Verbose)
+}
+
+// withLabels adds every label of labels that r lacks, as "U".
+func withLabels(r Result, labels []string) Result {
+	for _, l := range labels {
+		have := false
+		for _, m := range r.Metrics {
+			have = have || m.Label == l
+		}
+		if !have {
+			r.Metric(Metric{Label: l, Unmeasured: true})
+		}
+	}
+	return r
 }
 
 // parse fills cli from args. done is true when --help or --version printed

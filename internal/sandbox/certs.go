@@ -41,6 +41,13 @@ type Leaf struct {
 	KeyUsage string
 	// Digest signs with another digest than sha256 (e.g. "sha1").
 	Digest string
+	// ExtKeyUsage replaces "serverAuth" (e.g. "anyExtendedKeyUsage").
+	ExtKeyUsage string
+	// Serial, when set, is the serial number in decimal, negative ones
+	// included (old private CAs issued those); the certificate is then
+	// signed with `openssl x509 -req -set_serial`, which takes a sign where
+	// `openssl ca` does not, valid from now until NotAfter.
+	Serial string
 }
 
 // Issued is a certificate written to disk by CA.Issue.
@@ -123,14 +130,23 @@ func (ca *CA) Issue(name string, l Leaf) (*Issued, error) {
 	if l.KeyUsage == "" {
 		l.KeyUsage = "critical,digitalSignature,keyEncipherment"
 	}
+	if l.ExtKeyUsage == "" {
+		l.ExtKeyUsage = "serverAuth"
+	}
 	ext := "basicConstraints=critical,CA:FALSE\nkeyUsage=" + l.KeyUsage + "\n" +
-		"extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+		"extendedKeyUsage=" + l.ExtKeyUsage + "\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
 	if len(sans) > 0 {
 		ext += "subjectAltName=" + strings.Join(sans, ",") + "\n"
 	}
 	ca.digest = l.Digest
 	defer func() { ca.digest = "" }()
-	if err := ca.sign(csr, out.CertPath, ext, l.NotBefore, l.NotAfter); err != nil {
+	sign := ca.sign
+	if l.Serial != "" {
+		sign = func(csr, out, ext string, _, notAfter time.Time) error {
+			return ca.signWithSerial(csr, out, ext, l.Serial, notAfter)
+		}
+	}
+	if err := sign(csr, out.CertPath, ext, l.NotBefore, l.NotAfter); err != nil {
 		return nil, err
 	}
 	// The served chain: leaf, then every intermediate, never the root.
@@ -244,4 +260,31 @@ organizationName = optional
 // opensslTime formats t as the ASN.1 GeneralizedTime `openssl ca` accepts.
 func opensslTime(t time.Time) string {
 	return t.UTC().Format("20060102150405Z")
+}
+
+// signWithSerial signs csr with `openssl x509 -req -set_serial`, which
+// accepts any serial (negative too), valid from now until notAfter.
+func (ca *CA) signWithSerial(csr, out, ext, serial string, notAfter time.Time) error {
+	extPath := out + ".ext"
+	if err := os.WriteFile(extPath, []byte("[ ext ]\n"+ext), 0o644); err != nil {
+		return err
+	}
+	days := int(time.Until(notAfter).Hours()/24) + 1
+	_, err := Run(context.Background(), nil, "openssl", "x509", "-req", "-in", csr, "-out", out,
+		"-CA", ca.CertPath, "-CAkey", ca.KeyPath, "-set_serial", serial, "-days", fmt.Sprint(days),
+		"-sha256", "-extfile", extPath, "-extensions", "ext")
+	return err
+}
+
+// CrossSign writes, at out, a certificate for the CA subject (its name and
+// key) signed by ca, valid from notBefore to notAfter, with the given digest
+// ("" is sha256): a cross-certificate, as the AddTrust and Let's Encrypt
+// roots were cross-signed by older roots. Servers often keep sending an
+// expired one after the clients' own path no longer goes through it.
+func (ca *CA) CrossSign(subject *CA, out string, notBefore, notAfter time.Time, digest string) error {
+	ext := "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n" +
+		"subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+	ca.digest = digest
+	defer func() { ca.digest = "" }()
+	return ca.sign(filepath.Join(subject.Dir, "req.csr"), out, ext, notBefore, notAfter)
 }

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -19,6 +21,12 @@ type DovecotOptions struct {
 	// Dovecot reads them at start and on Reload only, which is what lets the
 	// tests reproduce "renewed on disk, never reloaded".
 	CertPath, KeyPath string
+	// AltCertPath and AltKeyPath are a second certificate of the other key
+	// type (ssl_server_alt_cert_file on 2.4, ssl_alt_cert on 2.3); "": none.
+	AltCertPath, AltKeyPath string
+	// MinProtocol is ssl_min_protocol ("": TLSv1.2; "TLSv1.3" for a server
+	// that speaks only TLS 1.3).
+	MinProtocol string
 	// Password is the one password every user has (static passdb).
 	Password string
 	// Mailboxes are created, besides INBOX, for every user that logs in.
@@ -106,6 +114,7 @@ func StartDovecot(opts DovecotOptions) (*Dovecot, error) {
 	d.Version = version
 	conf := dovecotConf(version, dovecotSettings{
 		Dir: dir, CertPath: opts.CertPath, KeyPath: opts.KeyPath, Password: opts.Password,
+		AltCertPath: opts.AltCertPath, AltKeyPath: opts.AltKeyPath, MinProtocol: opts.MinProtocol,
 		IMAPPort: d.IMAPPort, IMAPSPort: d.IMAPSPort, UID: mailUser.Uid, GID: mailUser.Gid,
 		HomeRoot: d.HomeRoot, Mailboxes: opts.Mailboxes, Listen: dovecotListen(), PostfixAuth: opts.PostfixAuth,
 	})
@@ -215,4 +224,36 @@ func (d *Dovecot) Stop() {
 	if d.Dir != "" {
 		os.RemoveAll(d.Dir)
 	}
+}
+
+// StartDovecots starts one Dovecot per entry, in parallel (each takes about
+// a second to come up). On any failure the ones started are stopped and
+// the errors returned together.
+func StartDovecots(opts map[string]DovecotOptions) (map[string]*Dovecot, error) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var errs []error
+	servers := map[string]*Dovecot{}
+	for name, o := range opts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := StartDovecot(o)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("dovecot %s: %w", name, err))
+				return
+			}
+			servers[name] = d
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		for _, d := range servers {
+			d.Stop()
+		}
+		return nil, errors.Join(errs...)
+	}
+	return servers, nil
 }

@@ -38,6 +38,8 @@ func DovecotIs24(version string) bool {
 // every Dovecot version.
 type dovecotSettings struct {
 	Dir, CertPath, KeyPath, Password string
+	AltCertPath, AltKeyPath          string // "": no second certificate
+	MinProtocol                      string // "": TLSv1.2
 	IMAPPort, IMAPSPort              int
 	UID, GID, HomeRoot               string
 	Mailboxes                        []string
@@ -59,6 +61,10 @@ const dovecotPostfixAuthListener = "auth-postfix"
 // first_valid_uid for mail processes).
 func dovecotConf(version string, s dovecotSettings) string {
 	var b strings.Builder
+	minProtocol := s.MinProtocol
+	if minProtocol == "" {
+		minProtocol = "TLSv1.2"
+	}
 	b.WriteString("# private Dovecot for mailchecks tests; nothing from /etc/dovecot\n")
 	if DovecotIs24(version) {
 		// 2.4 refuses a configuration whose first setting is not this one.
@@ -73,7 +79,7 @@ listen = %[4]s
 default_internal_user = dovecot
 default_login_user = dovenull
 ssl = yes
-ssl_min_protocol = TLSv1.2
+ssl_min_protocol = %[5]s
 auth_mechanisms = plain login
 service imap-login {
   inet_listener imap {
@@ -84,7 +90,7 @@ service imap-login {
     ssl = yes
   }
 }
-`, s.Dir, s.IMAPPort, s.IMAPSPort, strings.Join(s.Listen, ", "))
+`, s.Dir, s.IMAPPort, s.IMAPSPort, strings.Join(s.Listen, ", "), minProtocol)
 	if DovecotIs24(version) {
 		fmt.Fprintf(&b, `ssl_server_cert_file = %s
 ssl_server_key_file = %s
@@ -122,6 +128,15 @@ mail_location = maildir:~/Maildir
 		// smtpd_sasl_type = dovecot: a listener smtpd (user postfix) may use.
 		fmt.Fprintf(&b, "service auth {\n  unix_listener %s {\n    mode = 0660\n    user = postfix\n    group = postfix\n  }\n}\n",
 			dovecotPostfixAuthListener)
+	}
+	if s.AltCertPath != "" {
+		// A second certificate of the other key type (RSA beside ECDSA):
+		// OpenSSL serves each client the one its signature algorithms prefer.
+		if DovecotIs24(version) {
+			fmt.Fprintf(&b, "ssl_server_alt_cert_file = %s\nssl_server_alt_key_file = %s\n", s.AltCertPath, s.AltKeyPath)
+		} else {
+			fmt.Fprintf(&b, "ssl_alt_cert = <%s\nssl_alt_key = <%s\n", s.AltCertPath, s.AltKeyPath)
+		}
 	}
 	b.WriteString("namespace inbox {\n  inbox = yes\n")
 	for _, mb := range s.Mailboxes {
