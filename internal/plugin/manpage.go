@@ -89,7 +89,7 @@ func writeManFlag(w io.Writer, f *kong.Flag) {
 	if f.Short != 0 {
 		fmt.Fprintf(&head, "\\fB\\-%s\\fR, ", roff(string(f.Short)))
 	}
-	fmt.Fprintf(&head, "\\fB\\-\\-%s\\fR", roff(f.Name))
+	fmt.Fprintf(&head, "\\fB\\-\\-%s\\fR", roff(manFlagName(f)))
 	if !f.IsBool() && !f.IsCounter() {
 		fmt.Fprintf(&head, "=\\fI%s\\fR", roff(f.FormatPlaceHolder()))
 	}
@@ -104,6 +104,19 @@ func writeManFlag(w io.Writer, f *kong.Flag) {
 		fmt.Fprint(w, " Repeatable.")
 	}
 	fmt.Fprintln(w)
+}
+
+// manFlagName is the flag's name as --help shows it: kong's negatable
+// booleans read --[no-]name (tag negatable:"") or --name/--other.
+func manFlagName(f *kong.Flag) string {
+	switch {
+	case !f.IsBool() || f.Tag.Negatable == "":
+		return f.Name
+	case f.Tag.Negatable == "_":
+		return "[no-]" + f.Name
+	default:
+		return f.Name + "/" + f.Tag.Negatable
+	}
 }
 
 // firstSentence is the part of the description before the first ". ",
