@@ -303,6 +303,7 @@ func (e *evaluation) details() {
 			}
 		}
 	}
+	e.bindingDetails()
 	if len(f.Policies) > 0 {
 		r.Detailf("the admin's policies (%s) are judged around the zones' rules where they go to HOST; runtime and permanent policies are not diffed", strings.Join(f.Policies, ", "))
 	}

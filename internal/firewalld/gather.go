@@ -48,6 +48,13 @@ type Facts struct {
 	// Version is the firewalld release whose rules judged Problems.
 	Version  FirewalldVersion
 	Policies []string // the admin's policy files, named in the output
+	// NM is what NetworkManager said of the interfaces it manages;
+	// FlushAllOnReload is firewalld.conf's; Kept are the runtime bindings
+	// the next reload re-applies (already in Permanent, the after-reload
+	// view), for the output.
+	NM               NMFacts
+	FlushAllOnReload bool
+	Kept             []KeptBinding
 	// lookup resolves a required service's definition (files, then
 	// runtime).
 	lookup ServiceLookup
@@ -123,6 +130,9 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 			if f.RuntimeErr = bus.Connect(ctx); f.RuntimeErr == nil {
 				ask(func() FirewalldVersion { return bus.version(ctx) })
 				f.Runtime, f.RuntimeErr = bus.runtimeRuleset(ctx, cfg.Zone)
+				if f.RuntimeErr == nil {
+					f.NM = bus.networkManager(ctx)
+				}
 			} else if host.Remote() && errors.Is(f.RuntimeErr, ErrNoBus) {
 				f.RuntimeFallback, f.RuntimeErr = f.RuntimeErr, nil
 				cliVersion()
@@ -187,6 +197,8 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 	if f.PermanentErr == nil {
 		f.Permanent, f.PermanentErr = permanentRuleset(cf, []string{cfg.Zone})
 	}
+	f.FlushAllOnReload = cf.conf == nil || cf.conf.Err != nil || flushAllOnReload(cf.conf.Data)
+	f.Permanent, f.Kept = afterReload(f.Runtime, f.Permanent, f.NM, f.FlushAllOnReload)
 	if f.Runtime != nil && f.Runtime.Policies == nil {
 		f.RuntimeErr = cliPolicies(ctx, host, cfg, f.Runtime, f.Permanent)
 		if f.RuntimeErr != nil {
