@@ -122,6 +122,9 @@ func (e *evaluation) interfaceDrift(item DriftItem, zone string) (text, fix stri
 	nmZone := d.Zone
 	if nmZone == "" {
 		nmZone = "the default zone"
+		if e.f.Permanent != nil {
+			nmZone += " " + e.f.Permanent.DefaultZone
+		}
 	}
 	profile := shellQuote(d.Profile)
 	if item.RuntimeOnly {
