@@ -21,6 +21,11 @@ import (
 func startMailHost(t *testing.T) (*sandbox.Firewalld, *sandbox.Client) {
 	t.Helper()
 	fw := startFirewalld(t)
+	return fw, attachMail(t, fw)
+}
+
+func attachMail(t *testing.T, fw *sandbox.Firewalld) *sandbox.Client {
+	t.Helper()
 	client, err := fw.AttachClient()
 	if err != nil {
 		t.Fatalf("veth to firewalld's namespace: %v", err)
@@ -34,7 +39,7 @@ func startMailHost(t *testing.T) (*sandbox.Firewalld, *sandbox.Client) {
 	mustCmd(t, fw, "--permanent", "--add-service=imaps")
 	mustCmd(t, fw, "--permanent", "--zone=work", "--add-service=imaps")
 	mustCmd(t, fw, "--reload")
-	return fw, client
+	return client
 }
 
 func startNM(t *testing.T, fw *sandbox.Firewalld, zone string) *sandbox.NetworkManager {
@@ -88,6 +93,9 @@ func TestNetworkManagerBindingsAreNotDrift(t *testing.T) {
 	if strings.Contains(out, "runtime only") {
 		t.Fatalf("NetworkManager's binding reported as drift:\n%s", out)
 	}
+	// firewall-cmd for the runtime, NetworkManager still asked on the bus
+	code, out = checkMail(t, fw, "--runtime-source", "cli", "-t", "60")
+	expect(t, code, 0, out, "OK: ", `(NetworkManager profile "mail"): not drift`)
 	reloadAndExpectZone(t, fw, "public")
 	expectServed(t, client, true)
 	if code, out := checkMail(t, fw); code != 0 {
@@ -150,5 +158,16 @@ func TestFlushAllOnReloadNoKeepsRuntimeBindings(t *testing.T) {
 	code, out := checkMail(t, fw)
 	expect(t, code, 0, out, "interface mail0 stays in zone work at the next reload (FlushAllOnReload=no): not drift")
 	reloadAndExpectZone(t, fw, "work")
+	expectServed(t, client, true)
+}
+
+// Over SSH NetworkManager is asked through the stream-local channel to the
+// mail host's bus that the runtime view uses.
+func TestNetworkManagerAskedOverSSH(t *testing.T) {
+	fw, s := startRemote(t)
+	client := attachMail(t, fw)
+	startNM(t, fw, "")
+	code, out := checkRemote(t, fw, s, "--service", "imaps", "--proc-net", fw.ProcNet(), "-v")
+	expect(t, code, 0, out, "OK: ", `interface mail0 stays in zone public at the next reload (NetworkManager profile "mail"): not drift`)
 	expectServed(t, client, true)
 }

@@ -193,6 +193,9 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 	}
 	if runtimeDone == nil || f.RuntimeFallback != nil {
 		f.Runtime, f.RuntimeErr = cliRuntime(ctx, host, cfg.FirewallCmd, cfg.Zone)
+		if f.RuntimeErr == nil && !host.Remote() {
+			f.NM = askNetworkManager(ctx, cfg.BusAddress)
+		}
 	}
 	if f.PermanentErr == nil {
 		f.Permanent, f.PermanentErr = permanentRuleset(cf, []string{cfg.Zone})
@@ -226,7 +229,7 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 		// has no file (created at runtime) is asked for. A file edited
 		// without a reload is the one case where runtime differs: the
 		// reload that applies it is due anyway.
-		prefetchServices(f.Runtime, cfg, f.Zone, func(name string) (Service, error) {
+		prefetchServices(f.Runtime, cfg, "", func(name string) (Service, error) {
 			s, err := files2(name)
 			if err != nil && bus != nil {
 				if s2, err2 := bus.serviceDef(ctx, name, map[string]bool{}); err2 == nil {

@@ -127,3 +127,15 @@ func (s *DBusSource) nmProperty(ctx context.Context, path dbus.ObjectPath, iface
 	}
 	return nil
 }
+
+// askNetworkManager asks NetworkManager on the local bus when firewalld's
+// runtime came from firewall-cmd (its properties are readable by any
+// user, unlike firewalld's settings under polkit); no bus: not asked.
+func askNetworkManager(ctx context.Context, address string) NMFacts {
+	s := &DBusSource{Address: address}
+	if err := s.Connect(ctx); err != nil {
+		return NMFacts{}
+	}
+	defer s.Close()
+	return s.networkManager(ctx)
+}
