@@ -130,9 +130,6 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 			if f.RuntimeErr = bus.Connect(ctx); f.RuntimeErr == nil {
 				ask(func() FirewalldVersion { return bus.version(ctx) })
 				f.Runtime, f.RuntimeErr = bus.runtimeRuleset(ctx, cfg.Zone)
-				if f.RuntimeErr == nil {
-					f.NM = bus.networkManager(ctx)
-				}
 			} else if host.Remote() && errors.Is(f.RuntimeErr, ErrNoBus) {
 				f.RuntimeFallback, f.RuntimeErr = f.RuntimeErr, nil
 				cliVersion()
@@ -189,12 +186,14 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 		<-runtimeDone
 		if bus.conn == nil {
 			bus = nil // no connection: nothing to ask later
+		} else if f.Runtime != nil {
+			f.NM = bus.networkManager(ctx, f.nmInterfaces())
 		}
 	}
 	if runtimeDone == nil || f.RuntimeFallback != nil {
 		f.Runtime, f.RuntimeErr = cliRuntime(ctx, host, cfg.FirewallCmd, cfg.Zone)
 		if f.RuntimeErr == nil && !host.Remote() {
-			f.NM = askNetworkManager(ctx, cfg.BusAddress)
+			f.NM = askNetworkManager(ctx, cfg.BusAddress, f.nmInterfaces())
 		}
 	}
 	if f.PermanentErr == nil {

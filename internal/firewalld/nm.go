@@ -2,7 +2,9 @@ package firewalld
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -50,12 +52,14 @@ func (n NMFacts) Restores(iface string) (NMDevice, bool) {
 	return d, ok && d.Restored && n.Running && n.Err == nil
 }
 
-// networkManager asks NetworkManager, as fw_nm.py does, for its active
-// connections, their devices' IP interfaces and their connection.zone.
-// NetworkManager absent from the bus is a fact (a host without it), not an
-// error; it is never started by the asking (no call to an unowned name,
-// which the bus could activate).
-func (s *DBusSource) networkManager(ctx context.Context) NMFacts {
+// networkManager asks NetworkManager, as fw_nm.py does, for the active
+// connection on each of ifaces (the interfaces bound at runtime and those
+// clients arrive on: the only ones that can change a verdict; a host with
+// many containers has an active, generated connection per veth), and its
+// profile's connection.zone. NetworkManager absent from the bus is a fact
+// (a host without it), not an error; it is never started by the asking
+// (no call to an unowned name, which the bus could activate).
+func (s *DBusSource) networkManager(ctx context.Context, ifaces []string) NMFacts {
 	n := NMFacts{Asked: true, Devices: map[string]NMDevice{}}
 	if err := s.conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, nmBusName).Store(&n.Running); err != nil {
 		n.Err = fmt.Errorf("D-Bus NameHasOwner %s: %v", nmBusName, err)
@@ -64,56 +68,53 @@ func (s *DBusSource) networkManager(ctx context.Context) NMFacts {
 	if !n.Running {
 		return n
 	}
-	var active []dbus.ObjectPath
-	if err := s.nmProperty(ctx, nmPath, nmBusName, "ActiveConnections", &active); err != nil {
-		n.Err = err
-		return n
-	}
-	for _, ac := range active {
-		if err := s.nmActive(ctx, ac, n.Devices); err != nil {
+	for _, iface := range ifaces {
+		d, ok, err := s.nmDevice(ctx, iface)
+		if err != nil {
 			n.Err = err
 			return n
+		}
+		if ok {
+			n.Devices[iface] = d
 		}
 	}
 	return n
 }
 
-// nmActive adds the devices of one active connection (nm_get_connections
+// nmDevice is the active connection on one interface (nm_get_connections
 // and nm_get_interfaces: VPNs are ignored, generated or volatile profiles
-// are not restored).
-func (s *DBusSource) nmActive(ctx context.Context, ac dbus.ObjectPath, out map[string]NMDevice) error {
-	var vpn bool
-	var devices []dbus.ObjectPath
-	var conn dbus.ObjectPath
-	if err := s.nmProperty(ctx, ac, nmActiveConn, "Vpn", &vpn); err != nil || vpn {
-		return err
+// are not restored); ok false when NetworkManager has none there.
+func (s *DBusSource) nmDevice(ctx context.Context, iface string) (NMDevice, bool, error) {
+	var dev, ac, conn dbus.ObjectPath
+	err := s.conn.Object(nmBusName, nmPath).CallWithContext(ctx, nmBusName+".GetDeviceByIpIface", 0, iface).Store(&dev)
+	var de dbus.Error
+	if errors.As(err, &de) && strings.HasSuffix(de.Name, ".UnknownDevice") {
+		return NMDevice{}, false, nil
 	}
-	if err := s.nmProperty(ctx, ac, nmActiveConn, "Devices", &devices); err != nil {
-		return err
+	if err != nil {
+		return NMDevice{}, false, fmt.Errorf("NetworkManager GetDeviceByIpIface %s: %v", iface, err)
+	}
+	if err := s.nmProperty(ctx, dev, nmDevice, "ActiveConnection", &ac); err != nil || ac == "/" {
+		return NMDevice{}, false, err
+	}
+	var vpn bool
+	if err := s.nmProperty(ctx, ac, nmActiveConn, "Vpn", &vpn); err != nil || vpn {
+		return NMDevice{}, false, err
 	}
 	if err := s.nmProperty(ctx, ac, nmActiveConn, "Connection", &conn); err != nil {
-		return err
+		return NMDevice{}, false, err
 	}
 	var settings map[string]map[string]dbus.Variant
 	if err := s.conn.Object(nmBusName, conn).CallWithContext(ctx, nmSettings+".GetSettings", 0).Store(&settings); err != nil {
-		return fmt.Errorf("NetworkManager GetSettings %s: %v", conn, err)
+		return NMDevice{}, false, fmt.Errorf("NetworkManager GetSettings %s: %v", conn, err)
 	}
 	var flags uint32
 	if err := s.nmProperty(ctx, conn, nmSettings, "Flags", &flags); err != nil {
-		return err
+		return NMDevice{}, false, err
 	}
 	id, _ := settings["connection"]["id"].Value().(string)
 	zone, _ := settings["connection"]["zone"].Value().(string)
-	for _, dev := range devices {
-		var iface string
-		if err := s.nmProperty(ctx, dev, nmDevice, "IpInterface", &iface); err != nil {
-			return err
-		}
-		if iface != "" {
-			out[iface] = NMDevice{Interface: iface, Profile: id, Zone: zone, Restored: flags&nmFlagsNotRestored == 0}
-		}
-	}
-	return nil
+	return NMDevice{Interface: iface, Profile: id, Zone: zone, Restored: flags&nmFlagsNotRestored == 0}, true, nil
 }
 
 func (s *DBusSource) nmProperty(ctx context.Context, path dbus.ObjectPath, iface, name string, out any) error {
@@ -131,11 +132,30 @@ func (s *DBusSource) nmProperty(ctx context.Context, path dbus.ObjectPath, iface
 // askNetworkManager asks NetworkManager on the local bus when firewalld's
 // runtime came from firewall-cmd (its properties are readable by any
 // user, unlike firewalld's settings under polkit); no bus: not asked.
-func askNetworkManager(ctx context.Context, address string) NMFacts {
+func askNetworkManager(ctx context.Context, address string, ifaces []string) NMFacts {
 	s := &DBusSource{Address: address}
 	if err := s.Connect(ctx); err != nil {
 		return NMFacts{}
 	}
 	defer s.Close()
-	return s.networkManager(ctx)
+	return s.networkManager(ctx, ifaces)
+}
+
+// nmInterfaces are the interfaces whose NetworkManager zone can change the
+// verdict: bound in the runtime view, or where clients arrive.
+func (f *Facts) nmInterfaces() []string {
+	var out []string
+	if f.Runtime != nil {
+		for _, name := range sortedKeys(f.Runtime.Zones) {
+			for _, i := range f.Runtime.Zones[name].Interfaces {
+				out = appendUnique(out, i)
+			}
+		}
+	}
+	for _, fam := range f.Families {
+		for _, i := range f.Arrival.Interfaces[fam] {
+			out = appendUnique(out, i)
+		}
+	}
+	return out
 }
