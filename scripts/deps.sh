@@ -64,6 +64,9 @@ if [[ " ${missing[*]} " == *" network-manager "* ]]; then
   # namespace.
   units=(NetworkManager.service NetworkManager-dispatcher.service NetworkManager-wait-online.service)
   systemctl disable "${units[@]}" >/dev/null 2>&1 || true
-  systemctl mask "${units[@]}" >/dev/null
+  systemctl mask "${units[@]}" >/dev/null 2>&1 || {
+    echo "deps: cannot mask ${units[*]}: NetworkManager would manage the host's network at the next boot" >&2
+    exit 1
+  }
 fi
 echo "deps: installed ${#missing[@]} packages"
