@@ -117,6 +117,9 @@ func (e *evaluation) interfaceDrift(item DriftItem, zone string) (text, fix stri
 	text, fix = item.Describe(), item.Fix(zone)
 	d, ok := e.f.NM.Restores(item.Value)
 	if !ok {
+		if nm := e.f.NM; item.RuntimeOnly && (!nm.Asked || nm.Err != nil) {
+			text += " (unless NetworkManager manages " + item.Value + ": it could not be asked)"
+		}
 		return text, fix
 	}
 	nmZone := d.Zone
