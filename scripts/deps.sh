@@ -28,6 +28,9 @@ fi
 packages=(
   # firewalld sandbox: daemon, private system bus, nftables backend, unshare
   firewalld dbus nftables util-linux iproute2
+  # NetworkManager inside the firewalld sandbox (its zone bindings survive a
+  # reload); installed without Recommends and masked on the host below
+  network-manager
   # contrib tests: sudo rules, ACL recipes, polkit rule, systemd drop-in
   sudo acl polkitd systemd
   # fail2ban sandbox (the system /usr/bin/python3 runs it)
@@ -77,7 +80,24 @@ before=$(mktemp)
 trap '[ -n "$created_policy" ] && rm -f "$policy"; rm -f "$before"' EXIT
 "$units" list >"$before"
 apt-get update -qq
-apt-get install -y -qq "${missing[@]}" >/dev/null
+# network-manager alone without Recommends (modemmanager, ppp, wpasupplicant:
+# nothing the sandbox uses)
+rest=()
+for p in "${missing[@]}"; do [ "$p" = network-manager ] || rest+=("$p"); done
+[ ${#rest[@]} -eq 0 ] || apt-get install -y -qq "${rest[@]}" >/dev/null
+if [[ " ${missing[*]} " == *" network-manager "* ]]; then
+  apt-get install -y -qq --no-install-recommends network-manager >/dev/null
+  # Its postinst enables NetworkManager on the host (policy-rc.d only stops
+  # it starting now): it must never manage the host's network, at the next
+  # boot or by D-Bus activation. The tests start their own inside a network
+  # namespace.
+  units=(NetworkManager.service NetworkManager-dispatcher.service NetworkManager-wait-online.service)
+  systemctl disable "${units[@]}" >/dev/null 2>&1 || true
+  systemctl mask "${units[@]}" >/dev/null 2>&1 || {
+    echo "deps: cannot mask ${units[*]}: NetworkManager would manage the host's network at the next boot" >&2
+    exit 1
+  }
+fi
 echo "deps: installed ${#missing[@]} packages"
 
 # Mask exactly the units that were not there before the install.

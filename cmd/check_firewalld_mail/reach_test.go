@@ -259,11 +259,14 @@ func TestZoneAtRuntimeMissingOnDisk(t *testing.T) {
 	fw := startFirewalld(t)
 	mustCmd(t, fw, "--permanent", "--new-zone=mailz")
 	mustCmd(t, fw, "--permanent", "--zone=mailz", "--add-service=imaps")
+	// clients arrive on mailz0, bound to the zone: --zone names where they
+	// should land, the binding sends them there
+	mustCmd(t, fw, "--permanent", "--zone=mailz", "--add-interface=mailz0")
 	mustCmd(t, fw, "--reload")
 	if err := os.Remove(filepath.Join(fw.ConfigDir, "zones", "mailz.xml")); err != nil {
 		t.Fatal(err)
 	}
-	code, out := check(t, fw, "--zone", "mailz", "--service", "imaps")
+	code, out := check(t, fw, "--zone", "mailz", "--service", "imaps", "--interface", "mailz0")
 	expect(t, code, 1, out, "imaps (993/tcp) is open in runtime only (service imaps): it disappears at the next firewall-cmd --reload",
 		"zone mailz is in runtime only")
 }

@@ -115,14 +115,14 @@ func (c *countingHost) DialUnix(ctx context.Context, path string) (net.Conn, err
 	return c.Host.DialUnix(ctx, path)
 }
 
-// Over SSH with --runtime-source cli, a check of one zone is one
-// firewall-cmd --zone=Z --list-all, one firewall-cmd --version (the
-// release whose rules judge the permanent config, asked while the files
-// are read) and one file reader: every permanent file (firewalld.conf,
-// both trees' zones and services, the kernel's address and route tables)
-// comes back in a single remote command, not one per file. (Without
-// --zone, firewall-cmd also runs for --get-active-zones and each active
-// zone.)
+// Over SSH with --runtime-source cli, a check with no binding of its own
+// is firewall-cmd --list-all (the default zone) and --get-active-zones
+// (where bindings send clients, --zone or not; one --zone=Z --list-all
+// more per other active zone), one firewall-cmd --version (the release
+// whose rules judge the permanent config, asked while the files are read)
+// and one file reader: every permanent file (firewalld.conf, both trees'
+// zones and services, the kernel's address and route tables) comes back
+// in a single remote command, not one per file.
 func TestRemoteIsTwoRoundTrips(t *testing.T) {
 	fw, s := startRemote(t)
 	mustCmd(t, fw, "--permanent", "--add-service=imaps")
@@ -140,7 +140,7 @@ func TestRemoteIsTwoRoundTrips(t *testing.T) {
 		Zone: "public", Services: []string{"imaps"}, RuntimeSource: "cli", FirewallCmd: "firewall-cmd", Family: "both",
 		Dirs: firewalld.Dirs{ConfigDir: fw.ConfigDir, DefaultDir: fw.DefaultDir}, Drift: plugin.Warning,
 	})
-	if r.State() != plugin.OK || host.runs.Load() != 2 || host.reads.Load() != 1 {
+	if r.State() != plugin.OK || host.runs.Load() != 3 || host.reads.Load() != 1 {
 		t.Fatalf("state %v after %d commands and %d file reads: %+v", r.State(), host.runs.Load(), host.reads.Load(), r)
 	}
 }

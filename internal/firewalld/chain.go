@@ -210,11 +210,10 @@ func natForward(rs *Ruleset, z *Zone, c client) (*outcome, string) {
 
 // zoneFor is filter_INPUT_ZONES (nftables.py): source bindings first,
 // ordered by zone name (_run_replace_zone_source), then the interface's
-// zone, then the default zone (its "*" rule is appended last).
+// zone, then the default zone (its "*" rule is appended last). --zone
+// (explicit) does not change where clients land; it stands in for the
+// default zone only when the interface clients arrive on is not known.
 func zoneFor(rs *Ruleset, explicit string, c client) (string, tri, string) {
-	if explicit != "" {
-		return explicit, yes, ""
-	}
 	names := make([]string, 0, len(rs.Zones))
 	for n := range rs.Zones {
 		names = append(names, n)
@@ -248,6 +247,9 @@ func zoneFor(rs *Ruleset, explicit string, c client) (string, tri, string) {
 				}
 			}
 		}
+	}
+	if c.iface == "" && explicit != "" {
+		return explicit, yes, ""
 	}
 	return rs.DefaultZone, yes, ""
 }

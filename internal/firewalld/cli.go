@@ -11,10 +11,10 @@ import (
 
 // cliRuntime reads the runtime ruleset with firewall-cmd, for hosts where
 // the monitoring user may run it through sudo but may not talk to
-// firewalld over D-Bus, and for remote hosts: with --zone one `--zone=Z
-// --list-all`; else `--list-all` (the default zone, named on its first
-// line), `--get-active-zones` (the zones with bindings) and one
-// `--zone=Z --list-all` per other active zone (usually none). An ipset a
+// firewalld over D-Bus, and for remote hosts: `--list-all` (the default
+// zone, named on its first line), `--get-active-zones` (the zones with
+// bindings) and one `--zone=Z --list-all` per other active zone (usually
+// none) and for --zone when it is none of these. An ipset a
 // rule names costs one `--info-ipset` more. Service definitions are not in
 // the output: the caller takes them from the files.
 func cliRuntime(ctx context.Context, host remote.Host, firewallCmd, explicit string) (*Ruleset, error) {
@@ -31,29 +31,31 @@ func cliRuntime(ctx context.Context, host remote.Host, firewallCmd, explicit str
 		rs.Zones[z.Name] = &z
 		return &z, nil
 	}
-	if explicit != "" {
+	// Clients land where the bindings send them, --zone or not: the
+	// default zone and every active zone are read; --zone names one more
+	// when it is neither.
+	def, err := listZone("--list-all")
+	if err != nil {
+		return nil, err
+	}
+	rs.DefaultZone = def.Name
+	out, err := runFirewallCmd(ctx, host, firewallCmd, "--get-active-zones")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range parseActiveZones(out) {
+		if _, have := rs.Zones[name]; have {
+			continue
+		}
+		if _, err := listZone("--zone="+name, "--list-all"); err != nil {
+			return nil, err
+		}
+	}
+	if _, have := rs.Zones[explicit]; explicit != "" && !have {
 		// A zone missing at runtime is judged (closed now) next to the
 		// permanent view, as over D-Bus.
 		if _, err := listZone("--zone="+explicit, "--list-all"); err != nil && !errors.Is(err, ErrNoSuchZone) {
 			return nil, err
-		}
-	} else {
-		def, err := listZone("--list-all")
-		if err != nil {
-			return nil, err
-		}
-		rs.DefaultZone = def.Name
-		out, err := runFirewallCmd(ctx, host, firewallCmd, "--get-active-zones")
-		if err != nil {
-			return nil, err
-		}
-		for _, name := range parseActiveZones(out) {
-			if _, have := rs.Zones[name]; have {
-				continue
-			}
-			if _, err := listZone("--zone="+name, "--list-all"); err != nil {
-				return nil, err
-			}
 		}
 	}
 	for _, name := range referencedIPSets(rs) {

@@ -228,13 +228,16 @@ func (e *evaluation) drift() int {
 			r.Debugf("drift (ignored): %s", item.Describe())
 			continue
 		}
-		text := item.Describe()
+		text, fix := item.Describe(), item.Fix(zoneOf[i])
+		if item.Kind == "interface" {
+			text, fix = e.interfaceDrift(item, zoneOf[i])
+		}
 		if pol, ok := strings.CutPrefix(zoneOf[i], "policy:"); ok {
 			text = "policy " + pol + ": " + text
-		} else if zoneOf[i] != "" && len(names) > 1 {
+		} else if zoneOf[i] != "" && len(names) > 1 && !strings.Contains(text, " zone "+zoneOf[i]) {
 			text = "zone " + zoneOf[i] + ": " + text
 		}
-		r.Add(p.Drift, text, item.Fix(zoneOf[i]))
+		r.Add(p.Drift, text, fix)
 		if len(drifted) < 3 {
 			drifted = append(drifted, item.Short())
 		} else if len(drifted) == 3 {

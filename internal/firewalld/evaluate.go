@@ -90,6 +90,7 @@ func Evaluate(f Facts, p Policy) plugin.Result {
 	}
 
 	counts := e.requirements(notRunning)
+	e.zoneMismatch()
 	driftCount := e.drift()
 
 	if len(e.problems) == 0 {
@@ -141,7 +142,11 @@ func (e *evaluation) requirements(notRunning bool) openCounts {
 		}
 		what := req.Describe()
 		zone := rt.zone(pm.zone(f.defaultZone()))
-		addFix := addCommand(zone, req)
+		fixZone := zone
+		if f.Zone != "" {
+			fixZone = f.Zone // where mail should be opened; zoneMismatch says how clients get there
+		}
+		addFix := addCommand(fixZone, req)
 		switch {
 		case rt.known && rt.state == covClosed:
 			refuser, removeFix := rt.refusal()
@@ -303,6 +308,7 @@ func (e *evaluation) details() {
 			}
 		}
 	}
+	e.bindingDetails()
 	if len(f.Policies) > 0 {
 		r.Detailf("the admin's policies (%s) are judged around the zones' rules where they go to HOST; runtime and permanent policies are not diffed", strings.Join(f.Policies, ", "))
 	}

@@ -48,6 +48,13 @@ type Facts struct {
 	// Version is the firewalld release whose rules judged Problems.
 	Version  FirewalldVersion
 	Policies []string // the admin's policy files, named in the output
+	// NM is what NetworkManager said of the interfaces it manages;
+	// FlushAllOnReload is firewalld.conf's; Kept are the runtime bindings
+	// the next reload re-applies (already in Permanent, the after-reload
+	// view), for the output.
+	NM               NMFacts
+	FlushAllOnReload bool
+	Kept             []KeptBinding
 	// lookup resolves a required service's definition (files, then
 	// runtime).
 	lookup ServiceLookup
@@ -179,14 +186,21 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 		<-runtimeDone
 		if bus.conn == nil {
 			bus = nil // no connection: nothing to ask later
+		} else if f.Runtime != nil {
+			f.NM = bus.networkManager(ctx, f.nmInterfaces())
 		}
 	}
 	if runtimeDone == nil || f.RuntimeFallback != nil {
 		f.Runtime, f.RuntimeErr = cliRuntime(ctx, host, cfg.FirewallCmd, cfg.Zone)
+		if f.RuntimeErr == nil && !host.Remote() {
+			f.NM = askNetworkManager(ctx, cfg.BusAddress, f.nmInterfaces())
+		}
 	}
 	if f.PermanentErr == nil {
 		f.Permanent, f.PermanentErr = permanentRuleset(cf, []string{cfg.Zone})
 	}
+	f.FlushAllOnReload = cf.conf == nil || cf.conf.Err != nil || flushAllOnReload(cf.conf.Data)
+	f.Permanent, f.Kept = afterReload(f.Runtime, f.Permanent, f.NM, f.FlushAllOnReload)
 	if f.Runtime != nil && f.Runtime.Policies == nil {
 		f.RuntimeErr = cliPolicies(ctx, host, cfg, f.Runtime, f.Permanent)
 		if f.RuntimeErr != nil {
@@ -214,7 +228,7 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 		// has no file (created at runtime) is asked for. A file edited
 		// without a reload is the one case where runtime differs: the
 		// reload that applies it is due anyway.
-		prefetchServices(f.Runtime, cfg, f.Zone, func(name string) (Service, error) {
+		prefetchServices(f.Runtime, cfg, "", func(name string) (Service, error) {
 			s, err := files2(name)
 			if err != nil && bus != nil {
 				if s2, err2 := bus.serviceDef(ctx, name, map[string]bool{}); err2 == nil {
