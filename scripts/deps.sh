@@ -91,10 +91,10 @@ if [[ " ${missing[*]} " == *" network-manager "* ]]; then
   # it starting now): it must never manage the host's network, at the next
   # boot or by D-Bus activation. The tests start their own inside a network
   # namespace.
-  units=(NetworkManager.service NetworkManager-dispatcher.service NetworkManager-wait-online.service)
-  systemctl disable "${units[@]}" >/dev/null 2>&1 || true
-  systemctl mask "${units[@]}" >/dev/null 2>&1 || {
-    echo "deps: cannot mask ${units[*]}: NetworkManager would manage the host's network at the next boot" >&2
+  nm_units=(NetworkManager.service NetworkManager-dispatcher.service NetworkManager-wait-online.service)
+  systemctl disable "${nm_units[@]}" >/dev/null 2>&1 || true
+  systemctl mask "${nm_units[@]}" >/dev/null 2>&1 || {
+    echo "deps: cannot mask ${nm_units[*]}: NetworkManager would manage the host's network at the next boot" >&2
     exit 1
   }
 fi
