@@ -75,7 +75,15 @@ func (w *walker) expr(e any) step {
 		case "xt":
 			x, _ := val.(map[string]any)
 			if str(x["type"]) == "match" {
-				return step{kind: sUndecided, why: "iptables extension match " + str(x["name"])}
+				return step{kind: sUndecided, why: "iptables extension match " + str(x["name"]) + " (nft does not show its options)"}
+			}
+			switch str(x["name"]) { // iptables-nft's targets whose effect needs no option
+			case "REJECT", "DROP":
+				return step{kind: sRefuse}
+			case "ACCEPT":
+				return step{kind: sAccept}
+			case "LOG", "NFLOG", "MARK", "CONNMARK":
+				return step{kind: sNext}
 			}
 			return step{kind: sUnknown, why: "iptables extension " + str(x["type"]) + " " + str(x["name"])}
 		case "queue":

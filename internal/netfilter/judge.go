@@ -44,7 +44,9 @@ func inboundChains(rs *Ruleset, q Query) []baseChain {
 			if _, ok := hookOrder[c.Hook]; !ok {
 				continue
 			}
-			if c.Hook == "ingress" && !contains(c.Devices, q.Iface) {
+			// nft 1.0.6's JSON omits an ingress chain's device: such a
+			// chain is walked, and a refusal from it is "cannot tell".
+			if c.Hook == "ingress" && len(c.Devices) > 0 && !contains(c.Devices, q.Iface) {
 				continue
 			}
 			out = append(out, baseChain{t, c})
@@ -86,6 +88,9 @@ func (j *judge) judgeSource(rs *Ruleset, chains []baseChain, pkt *packet) source
 	for _, bc := range chains {
 		w := &walker{j: j, pkt: pkt, table: bc.table, base: bc.chain}
 		v := combineLeaves(w.walkBase())
+		if v.outcome == Refused && bc.chain.Hook == "ingress" && len(bc.chain.Devices) == 0 {
+			v.outcome, v.why = CannotTell, "nft did not say which device this ingress chain is on (nft 1.0.6 leaves it out of its JSON)"
+		}
 		switch v.outcome {
 		case Refused:
 			return v

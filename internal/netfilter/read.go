@@ -53,6 +53,7 @@ func Read(ctx context.Context, host remote.Host, opt ReadOptions) (*Ruleset, err
 	if err != nil {
 		return nil, err
 	}
+	readXtTables(ctx, host, opt, rs)
 	rs.LegacyNotRead = readLegacy(ctx, host, opt, rs)
 	return rs, nil
 }
