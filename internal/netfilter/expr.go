@@ -53,7 +53,15 @@ func (w *walker) expr(e any) step {
 			return step{kind: sUndecided, why: what}
 		case "accept":
 			return step{kind: sAccept}
-		case "drop", "reject":
+		case "drop":
+			return step{kind: sRefuse}
+		case "reject":
+			// nft drops an implied "meta nfproto" before "reject with icmp"
+			// (IPv4 only) or "with icmpv6" (IPv6 only) from its listing.
+			r, _ := val.(map[string]any)
+			if t := str(r["type"]); (t == "icmp" && w.pkt.q.IPv6) || (t == "icmpv6" && !w.pkt.q.IPv6) {
+				return step{kind: sNoMatch}
+			}
 			return step{kind: sRefuse}
 		case "continue":
 			return step{kind: sContinue}

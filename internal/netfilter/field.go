@@ -61,6 +61,10 @@ type packet struct {
 	q         Query
 	src       netip.Addr
 	marksKnow bool // no rule sets a mark anywhere: marks are 0
+	// conntrack says where the walked base chain runs relative to
+	// conntrack (prerouting priority -200): before it a packet has no
+	// conntrack entry and "ct state" is invalid.
+	conntrack tri
 }
 
 // fieldOf evaluates the left-hand side of a match for the packet.
@@ -164,6 +168,15 @@ func (p *packet) metaOther(key string) field {
 }
 
 func (p *packet) ct(key string, dir any) field {
+	switch p.conntrack {
+	case unknown:
+		return field{kind: fUnknown, what: "ct " + key + " at conntrack's own priority (-200)"}
+	case no:
+		if key == "state" {
+			return field{kind: fFlags, flags: []string{"invalid"}}
+		}
+		return field{kind: fUnknown, what: "ct " + key + " before conntrack"}
+	}
 	if dir != nil {
 		return field{kind: fUnknown, what: "ct " + str(dir) + " " + key}
 	}

@@ -86,7 +86,9 @@ func (j *judge) judgeSource(rs *Ruleset, chains []baseChain, pkt *packet) source
 	var undecided *sourceVerdict
 	var limited *RuleRef
 	for _, bc := range chains {
-		w := &walker{j: j, pkt: pkt, table: bc.table, base: bc.chain}
+		chainPkt := *pkt
+		chainPkt.conntrack = afterConntrack(bc.chain)
+		w := &walker{j: j, pkt: &chainPkt, table: bc.table, base: bc.chain}
 		v := combineLeaves(w.walkBase())
 		if v.outcome == Refused && bc.chain.Hook == "ingress" && len(bc.chain.Devices) == 0 {
 			v.outcome, v.why = CannotTell, "nft did not say which device this ingress chain is on (nft 1.0.6 leaves it out of its JSON)"
@@ -108,6 +110,22 @@ func (j *judge) judgeSource(rs *Ruleset, chains []baseChain, pkt *packet) source
 		return *undecided
 	}
 	return sourceVerdict{outcome: Accepted, limited: limited}
+}
+
+// afterConntrack: conntrack sees a packet at prerouting priority -200
+// (NF_IP_PRI_CONNTRACK); ingress runs before it, input after it.
+func afterConntrack(c *Chain) tri {
+	switch {
+	case c.Hook == "ingress":
+		return no
+	case c.Hook != "prerouting":
+		return yes
+	case c.Priority < -200:
+		return no
+	case c.Priority == -200:
+		return unknown
+	}
+	return yes
 }
 
 // combineLeaves: a base chain accepts when every path accepts, refuses
