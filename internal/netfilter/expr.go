@@ -1,5 +1,7 @@
 package netfilter
 
+import "net/netip"
+
 // stepKind is what one expression does to the walk.
 type stepKind int
 
@@ -15,6 +17,7 @@ const (
 	sReturn
 	sJump
 	sGoto
+	sRedirect // a nat rule delivering the packet here, maybe to another port
 )
 
 type step struct {
@@ -22,6 +25,7 @@ type step struct {
 	target   string
 	why      string
 	inverted bool
+	port     uint16 // sRedirect: the new destination port
 }
 
 // noEffect are statements that never change whether a new connection is
@@ -96,7 +100,9 @@ func (w *walker) expr(e any) step {
 			return step{kind: sUnknown, why: "iptables extension " + str(x["type"]) + " " + str(x["name"])}
 		case "queue":
 			return step{kind: sUnknown, why: "queue hands the packet to a user-space program"}
-		case "dnat", "redirect", "tproxy":
+		case "dnat", "redirect":
+			return w.nat(key, val)
+		case "tproxy":
 			return step{kind: sUnknown, why: key + " changes where the packet goes"}
 		case "notrack":
 			return step{kind: sUnknown, why: "notrack changes the conntrack state later rules see"}
@@ -154,6 +160,28 @@ func (w *walker) vmap(val any) step {
 		}
 	}
 	return step{kind: sNoMatch}
+}
+
+// nat: "redirect to :PORT" and "dnat to :PORT" (or to the host's own
+// address) deliver the packet here on PORT: the nat chain accepts it and
+// later chains see the new port. A dnat elsewhere forwards the packet.
+func (w *walker) nat(key string, val any) step {
+	m, _ := val.(map[string]any)
+	port := w.pkt.q.Port
+	if m["port"] != nil {
+		n, ok := num(m["port"])
+		if !ok || n == 0 || n > 65535 {
+			return step{kind: sUnknown, why: key + " to a port not understood"}
+		}
+		port = uint16(n)
+	}
+	if key == "dnat" && m["addr"] != nil {
+		a, err := netip.ParseAddr(str(m["addr"]))
+		if err != nil || !w.pkt.q.Dest.IsValid() || a != w.pkt.q.Dest {
+			return step{kind: sUnknown, why: "dnat to another address forwards the packet instead of delivering it here"}
+		}
+	}
+	return step{kind: sRedirect, port: port}
 }
 
 func trimAt(s string) string {

@@ -53,6 +53,9 @@ type field struct {
 	alias []string // other spellings of a name ("tcp" is also 6)
 	flags []string
 	what  string // for "cannot tell": which field was not known
+	// anyIface: the arrival interface is not known, but a client from
+	// outside never arrives on lo, and a route back exists.
+	anyIface bool
 }
 
 // packet is the concrete packet one walk evaluates: the query with one
@@ -156,6 +159,9 @@ func (p *packet) meta(key string) field {
 func (p *packet) metaOther(key string) field {
 	switch key {
 	case "iifname", "iif":
+		if p.q.Iface == "" {
+			return field{kind: fName, anyIface: true, what: "the arrival interface"}
+		}
 		return field{kind: fName, name: p.q.Iface}
 	case "mark":
 		if p.marksKnow {
@@ -208,6 +214,9 @@ func (p *packet) fib(result string, flags []string) field {
 	case result == "type" && contains(flags, "daddr"):
 		return field{kind: fName, name: "local", alias: []string{"2"}}
 	case (result == "oif" || result == "oifname") && hasSaddr:
+		if p.q.Iface == "" { // some interface, not "missing"
+			return field{kind: fName, anyIface: true, what: "the arrival interface"}
+		}
 		return field{kind: fName, name: p.q.Iface}
 	case result == "type" && hasSaddr:
 		return field{kind: fName, name: "unicast", alias: []string{"1"}}

@@ -70,6 +70,7 @@ func TestFirewalldRulesets(t *testing.T) {
 		cmd(t, append([]string{"--direct", "--add-rule"}, args...)...)
 		defer cmd(t, append([]string{"--direct", "--remove-rule"}, args...)...)
 		rs := agreeAll(t)
+		t.Logf("direct: %+v", Judge(rs, query(sandbox.ClientIPv4, 993)).Rule)
 		if v := Judge(rs, query(sandbox.ClientIPv4, 993)); v.Outcome != Refused || v.Rule.Table != "filter" {
 			t.Errorf("direct rule: got %s by %s", v.Outcome, v.Rule)
 		}
@@ -78,6 +79,7 @@ func TestFirewalldRulesets(t *testing.T) {
 		cmd(t, "--panic-on")
 		defer cmd(t, "--panic-off")
 		rs := agreeAll(t)
+		t.Logf("panic: %+v", Judge(rs, query(sandbox.ClientIPv6, 993)).Rule)
 		if v := Judge(rs, query(sandbox.ClientIPv6, 993)); v.Outcome != Refused {
 			t.Errorf("panic mode: got %s (%s)", v.Outcome, v.Rule)
 		}

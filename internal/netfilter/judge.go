@@ -77,6 +77,7 @@ type sourceVerdict struct {
 	rule    *RuleRef
 	why     string
 	limited *RuleRef
+	port    uint16 // a nat rule's new destination port for later chains
 }
 
 // judgeSource walks every inbound base chain for one source address. A
@@ -85,8 +86,9 @@ type sourceVerdict struct {
 func (j *judge) judgeSource(rs *Ruleset, chains []baseChain, pkt *packet) sourceVerdict {
 	var undecided *sourceVerdict
 	var limited *RuleRef
+	cur := *pkt // a nat rule may change the port later chains see
 	for _, bc := range chains {
-		chainPkt := *pkt
+		chainPkt := cur
 		chainPkt.conntrack = afterConntrack(bc.chain)
 		w := &walker{j: j, pkt: &chainPkt, table: bc.table, base: bc.chain}
 		v := combineLeaves(w.walkBase())
@@ -103,6 +105,9 @@ func (j *judge) judgeSource(rs *Ruleset, chains []baseChain, pkt *packet) source
 		default:
 			if limited == nil {
 				limited = v.limited
+			}
+			if v.port != 0 {
+				cur.q.Port = v.port
 			}
 		}
 	}
@@ -134,10 +139,12 @@ func afterConntrack(c *Chain) tri {
 func combineLeaves(leaves []leaf) sourceVerdict {
 	accepts, refusals := 0, 0
 	var limited *RuleRef
+	ports := map[uint16]bool{}
 	for _, l := range leaves {
 		switch {
 		case l.accept:
 			accepts++
+			ports[l.port] = true
 			if limited == nil {
 				limited = l.limited
 			}
@@ -146,8 +153,12 @@ func combineLeaves(leaves []leaf) sourceVerdict {
 		}
 	}
 	switch {
-	case accepts == len(leaves):
-		return sourceVerdict{outcome: Accepted, limited: limited}
+	case accepts == len(leaves) && len(ports) == 1:
+		var port uint16
+		for p := range ports {
+			port = p
+		}
+		return sourceVerdict{outcome: Accepted, limited: limited, port: port}
 	case refusals == len(leaves):
 		return sourceVerdict{outcome: Refused, rule: leaves[0].refused}
 	}

@@ -46,6 +46,9 @@ table inet t {
 table inet t { chain in { type filter hook input priority 0; policy drop;
 	fib daddr type local iifname "mail*" tcp dport { 143, 2222 } accept
 	iifname != "mail0" drop; meta nfproto ipv6 tcp dport 993 accept; }; }`},
+	{name: "redirect in prerouting nat, then a drop on the new port", nft: `
+table ip nat { chain pre { type nat hook prerouting priority dstnat; tcp dport 2222 redirect to :143; }; }
+table inet f { chain in { type filter hook input priority 0; ip saddr 10.203.0.66 tcp dport 143 drop; }; }`},
 	{name: "iptables-nft REJECT", cmds: [][]string{{"iptables-nft", "-I", "INPUT", "-p", "tcp", "--dport", "993", "-j", "REJECT"},
 		{"ip6tables-nft", "-A", "INPUT", "-s", "fd00:203::66", "-p", "tcp", "-m", "multiport", "--dports", "143,2000:3000", "-j", "DROP"}}},
 	{name: "legacy iptables DROP", cmds: [][]string{{"iptables-legacy", "-A", "INPUT", "-s", "10.203.0.66/32", "-p", "tcp", "--dport", "993", "-j", "DROP"},

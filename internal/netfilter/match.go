@@ -157,6 +157,12 @@ func (w *walker) elem(f field, e any) tri {
 		}
 		return triOf(n == f.num)
 	case fName:
+		if f.anyIface {
+			if want := str(e); want == "lo" || want == "missing" || want == "0" {
+				return no
+			}
+			return unknown
+		}
 		return triOf(nameMatches(f, str(e)))
 	case fFlags:
 		want := strs(e)

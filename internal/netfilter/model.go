@@ -66,8 +66,10 @@ type Query struct {
 	// Source is one address (a /32 or /128) or a prefix standing for "any
 	// address in it" (0.0.0.0/0: any address of the family).
 	Source netip.Prefix
-	Iface  string // arrival interface name
-	Port   uint16 // TCP destination port
+	// Iface is the arrival interface; "" when not known (then a match on
+	// it is undecided, except that a client never arrives on lo).
+	Iface string
+	Port  uint16 // TCP destination port
 	// Dest is the host's address the client connects to; the zero Addr
 	// means unknown (a rule on the destination address is then "cannot tell"
 	// where its outcome matters).

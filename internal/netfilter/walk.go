@@ -19,6 +19,7 @@ type leaf struct {
 	why     string
 	assumed *RuleRef // the first undecided match this path assumed an outcome of
 	limited *RuleRef // a limit this path's acceptance depends on
+	port    uint16   // a nat rule's new destination port (0: unchanged)
 }
 
 // pos is where a path is: a chain, a rule in it, an expression in the rule.
@@ -112,6 +113,8 @@ func (w *walker) run(p path) (*leaf, []path) {
 			}
 		case sAccept:
 			return &leaf{accept: true, assumed: p.assumed, limited: p.limited}, forks
+		case sRedirect:
+			return &leaf{accept: true, assumed: p.assumed, limited: p.limited, port: step.port}, forks
 		case sRefuse:
 			return &leaf{refused: w.ref(p.at), assumed: p.assumed}, forks
 		case sUnknown:
