@@ -68,6 +68,9 @@ type packet struct {
 	// conntrack (prerouting priority -200): before it a packet has no
 	// conntrack entry and "ct state" is invalid.
 	conntrack tri
+	// natted: a nat rule (redirect, dnat) changed the destination: conntrack
+	// status has dnat ("ct status dnat accept" in firewalld's input chain).
+	natted bool
 }
 
 // fieldOf evaluates the left-hand side of a match for the packet.
@@ -190,6 +193,9 @@ func (p *packet) ct(key string, dir any) field {
 	case "state":
 		return field{kind: fFlags, flags: []string{"new"}}
 	case "status":
+		if p.natted {
+			return field{kind: fFlags, flags: []string{"dnat"}}
+		}
 		return field{kind: fFlags, flags: nil}
 	case "direction":
 		return field{kind: fName, name: "original", alias: []string{"0"}}

@@ -107,7 +107,7 @@ func (j *judge) judgeSource(rs *Ruleset, chains []baseChain, pkt *packet) source
 				limited = v.limited
 			}
 			if v.port != 0 {
-				cur.q.Port = v.port
+				cur.q.Port, cur.natted = v.port, true
 			}
 		}
 	}
