@@ -46,7 +46,7 @@ func evaluateKernel(r *plugin.Result, k kernelFacts, f Facts, reqs []Requirement
 	}
 	rs := k.got.Ruleset
 	if f.Runtime != nil && !hasTable(rs, "inet", netfilter.FirewalldTable) {
-		r.Add(plugin.Critical, "firewalld's table (inet firewalld) is not in the kernel although firewalld runs: its zones filter nothing (was `nft flush ruleset` run?)", "firewall-cmd --reload")
+		r.Add(plugin.Critical, "firewalld's table (inet firewalld) is not in the kernel although firewalld runs: its zones filter nothing (was `nft flush ruleset` run? firewall-cmd --reload then fails)", "systemctl restart firewalld")
 	}
 	said := map[string]bool{}
 	accepted := 0

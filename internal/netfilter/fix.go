@@ -46,7 +46,7 @@ func (r RuleRef) Fix(src netip.Addr, port uint16) string {
 			return fmt.Sprintf("%s -t %s -I %s -p tcp --dport %d -j ACCEPT (the chain's policy is DROP)", tool, r.Table, r.Chain, port)
 		}
 		spec := strings.TrimPrefix(r.Text, "-A ")
-		return fmt.Sprintf("%s -t %s -D %s (a firewalld direct rule: firewall-cmd --direct --get-all-rules, then --direct --remove-rule, also with --permanent); and in iptables' saved rules", tool, r.Table, spec)
+		return fmt.Sprintf("%s -t %s -D %s, and in iptables' saved rules; if it is a firewalld direct rule, firewall-cmd --direct --get-all-rules shows it and firewall-cmd --direct --remove-rule with that line removes it (also with --permanent)", tool, r.Table, spec)
 	case r.Policy:
 		return fmt.Sprintf("nft insert rule %s %s %s tcp dport %d accept%s", r.Family, r.Table, r.Chain, port, lasting)
 	}
