@@ -51,7 +51,7 @@ func (r RuleRef) Fix(src netip.Addr, port uint16) string {
 		return fmt.Sprintf("nft insert rule %s %s %s tcp dport %d accept%s", r.Family, r.Table, r.Chain, port, lasting)
 	}
 	if m := setRef.FindStringSubmatch(r.Text); m != nil && src.IsValid() {
-		return fmt.Sprintf("nft delete element %s %s %s { %s }%s", r.Family, r.Table, m[1], src, lasting)
+		return fmt.Sprintf("nft delete element %s %s %s { %s }", r.Family, r.Table, m[1], src)
 	}
 	return fmt.Sprintf("nft delete rule %s %s %s handle %d%s", r.Family, r.Table, r.Chain, r.Handle, lasting)
 }
