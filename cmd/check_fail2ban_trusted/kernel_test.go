@@ -144,3 +144,26 @@ func TestKernelBanListedButNotEnforced(t *testing.T) {
 		t.Fatalf("output:\n%s", out)
 	}
 }
+
+// Over SSH the kernel's ruleset is read by `nft -j list ruleset` run on
+// the mail host: the same verdict as locally.
+func TestKernelOverSSH(t *testing.T) {
+	r := startRemote(t, sandbox.SSHDOptions{})
+	h, err := sandbox.StartNetHost(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Stop)
+	if err := h.Nft(`table inet mine { chain in { type filter hook input priority 0; ip saddr ` + trusted + ` tcp dport 993 drop; }; }`); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--ip", trusted, "--proc-net", h.ProcNet(), "--kernel-port", "993"}
+	lcode, lout := run(t, append([]string{"--socket", r.f2b.Socket}, args...)...)
+	rcode, rout := run(t, r.remote(args...)...)
+	want := "CRITICAL: " + trusted + " is refused by the kernel on 993/tcp by a rule fail2ban no longer tracks"
+	if lcode != 2 || rcode != 2 || firstLine(lout) != firstLine(rout) || !strings.HasPrefix(rout, want) || !strings.Contains(rout, "nft delete rule inet mine in handle ") {
+		t.Fatalf("local exit %d:\n%s\nremote exit %d:\n%s", lcode, lout, rcode, rout)
+	}
+}
+
+func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
