@@ -9,6 +9,8 @@ set -euo pipefail
 packages=(
   # firewalld sandbox: daemon, private system bus, nftables backend, unshare
   firewalld dbus nftables util-linux iproute2
+  # kernel-ruleset tests (internal/netfilter): iptables-nft, iptables-legacy
+  iptables
   # contrib tests: sudo rules, ACL recipes, polkit rule, systemd drop-in
   sudo acl polkitd systemd
   # fail2ban sandbox (the system /usr/bin/python3 runs it)
