@@ -24,6 +24,17 @@ func genRuleset(r *rand.Rand) string {
 			fmt.Fprintf(&b, "\tset a6 { type ipv6_addr; flags interval; auto-merge; elements = { %s } }\n", pick(r, v6Values, 1+r.IntN(2), ", "))
 		}
 		fmt.Fprintf(&b, "\tset p { type inet_service; flags interval; auto-merge; elements = { %s } }\n", pick(r, portValues, 1+r.IntN(2), ", "))
+		if fam != "ip6" {
+			fmt.Fprintf(&b, "\tset c4 { type ipv4_addr . inet_service; elements = { %s } }\n", pick(r, []string{"10.203.0.66 . 993", "10.203.0.2 . 143", "10.203.0.2 . 2222", "192.0.2.1 . 993"}, 1+r.IntN(2), ", "))
+		}
+		if fam != "ip" {
+			fmt.Fprintf(&b, "\tset c6 { type ipv6_addr . inet_service; elements = { %s } }\n", pick(r, []string{"fd00:203::66 . 993", "fd00:203::2 . 143", "fd00:203::2 . 2222"}, 1+r.IntN(2), ", "))
+		}
+		if r.IntN(4) == 0 {
+			ports := []string{"143", "993", "2222"}
+			fmt.Fprintf(&b, "\tchain n { type nat hook prerouting priority %d;\n\t\t%s tcp dport %s redirect to :%s\n\t}\n",
+				[]int{-100, -100, 50}[r.IntN(3)], genMatch(r, fam), ports[r.IntN(3)], ports[r.IntN(3)])
+		}
 		regular := r.IntN(4)
 		for ci := range 1 + r.IntN(2) {
 			hook := []string{"prerouting", "input", "input"}[r.IntN(3)]
@@ -70,7 +81,9 @@ func genRules(b *strings.Builder, r *rand.Rand, fam, hook string, ci, regular in
 	for range 1 + r.IntN(5) {
 		var parts []string
 		for range r.IntN(3) {
-			parts = append(parts, genMatch(r, fam))
+			if m := genMatch(r, fam); !conflicts(append(parts, m)) {
+				parts = append(parts, m)
+			}
 		}
 		if r.IntN(5) == 0 {
 			parts = append(parts, "counter")
@@ -88,7 +101,17 @@ func genMatch(r *rand.Rand, fam string) string {
 	if r.IntN(4) == 0 {
 		neg = "!= "
 	}
-	switch r.IntN(10) {
+	switch r.IntN(12) {
+	case 10:
+		if fam != "ip6" {
+			return "ip saddr . tcp dport " + neg + "@c4"
+		}
+		return "ip6 saddr . tcp dport " + neg + "@c6"
+	case 11:
+		if fam != "ip6" {
+			return "ip saddr . tcp dport { 10.203.0.66 . 993, 10.203.0.2 . 2222 }"
+		}
+		return "ip6 saddr . tcp dport { fd00:203::66 . 993, fd00:203::2 . 2222 }"
 	case 0:
 		if fam != "ip6" {
 			return "ip saddr " + neg + v4Values[r.IntN(len(v4Values))]
@@ -129,6 +152,17 @@ func genVerdict(r *rand.Rand, hook string, ci, regular int) string {
 		target := ci + 1 + r.IntN(regular-ci-1)
 		return []string{"jump", "goto"}[r.IntN(2)] + fmt.Sprintf(" c%d", target)
 	}
+	if r.IntN(8) == 0 {
+		jump := "drop"
+		if ci+1 < regular {
+			jump = fmt.Sprintf("jump c%d", ci+1)
+		}
+		return []string{
+			"ct state vmap { established : accept, related : accept, invalid : drop, new : continue }",
+			"tcp dport vmap { 143 : accept, 993 : drop, 2222 : " + jump + " }",
+			`iifname vmap { "lo" : accept, "mail0" : continue }`,
+		}[r.IntN(3)]
+	}
 	switch {
 	case n < 5:
 		return "accept"
@@ -140,4 +174,15 @@ func genVerdict(r *rand.Rand, hook string, ci, regular int) string {
 		return "return"
 	}
 	return "continue"
+}
+
+// conflicts: matches nft refuses together (both address families, or a
+// udp match beside a tcp one).
+func conflicts(parts []string) bool {
+	all := " " + strings.Join(parts, " ")
+	v4 := strings.Contains(all, " ip saddr") || strings.Contains(all, "nfproto ipv4")
+	v6 := strings.Contains(all, " ip6 saddr") || strings.Contains(all, "nfproto ipv6")
+	udp := strings.Contains(all, "udp")
+	tcp := strings.Contains(all, "tcp")
+	return (v4 && v6) || (udp && tcp)
 }
