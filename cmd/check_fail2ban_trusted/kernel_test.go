@@ -23,6 +23,17 @@ func startF2B(t *testing.T, ignoreIP string) *sandbox.Fail2ban {
 	return f
 }
 
+// startNetHost: the mail host's namespace, listening on 993, and a client.
+func startNetHost(t *testing.T) *sandbox.NetHost {
+	t.Helper()
+	h, err := sandbox.StartNetHostServing(t.TempDir(), 993)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Stop)
+	return h
+}
+
 // refused probes 993 from the trusted address: true when the kernel
 // refuses it (a dropped SYN is retried once with a longer wait).
 func refused(t *testing.T, c *sandbox.Client) bool {
@@ -39,16 +50,7 @@ func refused(t *testing.T, c *sandbox.Client) bool {
 // running that command lets the office in and the check is OK again.
 func TestKernelLeftoverNftablesBan(t *testing.T) {
 	f := startF2B(t, "127.0.0.1/8 "+trusted) // the admin whitelisted it after the ban
-	h, err := sandbox.StartNetHost(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.Stop)
-	stop, err := h.Serve(993)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	h := startNetHost(t)
 	// As fail2ban's action.d/nftables.conf builds it.
 	if err := h.Nft(`table inet f2b-table {
 	set addr-set-dovecot { type ipv4_addr; elements = { ` + trusted + ` } }
@@ -88,16 +90,11 @@ func TestKernelLeftoverRichRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(fw.Stop)
-	client, err := fw.AttachClient()
+	client, err := fw.AttachServing(993)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Stop)
-	stop, err := fw.Serve(993)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
 	// fail2ban's actionban for firewallcmd-rich-rules, ports of the dovecot jail.
 	for _, cmd := range [][]string{{"--add-service=imaps"},
 		{"--add-rich-rule=rule family='ipv4' source address='" + trusted + "' port port='993' protocol='tcp' reject type='icmp-port-unreachable'"}} {
@@ -119,16 +116,7 @@ func TestKernelLeftoverRichRule(t *testing.T) {
 // firewall-cmd --reload wiped) while the kernel lets the IP through.
 func TestKernelBanListedButNotEnforced(t *testing.T) {
 	f := startF2B(t, "127.0.0.1/8")
-	h, err := sandbox.StartNetHost(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.Stop)
-	stop, err := h.Serve(993)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	h := startNetHost(t)
 	if err := f.DovecotFailures(trusted, 10); err != nil {
 		t.Fatal(err)
 	}
@@ -149,11 +137,7 @@ func TestKernelBanListedButNotEnforced(t *testing.T) {
 // the mail host: the same verdict as locally.
 func TestKernelOverSSH(t *testing.T) {
 	r := startRemote(t, sandbox.SSHDOptions{})
-	h, err := sandbox.StartNetHost(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.Stop)
+	h := startNetHost(t)
 	if err := h.Nft(`table inet mine { chain in { type filter hook input priority 0; ip saddr ` + trusted + ` tcp dport 993 drop; }; }`); err != nil {
 		t.Fatal(err)
 	}

@@ -15,16 +15,11 @@ import (
 // name the rule and how to remove it, and after the undo say OK again.
 func TestKernelRefusalsOutsideFirewalld(t *testing.T) {
 	fw := startFirewalld(t)
-	client, err := fw.AttachClient()
+	client, err := fw.AttachServing(993)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Stop)
-	stop, err := fw.Serve(993)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
 	mustCmd(t, fw, "--permanent", "--add-service=imaps")
 	mustCmd(t, fw, "--reload")
 	inNS := func(t *testing.T, argv ...string) {

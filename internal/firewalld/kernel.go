@@ -99,7 +99,11 @@ func kernelFinding(v netfilter.Verdict, req Requirement, fam string, port uint16
 	case v.Rule.FirewalldOwned():
 		return "", plugin.OK, "" // firewalld's own verdict, reported from its configuration
 	}
-	return fmt.Sprintf("%s is refused by the kernel outside firewalld's zones: %s; it survives firewall-cmd --reload", what, v.Rule), plugin.Critical, v.Rule.Fix(netip.Addr{}, port)
+	survives := "it survives firewall-cmd --reload"
+	if v.Rule.Origin == "iptables-nft" {
+		survives += " (unless it is a runtime-only firewalld direct rule)"
+	}
+	return fmt.Sprintf("%s is refused by the kernel outside firewalld's zones: %s; %s", what, v.Rule, survives), plugin.Critical, v.Rule.Fix(netip.Addr{}, port)
 }
 
 func refusedList(v netfilter.Verdict) string {

@@ -17,16 +17,11 @@ func TestFirewalldRulesets(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(fw.Stop)
-	client, err := fw.AttachClient()
+	client, err := fw.AttachServing(143, 993)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Stop)
-	stop, err := fw.Serve(143, 993)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
 	if err := fw.OpenPermanently("imaps"); err != nil {
 		t.Fatal(err)
 	}

@@ -22,16 +22,11 @@ func startHost(t *testing.T) *sandbox.NetHost {
 	if err := sandbox.RequireRoot("network namespaces"); err != nil {
 		t.Fatal(err)
 	}
-	h, err := sandbox.StartNetHost(t.TempDir())
+	h, err := sandbox.StartNetHostServing(t.TempDir(), testPorts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.Stop)
-	stop, err := h.Serve(testPorts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
 	return h
 }
 

@@ -41,8 +41,9 @@ const (
 // gets through is what the kernel (firewalld's nftables ruleset) lets
 // through.
 type Client struct {
-	NetNS string
-	proc  *Process
+	NetNS     string
+	proc      *Process
+	stopServe func() // listeners AttachServing opened
 }
 
 // AttachClient creates the client namespace (held by a sleeping process
@@ -100,7 +101,12 @@ func attachClient(dir string, hostPID int) (*Client, error) {
 }
 
 // Stop ends the client namespace (the veth pair goes with it).
-func (c *Client) Stop() { c.proc.Stop() }
+func (c *Client) Stop() {
+	if c.stopServe != nil {
+		c.stopServe()
+	}
+	c.proc.Stop()
+}
 
 // inNetNS runs fn on an OS thread moved into the namespace, then moves
 // the thread back before Go may schedule anything else on it. The thread

@@ -16,9 +16,10 @@ import (
 // Firewalld.AttachClient), for tests that load rules with nft or iptables
 // themselves and probe them from the client.
 type NetHost struct {
-	Dir    string
-	Client *Client
-	proc   *Process
+	Dir       string
+	Client    *Client
+	proc      *Process
+	stopServe func()
 }
 
 // StartNetHost makes the host namespace (held by a sleeping process,
@@ -98,8 +99,40 @@ func (h *NetHost) NetNS() string { return fmt.Sprintf("/proc/%d/ns/net", h.proc.
 // ProcNet is /proc/net as seen in the host namespace.
 func (h *NetHost) ProcNet() string { return fmt.Sprintf("/proc/%d/net", h.proc.PID()) }
 
+// StartNetHostServing is StartNetHost with listeners on ports (both
+// families) in the host namespace, closed by Stop.
+func StartNetHostServing(dir string, ports ...int) (*NetHost, error) {
+	h, err := StartNetHost(dir)
+	if err != nil {
+		return nil, err
+	}
+	if h.stopServe, err = h.Serve(ports...); err != nil {
+		h.Stop()
+		return nil, err
+	}
+	return h, nil
+}
+
+// AttachServing attaches a client to firewalld's namespace and listens on
+// ports there (see AttachClient and Serve); the client's Stop closes the
+// listeners too.
+func (f *Firewalld) AttachServing(ports ...int) (*Client, error) {
+	c, err := f.AttachClient()
+	if err != nil {
+		return nil, err
+	}
+	if c.stopServe, err = f.Serve(ports...); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
 // Stop ends both namespaces.
 func (h *NetHost) Stop() {
+	if h.stopServe != nil {
+		h.stopServe()
+	}
 	if h.Client != nil {
 		h.Client.Stop()
 	}
