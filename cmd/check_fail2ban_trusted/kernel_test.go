@@ -65,7 +65,7 @@ func TestKernelLeftoverNftablesBan(t *testing.T) {
 	args := []string{"--socket", f.Socket, "--ip", trusted, "--proc-net", h.ProcNet()}
 	code, out := run(t, args...)
 	fix := "nft delete element inet f2b-table addr-set-dovecot { " + trusted + " }"
-	if code != 2 || !strings.HasPrefix(out, "CRITICAL: "+trusted+" is refused by the kernel on 465/tcp") || !strings.Contains(out, trusted+" is refused on 465/tcp, 587/tcp, 110/tcp, 995/tcp, 143/tcp, 993/tcp, 4190/tcp by rule") ||
+	if code != 2 || !strings.HasPrefix(out, "CRITICAL: "+trusted+" is refused by the kernel on 465/tcp, 587/tcp, 110/tcp, 995/tcp, 143/tcp, 993/tcp, 4190/tcp by rules fail2ban no longer tracks") || !strings.Contains(out, trusted+" is refused on 465/tcp, 587/tcp, 110/tcp, 995/tcp, 143/tcp, 993/tcp, 4190/tcp by rule") ||
 		!strings.Contains(out, "that fail2ban no longer tracks") || !strings.Contains(out, fix) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
@@ -106,7 +106,8 @@ func TestKernelLeftoverRichRule(t *testing.T) {
 		t.Fatal("the leftover rich rule did not refuse the office")
 	}
 	code, out := run(t, "--socket", f.Socket, "--ip", trusted, "--proc-net", fw.ProcNet())
-	if code != 2 || !strings.Contains(out, trusted+" is refused on 993/tcp by rule") || !strings.Contains(out, "table inet firewalld") ||
+	if code != 2 || !strings.HasPrefix(out, "CRITICAL: "+trusted+" is refused by the kernel on 993/tcp by rules") || strings.Contains(out, "25/tcp") ||
+		!strings.Contains(out, trusted+" is refused on 993/tcp by rule") || !strings.Contains(out, "table inet firewalld") ||
 		!strings.Contains(out, "firewall-cmd --remove-rich-rule") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
@@ -144,7 +145,7 @@ func TestKernelOverSSH(t *testing.T) {
 	args := []string{"--ip", trusted, "--proc-net", h.ProcNet(), "--kernel-port", "993"}
 	lcode, lout := run(t, append([]string{"--socket", r.f2b.Socket}, args...)...)
 	rcode, rout := run(t, r.remote(args...)...)
-	want := "CRITICAL: " + trusted + " is refused by the kernel on 993/tcp by a rule fail2ban no longer tracks"
+	want := "CRITICAL: " + trusted + " is refused by the kernel on 993/tcp by rules fail2ban no longer tracks"
 	if lcode != 2 || rcode != 2 || firstLine(lout) != firstLine(rout) || !strings.HasPrefix(rout, want) || !strings.Contains(rout, "nft delete rule inet mine in handle ") {
 		t.Fatalf("local exit %d:\n%s\nremote exit %d:\n%s", lcode, lout, rcode, rout)
 	}

@@ -76,8 +76,13 @@ func kernelTarget(r *plugin.Result, rs *netfilter.Ruleset, ports []uint16, a net
 	refusedBy := map[netfilter.RuleRef][]uint16{}
 	var order []netfilter.RuleRef
 	var accepted []uint16
+	var closed []uint16
 	for _, port := range ports {
 		v := netfilter.Judge(rs, netfilter.Query{IPv6: a.Is6(), Source: netip.PrefixFrom(a, a.BitLen()), Port: port})
+		if v.Outcome == netfilter.Refused && closedForAll(rs, a, port) {
+			closed = append(closed, port) // not this IP's ban: the port is closed
+			continue
+		}
 		switch v.Outcome {
 		case netfilter.Accepted:
 			accepted = append(accepted, port)
@@ -90,6 +95,10 @@ func kernelTarget(r *plugin.Result, rs *netfilter.Ruleset, ports []uint16, a net
 			refusedBy[v.Rule] = append(refusedBy[v.Rule], port)
 		}
 	}
+	if len(closed) > 0 {
+		r.Debugf("kernel: %s closed for every source (not a ban)", portList(closed))
+	}
+	var untracked []uint16
 	for _, rule := range order {
 		ps := portList(refusedBy[rule])
 		if len(jails) > 0 {
@@ -97,7 +106,10 @@ func kernelTarget(r *plugin.Result, rs *netfilter.Ruleset, ports []uint16, a net
 			continue
 		}
 		r.Add(plugin.Critical, fmt.Sprintf("%s is refused on %s by %s that fail2ban no longer tracks (it lists no ban for %s)", a, ps, rule, a), kernelFix(rule, a, refusedBy[rule][0]))
-		r.Summary = prefixSummary(fmt.Sprintf("%s is refused by the kernel on %s by a rule fail2ban no longer tracks", a, ps), r.Summary)
+		untracked = append(untracked, refusedBy[rule]...)
+	}
+	if len(untracked) > 0 {
+		r.Summary = prefixSummary(fmt.Sprintf("%s is refused by the kernel on %s by rules fail2ban no longer tracks", a, portList(untracked)), r.Summary)
 	}
 	if len(jails) > 0 && len(order) == 0 && len(accepted) > 0 {
 		r.Add(plugin.Warning, fmt.Sprintf("fail2ban lists %s as banned in %s, but the kernel lets it through on %s: the ban rules are gone (firewalld reloaded, or the banaction's table flushed), so it is served now and these bans do not work",
@@ -111,6 +123,16 @@ func prefixSummary(first, rest string) string {
 		return first
 	}
 	return first + "; " + rest
+}
+
+// closedForAll: the port is refused for every source of a's family (a
+// closed port, not a ban on a).
+func closedForAll(rs *netfilter.Ruleset, a netip.Addr, port uint16) bool {
+	anySource := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+	if a.Is6() {
+		anySource = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+	}
+	return netfilter.Judge(rs, netfilter.Query{IPv6: a.Is6(), Source: anySource, Port: port}).Outcome == netfilter.Refused
 }
 
 // kernelFix: a rich rule in firewalld's table is removed through
