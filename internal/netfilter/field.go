@@ -239,10 +239,7 @@ func (p *packet) masked(left, mask any) field {
 		}
 		return field{kind: fUnknown, what: "a bitwise expression"}
 	}
-	keep := strs(mask)
-	if s, ok := mask.(string); ok {
-		keep = []string{s}
-	}
+	keep := flagList(mask)
 	var out []string
 	for _, fl := range f.flags {
 		if contains(keep, fl) {
@@ -282,4 +279,24 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// flagList reads a flag value: "syn", ["syn", "ack"] (nft 1.0) or
+// {"|": ["syn", "ack"]} (nft 1.1), nested.
+func flagList(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			out = append(out, flagList(e)...)
+		}
+		return out
+	case map[string]any:
+		if or, ok := x["|"]; ok {
+			return flagList(or)
+		}
+	}
+	return nil
 }

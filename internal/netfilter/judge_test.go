@@ -151,3 +151,15 @@ func TestHostileRulesetsBounded(t *testing.T) {
 		})
 	}
 }
+
+// nft 1.1 (Debian 13) writes a flag mask as {"|": [...]}, nft 1.0 as a
+// list: both are read alike.
+func TestFlagMasksOfBothNftVersions(t *testing.T) {
+	for _, mask := range []string{`["syn","ack"]`, `{"|":["syn","ack"]}`} {
+		notSyn := `{"rule":{"family":"inet","table":"f","chain":"in","handle":3,"expr":[{"match":{"op":"!=","left":{"&":[{"payload":{"protocol":"tcp","field":"flags"}},` + mask + `]},"right":"syn"}},{"accept":null}]}}`
+		dropPolicy := strings.Replace(inputF, `"policy":"accept"`, `"policy":"drop"`, 1)
+		if v := Judge(ruleset(t, tableF, dropPolicy, notSyn), anyV4(993)); v.Outcome != Refused || !v.Rule.Policy {
+			t.Errorf("mask %s: a SYN passed 'tcp flags & (syn|ack) != syn accept': %s (%s)", mask, v.Outcome, v.Rule)
+		}
+	}
+}

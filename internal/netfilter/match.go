@@ -165,7 +165,7 @@ func (w *walker) elem(f field, e any) tri {
 		}
 		return triOf(nameMatches(f, str(e)))
 	case fFlags:
-		want := strs(e)
+		want := flagList(e)
 		if len(want) == 0 && e != nil {
 			return unknown
 		}
@@ -220,10 +220,10 @@ func sameFlags(have, want []string) bool {
 
 // flagsAny is the flag test "ct state established,related": any in common.
 func (w *walker) flagsAny(f field, right any) tri {
-	want := strs(right)
+	want := flagList(right)
 	if m, ok := right.(map[string]any); ok {
 		if list, ok := m["set"].([]any); ok {
-			want = strs(list)
+			want = flagList(list)
 		}
 	}
 	for _, x := range want {
