@@ -114,7 +114,6 @@ func kernelTarget(r *plugin.Result, rs *netfilter.Ruleset, ports []uint16, a net
 	if len(jails) > 0 && len(order) == 0 && len(accepted) > 0 {
 		r.Add(plugin.Warning, fmt.Sprintf("fail2ban lists %s as banned in %s, but the kernel lets it through on %s: the ban rules are gone (firewalld reloaded, or the banaction's table flushed), so it is served now and these bans do not work",
 			a, plugin.Join(jails), portList(accepted)), fmt.Sprintf("fail2ban-client reload (re-applies the bans), or unban it: fail2ban-client set %s unbanip %s", jails[0], a))
-		r.Summary = prefixSummary(fmt.Sprintf("%s is listed as banned but the kernel lets it through: the ban rules are gone", a), r.Summary)
 	}
 }
 
