@@ -63,10 +63,7 @@ func compareAll(t *testing.T, rs *Ruleset, c *sandbox.Client, text string) int {
 				}
 				ok, err := probe(t, c, src, port, v.Outcome == Accepted)
 				if ok != (v.Outcome == Accepted) {
-					// The rulesets are deterministic: a disagreement that a
-					// second, unhurried probe does not repeat was the
-					// transport (a reused port, a rate-limited ICMP error).
-					ok, err = probe(t, c, src, port, true)
+					ok, err = probe(t, c, src, port, true) // see agree
 				}
 				mu.Lock()
 				defer mu.Unlock()
