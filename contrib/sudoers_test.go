@@ -149,6 +149,16 @@ func TestSudoersAllowOnlyWhatThePluginsRun(t *testing.T) {
 		{false, []string{"/usr/bin/firewall-cmd", "--zone=public", "--add-service=imaps"}},
 		{false, []string{"/usr/bin/firewall-cmd", "--reload"}},
 		{false, []string{"/usr/bin/firewall-cmd", "--zone=public", "--list-all", "--permanent"}},
+		// the kernel's ruleset, read-only, exactly as internal/netfilter runs it
+		{true, []string{"/usr/sbin/nft", "-j", "list", "ruleset"}},
+		{false, []string{"/usr/sbin/nft", "flush", "ruleset"}},
+		{false, []string{"/usr/sbin/nft", "-f", "/tmp/evil.nft"}},
+		{false, []string{"/usr/sbin/nft", "-j", "list", "ruleset", "-f", "/tmp/evil.nft"}},
+		{true, []string{"/usr/sbin/iptables-legacy-save"}},
+		{true, []string{"/usr/sbin/ip6tables-nft-save"}},
+		{false, []string{"/usr/sbin/iptables-legacy-save", "-M", "/tmp/evil"}},
+		{false, []string{"/usr/sbin/iptables-legacy-restore"}},
+		{true, []string{fw, "--service", "imaps", "--kernel", "require"}},
 		// the whole firewalld plugin as root, with what-to-check flags only
 		{true, []string{fw}},
 		{true, []string{fw, "--zone", "public", "--service", "imaps", "--port=4190/tcp", "--drift", "critical", "-t", "10", "-vv"}},

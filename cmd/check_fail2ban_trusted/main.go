@@ -22,10 +22,13 @@ type cli struct {
 	ExcludeJail []string `name:"exclude-jail" placeholder:"JAIL" help:"Do not check this jail (repeatable)."`
 	Unlisted    string   `name:"unlisted" default:"warning" enum:"ok,warning,critical" help:"State when an IP is not whitelisted by a jail's ignoreip (ok, warning, critical)."`
 
-	Backend        string `name:"backend" default:"socket" enum:"socket,client" help:"socket: speak fail2ban's control protocol directly; client: run fail2ban-client (for a sudo rule)."`
-	Socket         string `name:"socket" default:"/var/run/fail2ban/fail2ban.sock" placeholder:"PATH" help:"fail2ban control socket (default: /var/run/fail2ban/fail2ban.sock)."`
-	Fail2banClient string `name:"fail2ban-client" default:"/usr/bin/fail2ban-client" placeholder:"PATH" help:"fail2ban-client to run with --backend=client (default: /usr/bin/fail2ban-client; with --sudo, the read-only wrapper from contrib/sudoers.d)."`
-	Sudo           bool   `name:"sudo" help:"Run fail2ban-client through sudo -n (with --backend=client, and over SSH when sshd refuses the socket)."`
+	Backend        string   `name:"backend" default:"socket" enum:"socket,client" help:"socket: speak fail2ban's control protocol directly; client: run fail2ban-client (for a sudo rule)."`
+	Socket         string   `name:"socket" default:"/var/run/fail2ban/fail2ban.sock" placeholder:"PATH" help:"fail2ban control socket (default: /var/run/fail2ban/fail2ban.sock)."`
+	Fail2banClient string   `name:"fail2ban-client" default:"/usr/bin/fail2ban-client" placeholder:"PATH" help:"fail2ban-client to run with --backend=client (default: /usr/bin/fail2ban-client; with --sudo, the read-only wrapper from contrib/sudoers.d)."`
+	Kernel         string   `name:"kernel" default:"auto" enum:"auto,require,skip" help:"Judge the kernel's live ruleset for each IP on the mail ports (nft -j list ruleset, legacy iptables): auto (when allowed; says so when not), require (UNKNOWN when it cannot be read), skip."`
+	KernelPort     []uint16 `name:"kernel-port" placeholder:"PORT" help:"TCP port the kernel's verdict is asked on (repeatable; default: 25, 465, 587, 110, 995, 143, 993, 4190, the stock mail jails' ports)."`
+	ProcNet        string   `name:"proc-net" default:"/proc/net" hidden:"" help:"Where the kernel's tables are read (tests point it at a network namespace)."`
+	Sudo           bool     `name:"sudo" help:"Run fail2ban-client through sudo -n (with --backend=client, and over SSH when sshd refuses the socket)."`
 }
 
 func (c *cli) Check(ctx context.Context) plugin.Result {
@@ -54,6 +57,7 @@ func (c *cli) Check(ctx context.Context) plugin.Result {
 		Jails:        c.Jail,
 		ExcludeJails: c.ExcludeJail,
 		Unlisted:     unlisted,
+		Kernel:       fail2ban.KernelOptions{Mode: c.Kernel, Ports: c.KernelPort, ProcNet: c.ProcNet},
 	})
 	if note != "" {
 		r.Detailf("%s", note)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +21,11 @@ var info = plugin.Info{Name: "check_fail2ban_trusted", Description: "test"}
 
 func run(t *testing.T, args ...string) (int, string) {
 	t.Helper()
+	// The kernel read is for tests that point --proc-net at a namespace;
+	// else it would judge the test machine's own ruleset.
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--kernel") || strings.HasPrefix(a, "--proc-net") }) {
+		args = append(args, "--kernel=skip")
+	}
 	var out bytes.Buffer
 	code := plugin.Run(info, &cli{}, args, &out)
 	return code, out.String()
@@ -67,7 +73,7 @@ func TestBinaryAgainstRealFail2ban(t *testing.T) {
 
 	plugin := func(uid int, args ...string) (int, string) {
 		t.Helper()
-		cmd := exec.Command(bin, append([]string{"--socket", f.Socket}, args...)...)
+		cmd := exec.Command(bin, append([]string{"--socket", f.Socket, "--kernel=skip"}, args...)...)
 		if uid != 0 {
 			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
 		}

@@ -40,7 +40,8 @@ type run struct {
 
 func startRun(t *testing.T, bin string, env []string, args ...string) *run {
 	t.Helper()
-	r := &run{cmd: exec.Command(bin, args...), start: time.Now()}
+	// --kernel=skip: the sandbox's firewalld is in its own namespace.
+	r := &run{cmd: exec.Command(bin, append(args, "--kernel=skip")...), start: time.Now()}
 	r.cmd.Env = append(os.Environ(), env...)
 	r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.out
 	if err := r.cmd.Start(); err != nil {

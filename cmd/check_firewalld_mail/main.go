@@ -25,6 +25,7 @@ type cli struct {
 	ConfigDir        string   `default:"/etc/firewalld" help:"firewalld's admin config tree." placeholder:"DIR"`
 	DefaultConfigDir string   `default:"/usr/lib/firewalld" help:"firewalld's package defaults tree." placeholder:"DIR"`
 	Drift            string   `enum:"ignore,warning,critical" default:"warning" help:"State for other differences between runtime and permanent (ignore, warning, critical)."`
+	Kernel           string   `enum:"auto,require,skip" default:"auto" help:"Judge the kernel's live ruleset too (nft -j list ruleset, legacy iptables): auto (when allowed; says so when not), require (UNKNOWN when it cannot be read), skip."`
 	Sudo             bool     `name:"sudo" help:"Run firewall-cmd through sudo -n (here, or on the mail host with --ssh-host; the rule is in contrib/sudoers.d). Files are never read through sudo."`
 }
 
@@ -57,6 +58,7 @@ func (c *cli) Check(ctx context.Context) plugin.Result {
 		FirewallCmd:   c.FirewallCmd,
 		Dirs:          firewalld.Dirs{ConfigDir: c.ConfigDir, DefaultDir: c.DefaultConfigDir},
 		Drift:         drift,
+		Kernel:        c.Kernel,
 	})
 	return remote.Annotate(r, host, notes)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,6 +50,11 @@ func check(t *testing.T, fw *sandbox.Firewalld, args ...string) (int, string) {
 	t.Helper()
 	// Both families, whatever addresses the machine running the test has.
 	args = append([]string{"--config-dir", fw.ConfigDir, "--default-config-dir", fw.DefaultDir, "--family", "both"}, args...)
+	// The kernel read follows --proc-net into firewalld's namespace;
+	// without it, it would read the test machine's own ruleset.
+	if !slices.Contains(args, "--proc-net") && !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--kernel") }) {
+		args = append(args, "--kernel=skip")
+	}
 	var out bytes.Buffer
 	code := plugin.Run(plugin.Info{Name: "check_firewalld_mail"}, &cli{}, args, &out)
 	return code, out.String()

@@ -22,6 +22,7 @@ type Options struct {
 	Jails        []string
 	ExcludeJails []string
 	Unlisted     plugin.State
+	Kernel       KernelOptions // the kernel's verdict (kernel.go)
 
 	// Resolver resolves the DNS names of --ip-from-dns and ignoreip as the
 	// mail host does. nil: Go's resolver for a local host, `getent ahosts`

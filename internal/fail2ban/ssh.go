@@ -29,6 +29,7 @@ func CheckVia(ctx context.Context, host remote.Host, o Options) plugin.Result {
 		return r
 	}
 	r = Evaluate(facts, Config{Unlisted: o.Unlisted})
+	evaluateKernel(&r, gatherKernel(ctx, host, o), o.Kernel.Mode, o.Kernel.Ports, facts)
 	if why != "" {
 		r.Debugf("%s", why)
 	}

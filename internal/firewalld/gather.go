@@ -26,6 +26,7 @@ type Config struct {
 	Dirs          Dirs
 	ProcNet       string // "/proc/net"; tests point it at a namespace's
 	Drift         plugin.State
+	Kernel        string // --kernel: auto, require, skip ("" = skip)
 }
 
 // Facts is everything gather found out. A nil view comes with its error.
@@ -70,6 +71,7 @@ func Check(ctx context.Context, host remote.Host, cfg Config) plugin.Result {
 	f.Runtime.addDefinitions(reqs)
 	f.Permanent.addDefinitions(reqs)
 	r := Evaluate(f, Policy{Requirements: reqs, RequirementsErr: err, Drift: cfg.Drift})
+	evaluateKernel(&r, gatherKernel(ctx, host, cfg), f, reqs)
 	if f.RuntimeFallback != nil {
 		r.Debugf("runtime from firewall-cmd on the mail host, not its D-Bus: %v", f.RuntimeFallback)
 	}

@@ -41,8 +41,9 @@ const (
 // gets through is what the kernel (firewalld's nftables ruleset) lets
 // through.
 type Client struct {
-	NetNS string
-	proc  *Process
+	NetNS     string
+	proc      *Process
+	stopServe func() // listeners AttachServing opened
 }
 
 // AttachClient creates the client namespace (held by a sleeping process
@@ -50,7 +51,14 @@ type Client struct {
 // both ends and default routes in firewalld's namespace through the
 // client, so that the mail host's default route leaves by mail0.
 func (f *Firewalld) AttachClient() (*Client, error) {
-	proc, err := StartProcess("client netns", filepath.Join(f.Dir, "client.log"), nil, "unshare", "--net", "sleep", "infinity")
+	return attachClient(f.Dir, f.daemon.PID())
+}
+
+// attachClient wires a new client namespace to the namespace of process
+// hostPID (see AttachClient).
+func attachClient(dir string, hostPID int) (*Client, error) {
+	hostNS := fmt.Sprintf("/proc/%d/ns/net", hostPID)
+	proc, err := StartProcess("client netns", filepath.Join(dir, "client.log"), nil, "unshare", "--net", "sleep", "infinity")
 	if err != nil {
 		return nil, err
 	}
@@ -67,15 +75,15 @@ func (f *Firewalld) AttachClient() (*Client, error) {
 		proc.Stop()
 		return nil, err
 	}
-	fwPID, clPID := strconv.Itoa(f.daemon.PID()), strconv.Itoa(proc.PID())
+	fwPID, clPID := strconv.Itoa(hostPID), strconv.Itoa(proc.PID())
 	in := func(ns string, args ...string) []string { return append([]string{"nsenter", "--net=" + ns}, args...) }
 	steps := [][]string{
 		{"ip", "link", "add", "name", MailIfname, "netns", fwPID, "type", "veth", "peer", "name", "client0", "netns", clPID},
-		in(f.NetNS(), "ip", "addr", "add", MailIPv4+"/24", "dev", MailIfname),
-		in(f.NetNS(), "ip", "addr", "add", MailIPv6+"/64", "dev", MailIfname, "nodad"),
-		in(f.NetNS(), "ip", "link", "set", MailIfname, "up"),
-		in(f.NetNS(), "ip", "route", "add", "default", "via", ClientIPv4),
-		in(f.NetNS(), "ip", "-6", "route", "add", "default", "via", ClientIPv6),
+		in(hostNS, "ip", "addr", "add", MailIPv4+"/24", "dev", MailIfname),
+		in(hostNS, "ip", "addr", "add", MailIPv6+"/64", "dev", MailIfname, "nodad"),
+		in(hostNS, "ip", "link", "set", MailIfname, "up"),
+		in(hostNS, "ip", "route", "add", "default", "via", ClientIPv4),
+		in(hostNS, "ip", "-6", "route", "add", "default", "via", ClientIPv6),
 		in(c.NetNS, "ip", "link", "set", "lo", "up"),
 		in(c.NetNS, "ip", "addr", "add", ClientIPv4+"/24", "dev", "client0"),
 		in(c.NetNS, "ip", "addr", "add", ClientAlt4+"/24", "dev", "client0"),
@@ -93,7 +101,12 @@ func (f *Firewalld) AttachClient() (*Client, error) {
 }
 
 // Stop ends the client namespace (the veth pair goes with it).
-func (c *Client) Stop() { c.proc.Stop() }
+func (c *Client) Stop() {
+	if c.stopServe != nil {
+		c.stopServe()
+	}
+	c.proc.Stop()
+}
 
 // inNetNS runs fn on an OS thread moved into the namespace, then moves
 // the thread back before Go may schedule anything else on it. The thread
@@ -163,6 +176,11 @@ func (c *Client) Connect(src, dst string, port int, timeout time.Duration) (stri
 // as Dovecot would on the mail host, and answers each connection with the
 // port number it arrived on. The listeners close with the returned func.
 func (f *Firewalld) Serve(ports ...int) (stop func(), err error) {
+	return serveIn(f.NetNS(), ports)
+}
+
+// serveIn is Serve in network namespace ns.
+func serveIn(ns string, ports []int) (stop func(), err error) {
 	var lns []net.Listener
 	stop = func() {
 		for _, l := range lns {
@@ -172,7 +190,7 @@ func (f *Firewalld) Serve(ports ...int) (stop func(), err error) {
 	for _, port := range ports {
 		for _, network := range []string{"tcp4", "tcp6"} {
 			var ln net.Listener
-			err := inNetNS(f.NetNS(), func() error {
+			err := inNetNS(ns, func() error {
 				var err error
 				ln, err = net.Listen(network, ":"+strconv.Itoa(port))
 				return err
