@@ -150,4 +150,3 @@ func TestKernelOverSSH(t *testing.T) {
 		t.Fatalf("local exit %d:\n%s\nremote exit %d:\n%s", lcode, lout, rcode, rout)
 	}
 }
-
