@@ -125,7 +125,8 @@ type Ruleset struct {
 	// use: over D-Bus each one is a round trip to firewalld, and most checks
 	// are decided by service name alone.
 	resolve func(name string) (Service, error)
-	chains  map[string][]entry // filter chains by zone and requirement names
+	chains  map[string]*indexedChain // filter chains by zone and requirement names
+	indexes map[string]*sourceIndex  // their source index, by zone
 }
 
 // Service returns the definition of a service, ok false when it is unknown.
