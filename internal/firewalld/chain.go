@@ -229,45 +229,36 @@ func natForward(rs *Ruleset, z *Zone, rich []*RichRule, c client) (*outcome, str
 	return nil, ""
 }
 
-// zoneFor is filter_INPUT_ZONES (nftables.py): source bindings first,
-// ordered by zone name (_run_replace_zone_source), then the interface's
-// zone, then the default zone (its "*" rule is appended last).
+// zoneFor is filter_INPUT_ZONES (nftables.py): the bindings in the
+// release's order (dispatch.go: 1.3 sources then interfaces, 2.x by
+// ingress-priority first), then the default zone (its "*" rule is last).
 func zoneFor(rs *Ruleset, explicit string, c client) (string, tri, string) {
 	if explicit != "" {
 		return explicit, yes, ""
 	}
-	names := make([]string, 0, len(rs.Zones))
-	for n := range rs.Zones {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		for _, s := range rs.Zones[n].Sources {
-			var m tri
-			var why string
-			switch {
-			case strings.HasPrefix(s, "ipset:"):
-				m, why = matchIPSet(rs, strings.TrimPrefix(s, "ipset:"), c)
-			default:
-				p, ok := parsePrefix(s)
-				if !ok {
-					m, why = maybe, "source binding "+s+" of zone "+n+" (a MAC: which clients carry it is not known)"
-				} else {
-					m = boolTri(prefixFamily(p) == c.family && p.Contains(c.src))
-				}
+	for _, b := range dispatchBindings(rs) {
+		n, s := b.zone, b.source
+		if s == "" {
+			if c.iface != "" && ifaceMatches(b.iface, c.iface) {
+				return n, yes, ""
 			}
-			if m != no {
-				return n, m, why
+			continue
+		}
+		var m tri
+		var why string
+		switch {
+		case strings.HasPrefix(s, "ipset:"):
+			m, why = matchIPSet(rs, strings.TrimPrefix(s, "ipset:"), c)
+		default:
+			p, ok := parsePrefix(s)
+			if !ok {
+				m, why = maybe, "source binding "+s+" of zone "+n+" (a MAC: which clients carry it is not known)"
+			} else {
+				m = boolTri(prefixFamily(p) == c.family && p.Contains(c.src))
 			}
 		}
-	}
-	if c.iface != "" {
-		for _, n := range names {
-			for _, i := range rs.Zones[n].Interfaces {
-				if i == c.iface || (strings.HasSuffix(i, "+") && strings.HasPrefix(c.iface, strings.TrimSuffix(i, "+"))) {
-					return n, yes, ""
-				}
-			}
+		if m != no {
+			return n, m, why
 		}
 	}
 	return rs.DefaultZone, yes, ""

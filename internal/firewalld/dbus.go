@@ -193,6 +193,9 @@ func zoneFromSettings(name string, settings map[string]dbus.Variant, rulesKey st
 	if v, ok := settings["target"]; ok {
 		z.Target, _ = v.Value().(string)
 	}
+	if v, ok := settings["ingress_priority"].Value().(int32); ok { // 2.x only
+		z.IngressPriority = int(v)
+	}
 	z.Services, z.Protocols = strs("services"), strs("protocols")
 	z.Interfaces, z.Sources = strs("interfaces"), strs("sources")
 	if v, ok := settings["ports"]; ok {

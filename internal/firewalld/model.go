@@ -73,6 +73,9 @@ type Zone struct {
 	RichRules    []RichRule
 	Interfaces   []string // bound interfaces ("eth+" is a wildcard)
 	Sources      []string // bound sources: address/CIDR, MAC, "ipset:NAME"
+	// IngressPriority is firewalld 2.x's ingress-priority (0 by default):
+	// zone dispatch tries zones by it first (chain.go zoneFor).
+	IngressPriority int
 	// Skipped are rules firewalld drops when it reads the zone (with the
 	// reason), so they are neither judged nor drift.
 	Skipped []string
@@ -125,8 +128,11 @@ type Ruleset struct {
 	// use: over D-Bus each one is a round trip to firewalld, and most checks
 	// are decided by service name alone.
 	resolve func(name string) (Service, error)
-	chains  map[string]*indexedChain // filter chains by zone and requirement names
-	indexes map[string]*sourceIndex  // their source index, by zone
+	// byIngressPriority: dispatch orders zones by ingress-priority first,
+	// as firewalld 2.x does (Evaluate sets it from the version).
+	byIngressPriority bool
+	chains            map[string]*indexedChain // filter chains by zone and requirement names
+	indexes           map[string]*sourceIndex  // their source index, by zone
 }
 
 // Service returns the definition of a service, ok false when it is unknown.
