@@ -52,7 +52,7 @@ func (rs *Ruleset) indexChain(z *Zone, entries []entry) *indexedChain {
 }
 
 func newSourceIndex(z *Zone, entries []entry) *sourceIndex {
-	idx := &sourceIndex{length: len(entries), bySource: map[netip.Prefix][]int{}, bits: map[string][]int{}}
+	idx := &sourceIndex{length: len(entries)}
 	for i, e := range entries {
 		var a *RuleAddr
 		if e.rule != nil {
@@ -61,6 +61,9 @@ func newSourceIndex(z *Zone, entries []entry) *sourceIndex {
 		if a == nil || a.Kind != "address" || a.Invert || !a.ok {
 			idx.others = append(idx.others, i)
 			continue
+		}
+		if idx.bySource == nil {
+			idx.bySource, idx.bits = map[netip.Prefix][]int{}, map[string][]int{}
 		}
 		p := a.prefix.Masked()
 		if _, seen := idx.bySource[p]; !seen {
@@ -81,19 +84,23 @@ func newSourceIndex(z *Zone, entries []entry) *sourceIndex {
 // match a client from c.src: every entry outside the index, and the
 // indexed ones whose block holds c.src. An entry left out matches no
 // such client (matchSource says no for an address outside the block).
+// The caller only reads the list (it may be idx.others itself).
 func (idx *sourceIndex) candidates(c client) []int {
-	out := append([]int(nil), idx.others...)
-	if !c.src.IsValid() {
-		return out
-	}
-	for _, bits := range idx.bits[c.family] {
-		if p, err := c.src.Prefix(bits); err == nil {
-			out = append(out, idx.bySource[p]...)
+	var out []int
+	if c.src.IsValid() {
+		for _, bits := range idx.bits[c.family] {
+			if p, err := c.src.Prefix(bits); err == nil && len(idx.bySource[p]) > 0 {
+				if out == nil {
+					out = append(make([]int, 0, len(idx.others)+len(idx.bySource[p])), idx.others...)
+				}
+				out = append(out, idx.bySource[p]...)
+			}
 		}
 	}
-	if len(out) > len(idx.others) {
-		sort.Ints(out)
+	if out == nil {
+		return idx.others
 	}
+	sort.Ints(out)
 	return out
 }
 

@@ -33,17 +33,19 @@ func dispatchBindings(rs *Ruleset) []binding {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	var sources, ifaces []binding
+	var all []binding
 	for _, n := range names {
 		z := rs.Zones[n]
 		for _, s := range z.Sources {
-			sources = append(sources, binding{zone: n, source: s, priority: z.IngressPriority})
-		}
-		for _, i := range z.Interfaces {
-			ifaces = append(ifaces, binding{zone: n, iface: i, priority: z.IngressPriority})
+			all = append(all, binding{zone: n, source: s, priority: z.IngressPriority})
 		}
 	}
-	all := append(sources, ifaces...)
+	for _, n := range names {
+		z := rs.Zones[n]
+		for _, i := range z.Interfaces {
+			all = append(all, binding{zone: n, iface: i, priority: z.IngressPriority})
+		}
+	}
 	if !rs.byIngressPriority {
 		return all
 	}
