@@ -207,7 +207,11 @@ func zoneFromSettings(name string, settings map[string]dbus.Variant, rulesKey st
 	if v, ok := settings["forward_ports"]; ok {
 		z.ForwardPorts = variantForwardPorts(v)
 	}
-	for _, t := range strs(rulesKey) {
+	texts := strs(rulesKey)
+	if len(texts) > 0 {
+		z.RichRules = make([]RichRule, 0, len(texts))
+	}
+	for _, t := range texts {
 		r, err := ParseRichRule(t)
 		if err != nil {
 			return nil, fmt.Errorf("D-Bus settings of %s: %v", name, err)

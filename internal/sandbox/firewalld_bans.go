@@ -50,7 +50,7 @@ func bannedZoneXML(services, bans []string) string {
 //
 // Adding thousands of rules one D-Bus call at a time takes firewalld
 // minutes (an nft transaction each), so they are made in one go: written
-// to the permanent zone, reloaded (over D-Bus, waiting up to two minutes:
+// to the permanent zone, reloaded (over D-Bus, waiting up to four minutes:
 // 10,000 rich rules take firewalld longer than firewall-cmd's 25-second
 // D-Bus timeout), and the zone file put back without them. firewalld does
 // not reread its files before the next reload, so the rules are in the
@@ -66,7 +66,7 @@ func (f *Firewalld) LoadRuntimeBans(services, addrs []string) (reload time.Durat
 		return 0, err
 	}
 	defer bus.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	start := time.Now()
 	call := bus.Object("org.fedoraproject.FirewallD1", "/org/fedoraproject/FirewallD1").
