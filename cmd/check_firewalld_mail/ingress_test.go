@@ -16,17 +16,7 @@ import (
 // such priority (firewall-cmd refuses the option). The kernel's answer to
 // the client is the reference each time.
 func TestIngressPriorityDecidesZoneDispatch(t *testing.T) {
-	fw := startFirewalld(t)
-	client, err := fw.AttachClient()
-	if err != nil {
-		t.Fatalf("veth to firewalld's namespace: %v", err)
-	}
-	t.Cleanup(client.Stop)
-	stop, err := fw.Serve(993)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	fw, client := startProbedFirewalld(t)
 	version := strings.TrimSpace(mustOut(t, fw, "--version"))
 
 	mustCmd(t, fw, "--permanent", "--zone=internal", "--add-service=imaps")

@@ -24,17 +24,7 @@ const maxCheckRSS = 64 << 20
 // addresses, the client's first), counts the bans as not drift, and
 // finishes well inside -t within the memory bound.
 func TestTenThousandRuntimeBans(t *testing.T) {
-	fw := startFirewalld(t)
-	client, err := fw.AttachClient()
-	if err != nil {
-		t.Fatalf("veth to firewalld's namespace: %v", err)
-	}
-	t.Cleanup(client.Stop)
-	stop, err := fw.Serve(993)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	fw, client := startProbedFirewalld(t)
 	bin := buildBinary(t, t.TempDir())
 
 	services := []string{"ssh", "dhcpv6-client", "smtp", "smtps", "smtp-submission", "imap", "imaps"}

@@ -10,22 +10,12 @@ import (
 // mailPorts are the stock definitions' ports of the mail services.
 var mailPorts = map[string]string{"smtp": "25", "smtps": "465", "submission": "587", "imap": "143", "imaps": "993", "http": "80", "https": "443", "ssh": "22"}
 
-// banned993 is a public zone with the mail services and n Fail2ban bans on
-// 993/tcp, as fail2ban's firewallcmd-rich-rules action adds them: each ban
-// cuts the address space where imaps is judged.
+// banned993 is bannedRuleset with the services' stock ports: its bans on
+// 993/tcp then cut the address space where imaps is judged, as on a host
+// whose Fail2ban bans with firewallcmd-rich-rules.
 func banned993(b testing.TB, n int) *Ruleset {
-	services := []string{"smtp", "smtps", "submission", "imap", "imaps", "http", "https", "ssh"}
-	z := &Zone{Name: "public", Target: "default", Services: services}
-	for i := 0; i < n; i++ {
-		text := fmt.Sprintf(`rule family="ipv4" source address="198.%d.%d.%d" port port="993" protocol="tcp" reject type="icmp-port-unreachable"`, 18+i/65536%2, i/256%256, i%256)
-		r, err := ParseRichRule(text)
-		if err != nil {
-			b.Fatal(err)
-		}
-		z.RichRules = append(z.RichRules, r)
-	}
-	rs := rulesetOf(z)
-	for _, s := range services {
+	rs := bannedRuleset(b, n)
+	for s := range rs.Services {
 		rs.Services[s] = Service{Name: s, Ports: []Port{{mailPorts[s], "tcp"}}}
 	}
 	return rs
