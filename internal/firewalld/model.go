@@ -110,6 +110,7 @@ type IPSet struct {
 	Type    string // "hash:ip", "hash:net", "hash:mac", …
 	Family  string // "ipv4" or "ipv6" (option family=inet6)
 	Entries []string
+	index   *ipsetIndex // Entries parsed, on first use (ipset_index.go)
 }
 
 // Ruleset is one view of firewalld (runtime or permanent): the default
