@@ -10,7 +10,7 @@ import (
 // TestEntityBombZoneFileFailsTheNextReload: a zone file whose entities
 // expand to nothing through ten levels (ten billion references in 655
 // bytes). firewalld's expat stops it at its amplification limit, so the
-// next reload fails; the check says so within a few seconds (it ran until
+// next reload fails; the check says so well inside -t (it ran until
 // its watchdog when it counted only the bytes expansion produced), and,
 // as for any file that is not XML to firewalld (TestBinaryBrokenZoneFile),
 // the permanent view is unreadable: UNKNOWN.
@@ -35,7 +35,7 @@ func TestEntityBombZoneFileFailsTheNextReload(t *testing.T) {
 	expect(t, code, 3, out, "UNKNOWN: permanent config unreadable: "+zone+": malformed XML: limit on input amplification factor",
 		"[WARNING] the next reload fails; at the next restart firewalld falls back to its stock config: "+zone,
 		"INVALID_ZONE: not a valid zone file: limit on input amplification factor (from DTD and entities) breached")
-	if took > 3*time.Second {
+	if took > 5*time.Second { // half of -t: the machine may be shared
 		t.Errorf("the check took %v", took)
 	}
 }
