@@ -3,9 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"net"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -144,30 +142,13 @@ func TestHostileRepliesBoundMemory(t *testing.T) {
 	}
 }
 
-// forkAndMeasure runs a command from a freshly forked process and prints its
-// peak RSS. Go starts children with a vfork-style clone, and Linux carries
-// the parent's RSS high-water mark across exec into the child's ru_maxrss,
-// so a test process holding big replies would be measured, not the check.
-const forkAndMeasure = `import os, sys
-pid = os.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-_, status, usage = os.wait4(pid, 0)
-sys.stderr.write("maxrss_kib=%d\\n" % usage.ru_maxrss)
-sys.exit(os.waitstatus_to_exitcode(status))
-`
-
 // runMeasured runs bin with args and returns its output, exit code and
-// peak RSS in bytes (the system Python forks it, see forkAndMeasure).
+// peak RSS in bytes (sandbox.RunMeasured: the system Python forks it).
 func runMeasured(t *testing.T, bin string, args ...string) (string, int, int64) {
 	t.Helper()
-	cmd := exec.Command("/usr/bin/python3", append([]string{"-c", forkAndMeasure, bin, "--kernel=skip"}, args...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var kib int64
-	if _, scanErr := fmt.Sscanf(strings.TrimSpace(stderr.String()[strings.LastIndex(stderr.String(), "maxrss_kib="):]), "maxrss_kib=%d", &kib); scanErr != nil {
-		t.Fatalf("no peak RSS from the fork helper (%v): %s", err, stderr.String())
+	m, err := sandbox.RunMeasured(nil, bin, append([]string{"--kernel=skip"}, args...)...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return stdout.String(), cmd.ProcessState.ExitCode(), kib << 10
+	return m.Output, m.Code, m.PeakRSS
 }

@@ -28,10 +28,31 @@ func (o outcome) refused() bool { return o.v == vReject || o.v == vDrop }
 
 // entry is one rule of a zone's filter chain, in firewalld's order.
 type entry struct {
+	// how says what decided; for a rich rule, only what precedes the
+	// rule's own text ("policy NAME: "), which describe appends: a chain
+	// is built per requirement, and copying thousands of Fail2ban rules'
+	// texts into each was most of the check's memory.
 	how    string
 	action string    // accept, reject, drop; "" never decides (log, mark)
 	rule   *RichRule // nil for the zone's own services/ports/protocols
-	match  func(rs *Ruleset, c client) (tri, string)
+	// match judges a client; nil for a rich rule (matchRule judges it).
+	match func(rs *Ruleset, c client) (tri, string)
+}
+
+// test judges the entry for a client.
+func (e *entry) test(rs *Ruleset, c client) (tri, string) {
+	if e.match == nil {
+		return matchRule(rs, e.rule, c)
+	}
+	return e.match(rs, c)
+}
+
+// describe is how the entry is named in the output.
+func (e *entry) describe() string {
+	if e.match == nil {
+		return e.how + "rich rule '" + e.rule.Text + "'"
+	}
+	return e.how
 }
 
 // filterChain lists a zone's INPUT rules in the order nftables.py builds
@@ -49,8 +70,7 @@ func filterChain(z *Zone, names []string) []entry {
 		if r.Element == "forward-port" || r.Action == "" || r.Action == "mark" {
 			continue
 		}
-		e := entry{how: "rich rule '" + r.Text + "'", action: r.Action, rule: r,
-			match: func(rs *Ruleset, c client) (tri, string) { return matchRule(rs, r, c) }}
+		e := entry{action: r.Action, rule: r}
 		switch {
 		case r.Priority < 0:
 			pre = append(pre, e)
@@ -59,6 +79,9 @@ func filterChain(z *Zone, names []string) []entry {
 		case r.Action == "accept":
 			allow = append(allow, e)
 		default:
+			if deny == nil { // most rules are Fail2ban's bans: no regrowth
+				deny = make([]entry, 0, len(z.RichRules))
+			}
 			deny = append(deny, e)
 		}
 	}
@@ -95,9 +118,9 @@ func filterChain(z *Zone, names []string) []entry {
 				return matchSourcePort(p, c), "source port " + p.String() + " (clients pick their own source port)"
 			}})
 	}
-	chain := append(pre, deny...)
-	chain = append(chain, zoneAllow...)
-	chain = append(chain, allow...)
+	chain := make([]entry, 0, len(pre)+len(deny)+len(zoneAllow)+len(allow)+len(post))
+	chain = append(append(chain, pre...), deny...)
+	chain = append(append(chain, zoneAllow...), allow...)
 	return append(chain, post...)
 }
 
@@ -113,16 +136,17 @@ func targetOutcome(z *Zone) outcome {
 	return outcome{v: vReject, how: "zone target " + z.Target + " (reject)", zone: z.Name}
 }
 
-// walk runs the chain from entry i. A rule whose match depends on unknown
-// facts decides nothing only if both ways end alike.
-func walk(rs *Ruleset, z *Zone, chain []entry, i int, c client) outcome {
-	for ; i < len(chain); i++ {
-		e := chain[i]
-		m, why := e.match(rs, c)
+// walk runs the chain over the entries at cands (positions in chain
+// order; every entry left out matches no such client). A rule whose match
+// depends on unknown facts decides nothing only if both ways end alike.
+func walk(rs *Ruleset, z *Zone, chain []entry, cands []int, c client) outcome {
+	for k, i := range cands {
+		e := &chain[i]
+		m, why := e.test(rs, c)
 		if m == no {
 			continue
 		}
-		o := outcome{how: e.how, zone: z.Name}
+		o := outcome{how: e.describe(), zone: z.Name}
 		switch e.action {
 		case "accept":
 			o.v = vAccept
@@ -139,7 +163,7 @@ func walk(rs *Ruleset, z *Zone, chain []entry, i int, c client) outcome {
 		if m == yes {
 			return o
 		}
-		rest := walk(rs, z, chain, i+1, c)
+		rest := walk(rs, z, chain, cands[k+1:], c)
 		if rest.v == o.v || (rest.refused() && o.refused()) {
 			return rest
 		}
@@ -151,8 +175,9 @@ func walk(rs *Ruleset, z *Zone, chain []entry, i int, c client) outcome {
 // natForward finds the forward-port that rewrites the client's packet, if
 // any: build_policy_forward_port_rules puts rich forward-ports in the nat
 // chain by priority (as filterChain does) and zone forward-ports in
-// nat _allow for IPv4 only (nfproto ipv4 unless to-addr is IPv6).
-func natForward(rs *Ruleset, z *Zone, c client) (*outcome, string) {
+// nat _allow for IPv4 only (nfproto ipv4 unless to-addr is IPv6). rich
+// are the zone's forward-port rich rules (indexedChain.forwards).
+func natForward(rs *Ruleset, z *Zone, rich []*RichRule, c client) (*outcome, string) {
 	type fwd struct {
 		prio           int
 		text           string
@@ -160,11 +185,7 @@ func natForward(rs *Ruleset, z *Zone, c client) (*outcome, string) {
 		match          func() (tri, string)
 	}
 	var list []fwd
-	for i := range z.RichRules {
-		r := &z.RichRules[i]
-		if r.Element != "forward-port" {
-			continue
-		}
+	for _, r := range rich {
 		list = append(list, fwd{r.Priority, "rich rule '" + r.Text + "'", r.ToPort, r.ToAddr, func() (tri, string) {
 			t, why := matchRule(rs, &RichRule{Family: r.Family, Source: r.Source, Destination: r.Destination}, c)
 			if t != no && !r.Port.Covers(c.port) {
@@ -208,44 +229,35 @@ func natForward(rs *Ruleset, z *Zone, c client) (*outcome, string) {
 	return nil, ""
 }
 
-// zoneFor is filter_INPUT_ZONES (nftables.py): source bindings first,
-// ordered by zone name (_run_replace_zone_source), then the interface's
-// zone, then the default zone (its "*" rule is appended last). --zone
-// (explicit) does not change where clients land; it stands in for the
-// default zone only when the interface clients arrive on is not known.
+// zoneFor is filter_INPUT_ZONES (nftables.py): the bindings in the
+// release's order (dispatch.go: 1.3 sources then interfaces, 2.x by
+// ingress-priority first), then the default zone (its "*" rule is last).
+// --zone (explicit) does not change where clients land; it stands in for
+// the default zone only when the interface clients arrive on is not known.
 func zoneFor(rs *Ruleset, explicit string, c client) (string, tri, string) {
-	names := make([]string, 0, len(rs.Zones))
-	for n := range rs.Zones {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		for _, s := range rs.Zones[n].Sources {
-			var m tri
-			var why string
-			switch {
-			case strings.HasPrefix(s, "ipset:"):
-				m, why = matchIPSet(rs, strings.TrimPrefix(s, "ipset:"), c)
-			default:
-				p, ok := parsePrefix(s)
-				if !ok {
-					m, why = maybe, "source binding "+s+" of zone "+n+" (a MAC: which clients carry it is not known)"
-				} else {
-					m = boolTri(prefixFamily(p) == c.family && p.Contains(c.src))
-				}
+	for _, b := range dispatchBindings(rs) {
+		n, s := b.zone, b.source
+		if s == "" {
+			if c.iface != "" && ifaceMatches(b.iface, c.iface) {
+				return n, yes, ""
 			}
-			if m != no {
-				return n, m, why
+			continue
+		}
+		var m tri
+		var why string
+		switch {
+		case strings.HasPrefix(s, "ipset:"):
+			m, why = matchIPSet(rs, strings.TrimPrefix(s, "ipset:"), c)
+		default:
+			p, ok := parsePrefix(s)
+			if !ok {
+				m, why = maybe, "source binding "+s+" of zone "+n+" (a MAC: which clients carry it is not known)"
+			} else {
+				m = boolTri(prefixFamily(p) == c.family && p.Contains(c.src))
 			}
 		}
-	}
-	if c.iface != "" {
-		for _, n := range names {
-			for _, i := range rs.Zones[n].Interfaces {
-				if i == c.iface || (strings.HasSuffix(i, "+") && strings.HasPrefix(c.iface, strings.TrimSuffix(i, "+"))) {
-					return n, yes, ""
-				}
-			}
+		if m != no {
+			return n, m, why
 		}
 	}
 	if c.iface == "" && explicit != "" {
@@ -265,12 +277,13 @@ func judgeClient(rs *Ruleset, explicit string, c client) outcome {
 	if !ok {
 		return outcome{v: vReject, how: fmt.Sprintf("zone %s does not exist", name), zone: name}
 	}
-	if o, why := natForward(rs, z, c); o != nil {
+	ch := rs.chain(z, c.names)
+	if o, why := natForward(rs, z, ch.forwards, c); o != nil {
 		return *o
 	} else if why != "" {
 		return outcome{v: vUnknown, how: "depends on " + why, zone: name}
 	}
-	return walk(rs, z, rs.chain(z, c.names), 0, c)
+	return walk(rs, z, ch.entries, ch.candidates(c), c)
 }
 
 // fullChain is what a client of the zone passes on INPUT: POLICIES_pre,
@@ -284,17 +297,18 @@ func fullChain(rs *Ruleset, z *Zone, names []string) []entry {
 	return append(ch, post...)
 }
 
-// chain is filterChain, built once per zone and requirement: a busy host
-// carries hundreds of Fail2ban bans, each a rule to walk per client tried.
-func (rs *Ruleset) chain(z *Zone, names []string) []entry {
+// chain is fullChain, built once per zone and requirement, with the
+// zone's source index (chain_index.go): a busy host carries thousands of
+// Fail2ban bans.
+func (rs *Ruleset) chain(z *Zone, names []string) *indexedChain {
 	key := z.Name + "\x00" + strings.Join(names, ",")
 	if ch, ok := rs.chains[key]; ok {
 		return ch
 	}
 	if rs.chains == nil {
-		rs.chains = map[string][]entry{}
+		rs.chains = map[string]*indexedChain{}
 	}
-	ch := fullChain(rs, z, names)
+	ch := rs.indexChain(z, fullChain(rs, z, names))
 	rs.chains[key] = ch
 	return ch
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/mailhost-checks/mailchecks/internal/remote"
@@ -177,6 +178,8 @@ func ParseListAll(out string) (Zone, error) {
 		switch key {
 		case "target":
 			z.Target = strings.TrimSpace(value)
+		case "ingress-priority": // 2.x only
+			z.IngressPriority, _ = strconv.Atoi(strings.TrimSpace(value))
 		case "services":
 			z.Services = fields
 		case "protocols":

@@ -193,6 +193,9 @@ func zoneFromSettings(name string, settings map[string]dbus.Variant, rulesKey st
 	if v, ok := settings["target"]; ok {
 		z.Target, _ = v.Value().(string)
 	}
+	if v, ok := settings["ingress_priority"].Value().(int32); ok { // 2.x only
+		z.IngressPriority = int(v)
+	}
 	z.Services, z.Protocols = strs("services"), strs("protocols")
 	z.Interfaces, z.Sources = strs("interfaces"), strs("sources")
 	if v, ok := settings["ports"]; ok {
@@ -204,7 +207,11 @@ func zoneFromSettings(name string, settings map[string]dbus.Variant, rulesKey st
 	if v, ok := settings["forward_ports"]; ok {
 		z.ForwardPorts = variantForwardPorts(v)
 	}
-	for _, t := range strs(rulesKey) {
+	texts := strs(rulesKey)
+	if len(texts) > 0 {
+		z.RichRules = make([]RichRule, 0, len(texts))
+	}
+	for _, t := range texts {
 		r, err := ParseRichRule(t)
 		if err != nil {
 			return nil, fmt.Errorf("D-Bus settings of %s: %v", name, err)

@@ -92,29 +92,24 @@ func Diff(runtime, permanent Zone) (items []DriftItem, bans int) {
 	items = append(items, diffStrings("source", runtime.Sources, permanent.Sources)...)
 
 	var rtRules, pmRules []string
+	isBan := make(map[string]bool, len(runtime.RichRules))
 	for _, r := range runtime.RichRules {
 		rtRules = append(rtRules, r.Text)
+		if _, seen := isBan[r.Text]; !seen { // the first of equal texts decides
+			isBan[r.Text] = r.looksLikeBan()
+		}
 	}
 	for _, r := range permanent.RichRules {
 		pmRules = append(pmRules, r.Text)
 	}
 	for _, item := range diffStrings("rich rule", rtRules, pmRules) {
-		if item.RuntimeOnly && isBanRule(runtime.RichRules, item.Value) {
+		if item.RuntimeOnly && isBan[item.Value] {
 			bans++
 			continue
 		}
 		items = append(items, item)
 	}
 	return items, bans
-}
-
-func isBanRule(rules []RichRule, text string) bool {
-	for _, r := range rules {
-		if r.Text == text {
-			return r.looksLikeBan()
-		}
-	}
-	return false
 }
 
 func forwardStrings(fs []ForwardPort) []string {

@@ -35,6 +35,11 @@ func (e *evaluation) problem(s string) { e.problems = append(e.problems, s) }
 func Evaluate(f Facts, p Policy) plugin.Result {
 	e := &evaluation{f: f, p: p}
 	r := &e.r
+	for _, rs := range []*Ruleset{f.Runtime, f.Permanent} {
+		if rs != nil {
+			rs.byIngressPriority = dispatchesByIngressPriority(f.Version)
+		}
+	}
 	notRunning := errors.Is(f.RuntimeErr, ErrNotRunning)
 	switch {
 	case notRunning:

@@ -112,10 +112,10 @@ func judgeSpaces(rs *Ruleset, explicitZone string, c client, spaces []span) Fami
 			return fc
 		case o.v == vAccept:
 			admitted = append(admitted, s)
-			acceptHows = appendUnique(acceptHows, o.how)
+			acceptHows = appendFew(acceptHows, o.how, 3)
 		default:
 			refused = append(refused, s)
-			refuseHows = appendUnique(refuseHows, o.how)
+			refuseHows = appendFew(refuseHows, o.how, 3)
 		}
 	}
 	fc.Note = strings.Join(notes, ", ")

@@ -77,20 +77,7 @@ func matchIPSet(rs *Ruleset, name string, c client) (tri, string) {
 	if fam != c.family {
 		return no, ""
 	}
-	for _, e := range set.Entries {
-		if lo, hi, isRange := strings.Cut(e, "-"); isRange {
-			l, err1 := netip.ParseAddr(lo)
-			h, err2 := netip.ParseAddr(hi)
-			if err1 == nil && err2 == nil && !c.src.Less(l) && !h.Less(c.src) {
-				return yes, ""
-			}
-			continue
-		}
-		if p, ok := parsePrefix(e); ok && p.Contains(c.src) {
-			return yes, ""
-		}
-	}
-	return no, ""
+	return boolTri(set.entryIndex().holds(c.src)), ""
 }
 
 // matchDestination judges daddr against the host's own addresses: a rule

@@ -73,6 +73,9 @@ type Zone struct {
 	RichRules    []RichRule
 	Interfaces   []string // bound interfaces ("eth+" is a wildcard)
 	Sources      []string // bound sources: address/CIDR, MAC, "ipset:NAME"
+	// IngressPriority is firewalld 2.x's ingress-priority (0 by default):
+	// zone dispatch tries zones by it first (chain.go zoneFor).
+	IngressPriority int
 	// Skipped are rules firewalld drops when it reads the zone (with the
 	// reason), so they are neither judged nor drift.
 	Skipped []string
@@ -107,6 +110,7 @@ type IPSet struct {
 	Type    string // "hash:ip", "hash:net", "hash:mac", …
 	Family  string // "ipv4" or "ipv6" (option family=inet6)
 	Entries []string
+	index   *ipsetIndex // Entries parsed, on first use (ipset_index.go)
 }
 
 // Ruleset is one view of firewalld (runtime or permanent): the default
@@ -125,7 +129,11 @@ type Ruleset struct {
 	// use: over D-Bus each one is a round trip to firewalld, and most checks
 	// are decided by service name alone.
 	resolve func(name string) (Service, error)
-	chains  map[string][]entry // filter chains by zone and requirement names
+	// byIngressPriority: dispatch orders zones by ingress-priority first,
+	// as firewalld 2.x does (Evaluate sets it from the version).
+	byIngressPriority bool
+	chains            map[string]*indexedChain // filter chains by zone and requirement names
+	indexes           map[string]*sourceIndex  // their source index, by zone
 }
 
 // Service returns the definition of a service, ok false when it is unknown.

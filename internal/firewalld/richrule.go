@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // RuleAddr is a rich rule's source or destination: exactly one of an
@@ -350,34 +351,40 @@ type ruleToken struct {
 // unescaped, so a quote inside a value (a log prefix `it"s`) ends the value
 // only when a space or the end of the text follows it.
 func splitRuleTokens(text string) ([]ruleToken, error) {
-	var tokens []ruleToken
-	var cur strings.Builder
-	var quote rune
+	if !utf8.ValidString(text) {
+		text = string([]rune(text)) // each invalid byte becomes U+FFFD
+	}
+	// Quotes, spaces and tabs are ASCII, which no byte of a multi-byte
+	// UTF-8 sequence is: the text is walked byte by byte (a busy host's
+	// thousands of Fail2ban rules are each split once per check).
+	tokens := make([]ruleToken, 0, 8)
+	cur := make([]byte, 0, len(text))
+	var quote byte
 	flush := func() {
-		if cur.Len() == 0 {
+		if len(cur) == 0 {
 			return
 		}
-		s := cur.String()
-		cur.Reset()
+		s := string(cur)
+		cur = cur[:0]
 		if k, v, ok := strings.Cut(s, "="); ok {
 			tokens = append(tokens, ruleToken{key: k, value: v})
 		} else {
 			tokens = append(tokens, ruleToken{word: s})
 		}
 	}
-	runes := []rune(text)
-	for i, c := range runes {
+	for i := 0; i < len(text); i++ {
+		c := text[i]
 		switch {
-		case quote != 0 && c == quote && (i+1 == len(runes) || runes[i+1] == ' ' || runes[i+1] == '\t'):
+		case quote != 0 && c == quote && (i+1 == len(text) || text[i+1] == ' ' || text[i+1] == '\t'):
 			quote = 0
 		case quote != 0:
-			cur.WriteRune(c)
+			cur = append(cur, c)
 		case c == '"' || c == '\'':
 			quote = c
 		case c == ' ' || c == '\t':
 			flush()
 		default:
-			cur.WriteRune(c)
+			cur = append(cur, c)
 		}
 	}
 	if quote != 0 {

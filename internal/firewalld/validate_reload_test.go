@@ -18,6 +18,7 @@ var reloadOddCases = []string{
 	"refused-zone-ingress-priority", "refused-zone-egress-priority", "refused-rule-limit-burst", "valid-policy-priority-zero",
 	"valid-zone-source-invert", "valid-rule-two-elements", "valid-ipset-maxelem", "refused-lockdown-bad-command",
 	"reload-refused-rule-unknown-ipset-only",
+	"refused-entity-nesting-empty", "refused-entity-billion-laughs", "valid-entity-nesting-under-limit",
 }
 
 // TestValidatePermanentAgreesWithReload installs corpus cases one at a time

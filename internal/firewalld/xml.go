@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -81,6 +82,8 @@ func parseZone(name, path string, data []byte) (*Zone, error) {
 	if z.Target == "" {
 		z.Target = "default"
 	}
+	// firewalld 2.x only (1.3 refuses the file: validate_zone.go).
+	z.IngressPriority, _ = strconv.Atoi(strings.TrimSpace(root.SelectAttrValue("ingress-priority", "0")))
 	readElements(root, z)
 	return z, nil
 }

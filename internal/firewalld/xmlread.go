@@ -35,9 +35,9 @@ func parseConfigXML(path string, data []byte) (*etree.Element, error) {
 	return root, nil
 }
 
-// maxExpandedXML bounds a document after entity expansion. expat 2.5 stops
-// "billion laughs" by an amplification factor past 8 MiB of output; a config
-// file has no business near that, so anything past it is refused here.
+// maxExpandedXML bounds a document after entity expansion, so that memory
+// stays bounded: expat, which charges entity expansion as
+// xmlread_amplify.go does, would go on to 100 times a large document.
 const maxExpandedXML = 8 << 20
 
 // maxXMLDepth is far past any config file; expat itself has no limit.
@@ -51,7 +51,7 @@ func parseXML(data []byte) (*etree.Element, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, dtd, err := splitDoctype(text)
+	body, dtd, err := splitDoctype(text, float64(len(data))/float64(max(len(text), 1)))
 	if err != nil {
 		return nil, fmt.Errorf("malformed XML: %v", err)
 	}

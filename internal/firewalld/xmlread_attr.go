@@ -52,6 +52,9 @@ func (p *dtdScanner) attlistDecl() error {
 		if err != nil {
 			return err
 		}
+		if p.depth == 0 {
+			p.d.amp.readTo(p.i)
+		}
 		value, err := p.d.attrText(lit, nil)
 		if err != nil {
 			return fmt.Errorf("default of %s %s: %v", elem, attr, err)
@@ -116,11 +119,11 @@ func (d *doctype) attrText(s string, active []string) (string, error) {
 			case xmlContains(active, ref) || len(active) > 40:
 				return "", errRecursiveEntity
 			}
-			v, err := d.attrText(e.value, append(active, ref))
-			if err != nil {
+			if err := d.amp.expand(len(e.value)); err != nil {
 				return "", err
 			}
-			if err := d.grow(len(v)); err != nil {
+			v, err := d.attrText(e.value, append(active, ref))
+			if err != nil {
 				return "", err
 			}
 			b.WriteString(v)

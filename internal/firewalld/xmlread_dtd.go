@@ -17,19 +17,15 @@ type doctype struct {
 	// external: an external subset exists, so expat (not standalone)
 	// skips a reference to an undeclared entity instead of failing.
 	external bool
-	// spent counts every byte entity expansion produced, at any depth, so
-	// that an entity bomb stops at maxExpandedXML of work, not of output.
-	spent int
+	// amp is expat's billion-laughs accounting of this document
+	// (xmlread_amplify.go).
+	amp amplification
+	// bodyShift is what a position in the body (the text with the DOCTYPE
+	// blanked) lags behind the same place in the text.
+	bodyShift int
 }
 
 var errExpansion = errors.New("entity expansion larger than 8 MiB")
-
-func (d *doctype) grow(n int) error {
-	if d.spent += n; d.spent > maxExpandedXML {
-		return errExpansion
-	}
-	return nil
-}
 
 type entity struct {
 	value    string
@@ -44,7 +40,10 @@ var errRecursiveEntity = errors.New("recursive entity reference")
 // returns the text with the DOCTYPE blanked (its newlines kept) and the
 // declarations it holds. A DOCTYPE anywhere else is left for
 // checkWellFormed to refuse.
-func splitDoctype(text string) (string, *doctype, error) {
+//
+// rawPerText is the file's bytes per byte of text (2 for UTF-16 ASCII),
+// for expat's accounting, which counts the bytes it was given.
+func splitDoctype(text string, rawPerText float64) (string, *doctype, error) {
 	i := 0
 	for i < len(text) {
 		switch {
@@ -66,12 +65,14 @@ func splitDoctype(text string) (string, *doctype, error) {
 			i += j + 2
 			continue
 		case strings.HasPrefix(text[i:], "<!DOCTYPE"):
-			d := &doctype{entities: map[string]entity{}, params: map[string]entity{}, defaults: map[string][]attrDefault{}}
+			d := &doctype{entities: map[string]entity{}, params: map[string]entity{}, defaults: map[string][]attrDefault{},
+				amp: amplification{rawPerText: rawPerText}}
 			p := &dtdScanner{s: text, i: i + len("<!DOCTYPE"), d: d}
 			if err := p.doctype(); err != nil {
 				return "", nil, fmt.Errorf("line %d: DOCTYPE: %v", 1+strings.Count(text[:p.i], "\n"), err)
 			}
 			blank := strings.Repeat("\n", strings.Count(text[i:p.i], "\n"))
+			d.bodyShift = p.i - i - len(blank)
 			return text[:i] + blank + text[p.i:], d, nil
 		}
 		break
@@ -211,6 +212,12 @@ func (p *dtdScanner) subset() error {
 			}
 			if p.depth > 20 {
 				return errRecursiveEntity
+			}
+			if p.depth == 0 {
+				p.d.amp.readTo(p.i)
+			}
+			if err := p.d.amp.expand(len(pe.value)); err != nil {
+				return err
 			}
 			sub := &dtdScanner{s: pe.value, d: p.d, depth: p.depth + 1}
 			if err := sub.subset(); err != nil {

@@ -25,6 +25,7 @@ func (d *doctype) expand(body string) (string, error) {
 }
 
 func (d *doctype) expandContent(b *strings.Builder, s string, active []string) error {
+	offset := d.bodyShift // s is the body when active is empty
 	for i := 0; i < len(s); {
 		if b.Len() > maxExpandedXML {
 			return errExpansion
@@ -38,6 +39,9 @@ func (d *doctype) expandContent(b *strings.Builder, s string, active []string) e
 		case strings.HasPrefix(rest, "<?"):
 			i += copyThrough(b, rest, "?>", 2)
 		case rest[0] == '<':
+			if len(active) == 0 { // expat reads the whole tag before its attributes
+				d.amp.readTo(offset + i + tagLength(rest))
+			}
 			n, err := d.expandTag(b, rest, active)
 			if err != nil {
 				return err
@@ -60,10 +64,13 @@ func (d *doctype) expandContent(b *strings.Builder, s string, active []string) e
 			case xmlContains(active, ref) || len(active) > 40:
 				return fmt.Errorf("%w &%s;", errRecursiveEntity, ref)
 			}
+			if len(active) == 0 {
+				d.amp.readTo(offset + i)
+			}
+			if err := d.amp.expand(len(e.value)); err != nil {
+				return err
+			}
 			if !strings.Contains(e.value, "<") && !strings.Contains(e.value, "&") {
-				if err := d.grow(len(e.value)); err != nil {
-					return err
-				}
 				b.WriteString(e.value)
 				continue
 			}
@@ -76,8 +83,8 @@ func (d *doctype) expandContent(b *strings.Builder, s string, active []string) e
 					return fmt.Errorf("entity &%s;: %v", ref, err)
 				}
 			}
-			if err := d.grow(sub.Len()); err != nil {
-				return err
+			if b.Len()+sub.Len() > maxExpandedXML {
+				return errExpansion
 			}
 			b.WriteString(sub.String())
 		default:
@@ -168,9 +175,6 @@ func (d *doctype) expandAttr(b *strings.Builder, value string, active []string) 
 			return fmt.Errorf("reference to external entity &%s; in attribute", ref)
 		default:
 			text, err := d.attrText("&"+ref+";", active)
-			if err == nil {
-				err = d.grow(len(text))
-			}
 			if err != nil {
 				return fmt.Errorf("attribute value: %v", err)
 			}
@@ -182,3 +186,22 @@ func (d *doctype) expandAttr(b *strings.Builder, value string, active []string) 
 }
 
 var attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;", "'", "&apos;")
+
+// tagLength is the length of the tag at the start of s, through its '>'
+// (quoted attribute values may hold '>'); all of s when it has none.
+func tagLength(s string) int {
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '>':
+			return i + 1
+		}
+	}
+	return len(s)
+}
