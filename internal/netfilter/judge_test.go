@@ -163,3 +163,22 @@ func TestFlagMasksOfBothNftVersions(t *testing.T) {
 		}
 	}
 }
+
+// firewalld's IPv6 reverse-path rule as nft 1.0 prints it ("oif missing"
+// is the JSON false): a client whose arrival interface is not known still
+// has a route back, so the rule does not refuse it (it made every IPv6
+// judgement "cannot tell" on a stock firewalld when the check ran without
+// an interface, e.g. over SSH without a default route).
+func TestRPFilterWithUnknownInterface(t *testing.T) {
+	pre := `{"chain":{"family":"inet","table":"f","name":"pre","type":"filter","hook":"prerouting","prio":-290,"policy":"accept"}}`
+	rpf := `{"rule":{"family":"inet","table":"f","chain":"pre","handle":7,"expr":[` +
+		`{"match":{"op":"==","left":{"meta":{"key":"nfproto"}},"right":"ipv6"}},` +
+		`{"match":{"op":"==","left":{"fib":{"result":"oif","flags":["saddr","mark","iif"]}},"right":false}},{"drop":null}]}}`
+	rs := ruleset(t, tableF, inputF, pre, rpf)
+	for _, iface := range []string{"", "eth0"} {
+		q := Query{IPv6: true, Source: netip.MustParsePrefix("::/0"), Iface: iface, Port: 993}
+		if v := Judge(rs, q); v.Outcome != Accepted {
+			t.Errorf("iface %q: got %s by %s, want accepted", iface, v.Outcome, v.Rule)
+		}
+	}
+}

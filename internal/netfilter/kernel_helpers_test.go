@@ -35,7 +35,7 @@ func readHost(t *testing.T, ns, procNet string) *Ruleset {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	rs, err := Read(ctx, remote.Local{}, ReadOptions{Prefix: []string{"nsenter", "--net=" + ns}, ProcNet: procNet})
+	rs, err := Read(ctx, remote.Local{}, ReadOptions{Prefix: []string{"/usr/bin/nsenter", "--net=" + ns}, ProcNet: procNet})
 	if err != nil {
 		t.Fatal(err)
 	}

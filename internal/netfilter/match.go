@@ -158,6 +158,12 @@ func (w *walker) elem(f field, e any) tri {
 		return triOf(n == f.num)
 	case fName:
 		if f.anyIface {
+			// nft 1.0 prints "oif missing" as the JSON boolean false
+			// (firewalld's IPv6 rpfilter rule: fib saddr . mark . iif oif
+			// false drop): a client's route back exists.
+			if missing, isBool := e.(bool); isBool && !missing {
+				return no
+			}
 			if want := str(e); want == "lo" || want == "missing" || want == "0" {
 				return no
 			}

@@ -29,10 +29,10 @@ const KernelFix = "run the check as root, or with --sudo and the sudo rule for /
 func OptionsFor(sudo bool, procNet string) ReadOptions {
 	opt := ReadOptions{ProcNet: procNet}
 	if sudo {
-		opt.Prefix = []string{"sudo", "-n", "--"}
+		opt.Prefix = []string{remote.SudoPath, "-n", "--"}
 	}
 	if m := otherProcNet.FindStringSubmatch(procNet); m != nil {
-		opt.Prefix = append(opt.Prefix, "nsenter", "--net=/proc/"+m[1]+"/ns/net")
+		opt.Prefix = append(opt.Prefix, "/usr/bin/nsenter", "--net=/proc/"+m[1]+"/ns/net")
 	}
 	return opt
 }
