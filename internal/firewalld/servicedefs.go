@@ -1,0 +1,58 @@
+package firewalld
+
+// mailPorts are the ports each mail protocol's service must open: the
+// protocol's own (IANA), whatever a service file of the same name says.
+// An admin's override that drops one does not make the check look for
+// another port: it closes the service (see overrideLine).
+var mailPorts = map[string][]Port{
+	"smtp":            {{"25", "tcp"}},
+	"smtps":           {{"465", "tcp"}},
+	"submission":      {{"587", "tcp"}},
+	"smtp-submission": {{"587", "tcp"}},
+	"imap":            {{"143", "tcp"}},
+	"imaps":           {{"993", "tcp"}},
+	"http":            {{"80", "tcp"}},
+	"https":           {{"443", "tcp"}},
+}
+
+// requiredLookup resolves the ports a required service must open: a mail
+// protocol's own; else the package's definition (DefaultDir); else the
+// admin's (a service of the admin's own); else, when no file has it, the
+// runtime's (runtimeDef, nil without a bus: a service created at runtime).
+func (c *permanentConfig) requiredLookup(runtimeDef ServiceLookup) ServiceLookup {
+	return func(name string) (Service, error) {
+		if ports, ok := mailPorts[name]; ok {
+			return Service{Name: name, Ports: ports}, nil
+		}
+		if s, err := c.service(c.stockServices, name, map[string]bool{}); err == nil {
+			return s, nil
+		}
+		s, err := c.service(c.services, name, map[string]bool{})
+		if err != nil && runtimeDef != nil {
+			if rs, rerr := runtimeDef(name); rerr == nil {
+				return rs, nil
+			}
+		}
+		return s, err
+	}
+}
+
+// definition is the view's definition of a service (a ServiceLookup over
+// the files when firewall-cmd, which does not print definitions, gave the
+// runtime view).
+func (v *Ruleset) definition(name string) (Service, error) {
+	if v == nil {
+		return Service{}, errNoDefinition(name)
+	}
+	if s, ok := v.Services[name]; ok {
+		return s, nil
+	}
+	if err, ok := v.ServiceErrs[name]; ok {
+		return Service{}, err
+	}
+	return Service{}, errNoDefinition(name)
+}
+
+type errNoDefinition string
+
+func (e errNoDefinition) Error() string { return "service " + string(e) + ": no definition" }
