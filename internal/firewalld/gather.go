@@ -183,6 +183,10 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 	f.Policies = sortedCopy(f.Policies)
 	if f.PermanentErr == nil {
 		f.Permanent, f.PermanentErr = pc.permanentRuleset([]string{cfg.Zone})
+		var refused refusedError
+		if pc.v2 && errors.As(f.PermanentErr, &refused) {
+			f.Permanent, f.PermanentErr = lenientRuleset(cfg.Dirs, config, []string{cfg.Zone})
+		}
 	}
 	if f.Runtime != nil && f.Runtime.Policies == nil {
 		f.RuntimeErr = cliPolicies(ctx, host, cfg, f.Runtime, f.Permanent)
@@ -209,7 +213,7 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 		if fetch == nil {
 			fetch = f.Permanent.definition
 		}
-		prefetchServices(f.Runtime, cfg, f.Zone, fetch)
+		prefetchServices(f.Runtime, f.Zone, fetch)
 	}
 	resolvePortNames(f.Runtime, pc.db)
 	resolvePortNames(f.Permanent, pc.db)
@@ -217,16 +221,12 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 }
 
 // prefetchServices fetches the definitions the evaluation may consult:
-// every service the requirements name and every service of the zones and
-// policies in the view (or of --zone) and of their rich rules. Evaluate
-// then runs on data alone.
-func prefetchServices(rs *Ruleset, cfg Config, explicit string, fetch ServiceLookup) {
+// every service of the zones and policies in the view (or of --zone) and
+// of their rich rules, the required ones included (a zone naming one
+// opens it as its definition says). Evaluate then runs on data alone.
+func prefetchServices(rs *Ruleset, explicit string, fetch ServiceLookup) {
 	rs.Services, rs.ServiceErrs = map[string]Service{}, map[string]error{}
 	var names []string
-	for _, s := range cfg.Services {
-		names = append(names, s)
-		names = append(names, aliases[s]...)
-	}
 	sets := []*Zone{}
 	for name, z := range rs.Zones {
 		if explicit == "" || name == explicit {

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
+
+	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
 // Dirs are firewalld's two configuration trees: the admin's (/etc/firewalld)
@@ -63,7 +65,9 @@ func (c *permanentConfig) permanentRuleset(needed []string) (*Ruleset, error) {
 	needed = append(needed, rs.DefaultZone)
 	for _, name := range c.names["zones"] {
 		vz, ok := c.zones["zones/"+name]
-		if c.broken["zones"][name] || !ok {
+		// a zone firewalld refuses, when it reads it or in its
+		// cross-checks (a service that does not exist)
+		if c.broken["zones"][name] || !ok || c.failed[c.paths["zones"][name]] {
 			if hasString(needed, name) {
 				return nil, c.refusal("zones", name)
 			}
@@ -114,11 +118,32 @@ func (c *permanentConfig) fromAdmin(path string) bool {
 func (c *permanentConfig) refusal(kind, name string) error {
 	path := c.paths[kind][name]
 	for _, p := range c.problems {
-		if p.Path == path {
-			return &FileError{path, errors.New(p.Reason)}
+		switch {
+		case p.Path != path:
+		case c.unreadable[path]:
+			return &FileError{path, errors.New(p.Reason)} // not read: nothing is known of it
+		default:
+			return &FileError{path, refusedError(p.Reason)}
 		}
 	}
-	return &FileError{path, errors.New("firewalld refuses the file")}
+	return &FileError{path, refusedError("firewalld refuses the file")}
+}
+
+// refusedError is a reader's refusal of a file the verdict needs, read
+// and refused for what it holds: the reload fails (a ConfigProblem says
+// so), and what it would give is not judged (see Evaluate).
+type refusedError string
+
+func (e refusedError) Error() string { return string(e) }
+
+// lenientRuleset stands in for a permanent view that firewalld 2.x's
+// readers refused a needed zone of, where 1.3's skip the offending rule
+// instead: the next reload fails anyway (a ConfigProblem says so), and
+// the file is judged as far as a reader can keep it, its skipped rules
+// listed, rather than not at all.
+func lenientRuleset(d Dirs, files []remote.File, needed []string) (*Ruleset, error) {
+	_, c := loadPermanent(d, files, ParseFirewalldVersion("1.3", "the lenient reading"))
+	return c.permanentRuleset(needed)
 }
 
 // service resolves a definition from defs (the winning files, or the

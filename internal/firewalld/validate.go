@@ -85,7 +85,8 @@ type permanentConfig struct {
 	// protocol's, not what an override says (see requiredPorts).
 	stockServices map[string]*vService
 	dirs          Dirs
-	unlisted      []remote.File // directories that could not be listed
+	unlisted      []remote.File   // directories that could not be listed
+	unreadable    map[string]bool // paths this check could not read
 }
 
 type parsedXML struct {
@@ -216,8 +217,8 @@ func sortFiles(d Dirs, files []remote.File) *configInput {
 func (in *configInput) validate(d Dirs, files []remote.File, rules ruleSet) *permanentConfig {
 	c := &permanentConfig{
 		rules: rules, v2: rules == rules2, db: in.db, parsed: in.parsed, dirs: d, unlisted: in.unlisted,
-		stockServices: map[string]*vService{},
-		failed:        map[string]bool{}, names: map[string][]string{}, paths: map[string]map[string]string{},
+		stockServices: map[string]*vService{}, unreadable: map[string]bool{},
+		failed: map[string]bool{}, names: map[string][]string{}, paths: map[string]map[string]string{},
 		broken: map[string]map[string]bool{}, zones: map[string]*vZone{}, services: map[string]*vService{},
 		icmp: map[string]*vICMPType{}, defaultZone: effectiveDefaultZone(d, files, rules),
 		ipsetTypes: map[string]string{}, ipsetFamilies: map[string]string{}, ipsets: map[string]*vIPSet{},
@@ -307,6 +308,7 @@ func (c *permanentConfig) load(kind string, f remote.File) {
 	c.paths[kind][name] = f.Path
 	c.broken[kind][name] = true
 	if f.Err != nil {
+		c.unreadable[f.Path] = true
 		c.refuse(f.Path, fileProblem(f.Err))
 		if !errors.Is(f.Err, remote.ErrNotRegular) && !errors.Is(f.Err, fs.ErrNotExist) {
 			c.problems[len(c.problems)-1].Unverified = true
