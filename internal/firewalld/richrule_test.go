@@ -40,7 +40,11 @@ func readZone(t *testing.T, zoneXML string) *Zone {
 	t.Helper()
 	d := Dirs{ConfigDir: "/etc/firewalld", DefaultDir: "/usr/lib/firewalld"}
 	files := []remote.File{{Path: d.ConfigDir + "/zones/public.xml", Data: []byte(zoneXML)}}
-	for _, db := range netDBFiles {
+	paths := append([]string(nil), netDBFiles...)
+	for _, svc := range []string{"imap", "imaps", "ssh", "https"} { // the services the cases name
+		paths = append(paths, d.DefaultDir+"/services/"+svc+".xml")
+	}
+	for _, db := range paths {
 		data, err := os.ReadFile(db)
 		if err != nil {
 			t.Fatal(err)
@@ -71,8 +75,8 @@ func ruleXML(t *testing.T, x string) RichRule {
 func TestRichRuleCanonicalFormMatchesFirewalld(t *testing.T) {
 	cases := []struct{ xml, runtime string }{
 		{`<rule priority="-10"><service name="imaps"/><reject/></rule>`, `rule priority="-10" service name="imaps" reject`},
-		{`<rule family="ipv4"><source address="10.0.0.0/8" invert="True"/><service name="imaps"/><log prefix="it&quot;s" level="info"><limit value="2/minute"/></log><accept/></rule>`,
-			`rule family="ipv4" source NOT address="10.0.0.0/8" service name="imaps" log prefix="it"s" level="info" limit value="2/m" accept`},
+		{`<rule family="ipv4"><source address="10.0.0.0/8" invert="True"/><service name="imaps"/><log prefix="it&apos;s" level="info"><limit value="2/minute"/></log><accept/></rule>`,
+			`rule family="ipv4" source NOT address="10.0.0.0/8" service name="imaps" log prefix="it's" level="info" limit value="2/m" accept`},
 		{`<rule family="ipv4"><forward-port port="993" protocol="tcp" to-port="10993"/></rule>`, `rule family="ipv4" forward-port port="993" protocol="tcp" to-port="10993"`},
 		{`<rule><source mac="52:54:00:aa:bb:cc"/><mark set="0x1/0xff"/></rule>`, `rule source mac="52:54:00:AA:BB:CC" mark set=0x1/0xff`},
 		{`<rule priority="-010" family="ipv6"><protocol value="tcp"/><drop><limit value="1/s"/></drop></rule>`, `rule priority="-10" family="ipv6" protocol value="tcp" drop limit value="1/s"`},
