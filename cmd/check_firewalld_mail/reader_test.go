@@ -120,7 +120,8 @@ func TestDefaultZoneFallback(t *testing.T) {
 
 // A required service that only the daemon still knows (its file deleted
 // after the reload): its definition is asked over D-Bus while the bus is
-// open. The reload would fail (the zone names a service with no file).
+// open (over firewall-cmd: --info-service). The reload would fail (the
+// zone names a service with no file).
 func TestServiceOnlyTheDaemonKnows(t *testing.T) {
 	fw, client := withClient(t)
 	svc := filepath.Join(fw.ConfigDir, "services", "mailadmin.xml")
@@ -139,10 +140,12 @@ func TestServiceOnlyTheDaemonKnows(t *testing.T) {
 	if _, err := fw.Cmd("--check-config"); err == nil {
 		t.Fatal("firewall-cmd --check-config accepts a zone naming a deleted service")
 	}
-	code, out := check(t, fw, "--service", "mailadmin", "--proc-net", fw.ProcNet())
-	expect(t, code, 1, out, "mailadmin (993/tcp) open in runtime", "the next reload fails")
-	if strings.Contains(out, "cannot resolve") {
-		t.Fatalf("the daemon's definition was not used:\n%s", out)
+	for _, source := range []string{"dbus", "cli"} {
+		code, out := check(t, fw, "--service", "mailadmin", "--proc-net", fw.ProcNet(), "--runtime-source", source, "-t", "60")
+		expect(t, code, 1, out, "mailadmin (993/tcp) open in runtime", "the next reload fails")
+		if strings.Contains(out, "cannot resolve") {
+			t.Fatalf("%s: the daemon's definition was not used:\n%s", source, out)
+		}
 	}
 }
 

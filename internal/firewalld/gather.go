@@ -201,8 +201,13 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 	// Every definition the evaluation may consult is fetched now, while
 	// the bus is open: facts are plain data.
 	var runtimeDef ServiceLookup
-	if bus != nil {
+	switch {
+	case bus != nil:
 		runtimeDef = func(name string) (Service, error) { return bus.serviceDef(ctx, name, map[string]bool{}) }
+	case f.Runtime != nil:
+		runtimeDef = func(name string) (Service, error) {
+			return cliServiceDef(ctx, host, cfg.FirewallCmd, name, map[string]bool{})
+		}
 	}
 	f.Requirements, f.RequirementsErr = BuildRequirements(cfg.Services, cfg.Ports, pc.requiredLookup(runtimeDef))
 	if f.Runtime != nil {
@@ -210,8 +215,16 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 		// without a reload, a runtime-only service); firewall-cmd does not
 		// print them, so the files stand in for them then.
 		fetch := runtimeDef
-		if fetch == nil {
-			fetch = f.Permanent.definition
+		if bus == nil {
+			fetch = func(name string) (Service, error) {
+				s, err := pc.service(pc.services, name, map[string]bool{})
+				if err != nil && runtimeDef != nil {
+					if rs, rerr := runtimeDef(name); rerr == nil {
+						return rs, nil
+					}
+				}
+				return s, err
+			}
 		}
 		prefetchServices(f.Runtime, f.Zone, fetch)
 	}
