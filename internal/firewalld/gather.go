@@ -198,36 +198,7 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 		(f.Runtime != nil || f.Permanent != nil) {
 		return f, fmt.Errorf("zone %q: %w at runtime or in %s/zones or %s/zones", cfg.Zone, ErrNoSuchZone, cfg.Dirs.ConfigDir, cfg.Dirs.DefaultDir)
 	}
-	// Every definition the evaluation may consult is fetched now, while
-	// the bus is open: facts are plain data.
-	var runtimeDef ServiceLookup
-	switch {
-	case bus != nil:
-		runtimeDef = func(name string) (Service, error) { return bus.serviceDef(ctx, name, map[string]bool{}) }
-	case f.Runtime != nil:
-		runtimeDef = func(name string) (Service, error) {
-			return cliServiceDef(ctx, host, cfg.FirewallCmd, name, map[string]bool{})
-		}
-	}
-	f.Requirements, f.RequirementsErr = BuildRequirements(cfg.Services, cfg.Ports, pc.requiredLookup(runtimeDef))
-	if f.Runtime != nil {
-		// Over D-Bus each definition is the runtime's own (a file edited
-		// without a reload, a runtime-only service); firewall-cmd does not
-		// print them, so the files stand in for them then.
-		fetch := runtimeDef
-		if bus == nil {
-			fetch = func(name string) (Service, error) {
-				s, err := pc.service(pc.services, name, map[string]bool{})
-				if err != nil && runtimeDef != nil {
-					if rs, rerr := runtimeDef(name); rerr == nil {
-						return rs, nil
-					}
-				}
-				return s, err
-			}
-		}
-		prefetchServices(f.Runtime, f.Zone, fetch)
-	}
+	f.definitions(ctx, host, cfg, bus, pc)
 	resolvePortNames(f.Runtime, pc.db)
 	resolvePortNames(f.Permanent, pc.db)
 	return f, nil

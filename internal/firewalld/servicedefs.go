@@ -1,5 +1,11 @@
 package firewalld
 
+import (
+	"context"
+
+	"github.com/mailhost-checks/mailchecks/internal/remote"
+)
+
 // mailPorts are the ports each mail protocol's service must open: the
 // protocol's own (IANA), whatever a service file of the same name says.
 // An admin's override that drops one does not make the check look for
@@ -27,6 +33,14 @@ func (c *permanentConfig) requiredLookup(runtimeDef ServiceLookup) ServiceLookup
 		if s, err := c.service(c.stockServices, name, map[string]bool{}); err == nil {
 			return s, nil
 		}
+		return c.filesThenRuntime(runtimeDef)(name)
+	}
+}
+
+// filesThenRuntime looks a definition up in the files firewalld loads,
+// else (a service no file has) in the runtime.
+func (c *permanentConfig) filesThenRuntime(runtimeDef ServiceLookup) ServiceLookup {
+	return func(name string) (Service, error) {
 		s, err := c.service(c.services, name, map[string]bool{})
 		if err != nil && runtimeDef != nil {
 			if rs, rerr := runtimeDef(name); rerr == nil {
@@ -35,6 +49,33 @@ func (c *permanentConfig) requiredLookup(runtimeDef ServiceLookup) ServiceLookup
 		}
 		return s, err
 	}
+}
+
+// definitions resolves, while the bus is still open, every definition
+// the evaluation may consult: the requirements' ports and the runtime
+// view's services. Facts are plain data afterwards.
+func (f *Facts) definitions(ctx context.Context, host remote.Host, cfg Config, bus *DBusSource, pc *permanentConfig) {
+	var runtimeDef ServiceLookup
+	switch {
+	case bus != nil:
+		runtimeDef = func(name string) (Service, error) { return bus.serviceDef(ctx, name, map[string]bool{}) }
+	case f.Runtime != nil:
+		runtimeDef = func(name string) (Service, error) {
+			return cliServiceDef(ctx, host, cfg.FirewallCmd, name, map[string]bool{})
+		}
+	}
+	f.Requirements, f.RequirementsErr = BuildRequirements(cfg.Services, cfg.Ports, pc.requiredLookup(runtimeDef))
+	if f.Runtime == nil {
+		return
+	}
+	// Over D-Bus each definition is the runtime's own (a file edited
+	// without a reload, a runtime-only service); firewall-cmd does not
+	// print them, so the files stand in for them then.
+	fetch := runtimeDef
+	if bus == nil {
+		fetch = pc.filesThenRuntime(runtimeDef)
+	}
+	prefetchServices(f.Runtime, f.Zone, fetch)
 }
 
 // definition is the view's definition of a service (a ServiceLookup over
