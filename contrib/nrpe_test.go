@@ -156,7 +156,7 @@ func TestNRPEPassesResultsThrough(t *testing.T) {
 		{"check_firewalld_mail", withFlags(cmds["check_firewalld_mail"], binDir,
 			map[string]string{"--config-dir": fwEtc, "--default-config-dir": "/usr/lib/firewalld",
 				"--runtime-source": "cli", "--firewall-cmd": filepath.Join(dir, "no-such-firewall-cmd")}),
-			3, "UNKNOWN:", "malformed XML"},
+			3, "UNKNOWN:", "INVALID_ZONE: not a valid zone file"},
 	}
 
 	port, err := sandbox.FreePort()

@@ -179,10 +179,10 @@ func TestBinaryBrokenZoneFile(t *testing.T) {
 		make  func() error
 		first string
 	}{
-		{"not XML", func() error { return os.WriteFile(zone, []byte("[zone]\nservices=imaps\n"), 0o644) }, "malformed XML"},
+		{"not XML", func() error { return os.WriteFile(zone, []byte("[zone]\nservices=imaps\n"), 0o644) }, "INVALID_ZONE: not a valid zone file"},
 		{"FIFO", func() error { return syscall.Mkfifo(zone, 0o644) }, "not a regular file"},
 		{"directory", func() error { return os.Mkdir(zone, 0o755) }, "not a regular file"},
-		{"50 MB", func() error { return os.WriteFile(zone, big, 0o644) }, "file too large"},
+		{"50 MB", func() error { return os.WriteFile(zone, big, 0o644) }, "too large for this check"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			os.Remove(zone)
@@ -192,7 +192,11 @@ func TestBinaryBrokenZoneFile(t *testing.T) {
 			}
 			r := startRun(t, bin, fw.Env(), "-t", "3", "--config-dir", fw.ConfigDir, "--default-config-dir", fw.DefaultDir, "--family", "both")
 			code, out := r.wait(t, 4*time.Second)
-			expect(t, code, 3, out, "UNKNOWN: permanent config unreadable: "+zone+": "+tc.first)
+			if tc.name == "not XML" { // read and refused: the reload fails
+				expect(t, code, 1, out, "WARNING: 1 permanent config file firewalld would refuse", zone+": "+tc.first)
+			} else {
+				expect(t, code, 3, out, "UNKNOWN: permanent config unreadable: "+zone+": "+tc.first)
+			}
 			t.Logf("%v: %s", r.took.Round(time.Millisecond), firstLine(out))
 		})
 	}

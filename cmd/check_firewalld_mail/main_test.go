@@ -220,14 +220,18 @@ func TestUnknownPaths(t *testing.T) {
 		t.Cleanup(func() { os.WriteFile(zoneFile, good, 0o644) })
 		os.WriteFile(zoneFile, []byte("<zone><service name=\"imaps\"></zone>"), 0o644)
 		code, out := check(t, fw, "--service", "imaps")
-		expect(t, code, 3, out, "UNKNOWN", "cannot read the permanent config: "+zoneFile+": malformed XML")
+		// firewalld refuses it: the reload fails, the running rules stay
+		expect(t, code, 1, out, "WARNING", "the next reload fails; at the next restart firewalld falls back to its stock config: "+zoneFile+": INVALID_ZONE: not a valid zone file",
+			"permanent config not judged: firewalld refuses "+zoneFile)
 	})
 	t.Run("malformed service XML", func(t *testing.T) {
 		svc := filepath.Join(fw.ConfigDir, "services", "imaps.xml")
 		t.Cleanup(func() { os.Remove(svc) })
 		os.WriteFile(svc, []byte("<service><port port=\"993\" protocol=\"tcp\"></service"), 0o644)
 		code, out := check(t, fw, "--service", "imaps")
-		expect(t, code, 3, out, "UNKNOWN", svc+": malformed XML")
+		// imaps opens 993 whatever the file says: the refused file only
+		// makes the reload fail
+		expect(t, code, 1, out, "WARNING", "the next reload fails; at the next restart firewalld falls back to its stock config: "+svc+": INVALID_SERVICE: not a valid service file")
 	})
 	t.Run("unreadable zone file", func(t *testing.T) {
 		code, out := runAsNobody(t, fw, "--service", "imaps")

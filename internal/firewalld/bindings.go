@@ -1,8 +1,6 @@
 package firewalld
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"strings"
 )
@@ -90,19 +88,9 @@ func removeString(list []string, s string) []string {
 // core/io/firewalld_conf.py reads it and core/fw.py applies it: only "no"
 // or "false" (any case) keep the runtime bindings; a missing, empty or
 // invalid value is the fallback, yes.
-func flushAllOnReload(conf []byte) bool {
-	value := ""
-	sc := bufio.NewScanner(bytes.NewReader(conf))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if key, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(key) == "FlushAllOnReload" {
-			value = strings.TrimSpace(v)
-		}
-	}
-	switch strings.ToLower(value) {
+func flushAllOnReload(conf []byte, rules ruleSet) bool {
+	values, _ := readConfValues(conf, rules)
+	switch strings.ToLower(values["FlushAllOnReload"]) {
 	case "no", "false":
 		return false
 	}

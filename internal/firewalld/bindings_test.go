@@ -16,7 +16,7 @@ func TestFlushAllOnReloadAsFirewalldReadsIt(t *testing.T) {
 		"FlushAllOnReload=\n":                     true,
 		"DefaultZone=drop\nFlushAllOnReload=NO\n": false,
 	} {
-		if got := flushAllOnReload([]byte(conf)); got != want {
+		if got := flushAllOnReload([]byte(conf), rules13); got != want {
 			t.Errorf("%q: %v, want %v", conf, got, want)
 		}
 	}

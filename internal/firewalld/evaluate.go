@@ -58,7 +58,13 @@ func Evaluate(f Facts, p Policy) plugin.Result {
 		r.Add(plugin.Unknown, msg, accessFix(p.RequirementsErr, false))
 		e.problem(msg)
 	}
-	if f.Permanent == nil {
+	var refusal refusedError
+	switch {
+	case f.Permanent == nil && errors.As(f.PermanentErr, &refusal):
+		// firewalld refuses a file the verdict needs: its reload fails
+		// (a ConfigProblem below says so), there is no view to judge.
+		r.Detailf("permanent config not judged: firewalld refuses %s", errText(f.PermanentErr))
+	case f.Permanent == nil:
 		r.Add(plugin.Unknown, "cannot read the permanent config: "+errText(f.PermanentErr), accessFix(f.PermanentErr, false))
 		e.problem("permanent config unreadable: " + errText(f.PermanentErr))
 	}
@@ -96,7 +102,7 @@ func Evaluate(f Facts, p Policy) plugin.Result {
 
 	counts := e.requirements(notRunning)
 	e.zoneMismatch()
-	driftCount := e.drift()
+	driftCount := e.drift() + e.definitionDrift()
 
 	if len(e.problems) == 0 {
 		r.Summary = fmt.Sprintf("all %d required services and ports open in zone %s, runtime and permanent agree", len(p.Requirements), strings.Join(e.zones(), ", "))
@@ -145,6 +151,7 @@ func (e *evaluation) requirements(notRunning bool) openCounts {
 		if !(rt.open() && pm.open()) {
 			c.missing++
 		}
+		e.definitionGaps(req, rt.open(), pm.open())
 		what := req.Describe()
 		zone := rt.zone(pm.zone(f.defaultZone()))
 		fixZone := zone

@@ -116,7 +116,7 @@ func FuzzParseRichRule(f *testing.F) {
 	for _, s := range richSeeds {
 		f.Add(s)
 	}
-	db := netDB{services: map[string]bool{"imaps": true}, protocols: map[string]bool{"tcp": true, "esp": true}}
+	db := netDB{services: map[string]int64{"imaps": 993}, protocols: map[string]int64{"tcp": 6, "esp": 50}}
 	f.Fuzz(func(t *testing.T, s string) {
 		_, _ = ParseRichRule(s)
 		for _, v2 := range []bool{false, true} {

@@ -56,9 +56,10 @@ type Facts struct {
 	NM               NMFacts
 	FlushAllOnReload bool
 	Kept             []KeptBinding
-	// lookup resolves a required service's definition (files, then
-	// runtime).
-	lookup ServiceLookup
+	// Requirements are --service and --port resolved to ports (each mail
+	// service's own, see requiredLookup); RequirementsErr says why not.
+	Requirements    []Requirement
+	RequirementsErr error
 }
 
 // Check gathers, builds the requirements and evaluates.
@@ -67,11 +68,8 @@ func Check(ctx context.Context, host remote.Host, cfg Config) plugin.Result {
 	if err != nil {
 		return plugin.UnknownResult(err, accessFix(err, false))
 	}
-	reqs, err := BuildRequirements(cfg.Services, cfg.Ports, f.lookup)
-	f.Runtime.addDefinitions(reqs)
-	f.Permanent.addDefinitions(reqs)
-	r := Evaluate(f, Policy{Requirements: reqs, RequirementsErr: err, Drift: cfg.Drift})
-	evaluateKernel(&r, gatherKernel(ctx, host, cfg), f, reqs)
+	r := Evaluate(f, Policy{Requirements: f.Requirements, RequirementsErr: f.RequirementsErr, Drift: cfg.Drift})
+	evaluateKernel(&r, gatherKernel(ctx, host, cfg), f, f.Requirements)
 	if f.RuntimeFallback != nil {
 		r.Debugf("runtime from firewall-cmd on the mail host, not its D-Bus: %v", f.RuntimeFallback)
 	}
@@ -159,30 +157,18 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 	}
 	// Validation is CPU work on data in hand: run it while the runtime view
 	// waits for firewalld (and the version arrives: validateAsVersionArrives).
-	type verdict struct {
+	// What it kept is the permanent view: there is one reader.
+	type loaded struct {
 		v        FirewalldVersion
 		problems []ConfigProblem
+		config   *permanentConfig
 	}
-	validated := make(chan verdict, 1)
+	validated := make(chan loaded, 1)
 	go func() {
-		v, problems := validateAsVersionArrives(ctx, cfg.Dirs, config, version)
-		validated <- verdict{v, problems}
-	}()
-	defer func() {
-		r := <-validated
-		f.Version, f.Problems = r.v, r.problems
+		v, problems, c := validateAsVersionArrives(ctx, cfg.Dirs, config, version)
+		validated <- loaded{v, problems, c}
 	}()
 	f.arrival(cfg, proc)
-
-	cf := indexFiles(cfg.Dirs, config)
-	for name, file := range cf.byKind["policies"] {
-		// The stock policies (allow-host-ipv6) accept DHCPv6 and ND only;
-		// the admin's are the ones that may refuse mail.
-		if strings.HasPrefix(file.Path, cfg.Dirs.ConfigDir+string(filepath.Separator)) {
-			f.Policies = append(f.Policies, name)
-		}
-	}
-	f.Policies = sortedCopy(f.Policies)
 
 	if runtimeDone != nil {
 		<-runtimeDone
@@ -198,10 +184,26 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 			f.NM = askNetworkManager(ctx, cfg.BusAddress, f.nmInterfaces())
 		}
 	}
-	if f.PermanentErr == nil {
-		f.Permanent, f.PermanentErr = permanentRuleset(cf, []string{cfg.Zone})
+	load := <-validated
+	f.Version, f.Problems = load.v, load.problems
+	pc := load.config
+	for _, name := range pc.names["policies"] {
+		// The stock policies (allow-host-ipv6) accept DHCPv6 and ND only;
+		// the admin's are the ones that may refuse mail.
+		if pc.fromAdmin(pc.paths["policies"][name]) {
+			f.Policies = append(f.Policies, name)
+		}
 	}
-	f.FlushAllOnReload = cf.conf == nil || cf.conf.Err != nil || flushAllOnReload(cf.conf.Data)
+	f.Policies = sortedCopy(f.Policies)
+	if f.PermanentErr == nil {
+		f.Permanent, f.PermanentErr = pc.permanentRuleset([]string{cfg.Zone})
+		var refused refusedError
+		if pc.v2 && errors.As(f.PermanentErr, &refused) {
+			f.Permanent, f.PermanentErr = lenientRuleset(cfg.Dirs, config, []string{cfg.Zone})
+		}
+	}
+	conf, _ := confAndZones(cfg.Dirs, config)
+	f.FlushAllOnReload = conf == nil || flushAllOnReload(conf.Data, pc.rules)
 	f.Permanent, f.Kept = afterReload(f.Runtime, f.Permanent, f.NM, f.FlushAllOnReload)
 	if f.Runtime != nil && f.Runtime.Policies == nil {
 		f.RuntimeErr = cliPolicies(ctx, host, cfg, f.Runtime, f.Permanent)
@@ -214,62 +216,40 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 		return f, fmt.Errorf("zone %q: %w at runtime or in %s/zones or %s/zones", cfg.Zone, ErrNoSuchZone, cfg.Dirs.ConfigDir, cfg.Dirs.DefaultDir)
 	}
 
-	files2 := func(name string) (Service, error) { return cf.service(name, map[string]bool{}) }
-	f.lookup = func(name string) (Service, error) {
-		s, err := files2(name)
-		if err != nil && bus != nil {
-			if s2, err2 := bus.serviceDef(ctx, name, map[string]bool{}); err2 == nil {
-				return s2, nil
-			}
-		}
-		return s, err
-	}
-	if f.Runtime != nil {
-		// Definitions come from the files (firewall-cmd does not print
-		// them, and over D-Bus each is a round trip); only a service that
-		// has no file (created at runtime) is asked for. A file edited
-		// without a reload is the one case where runtime differs: the
-		// reload that applies it is due anyway.
-		prefetchServices(f.Runtime, cfg, "", func(name string) (Service, error) {
-			s, err := files2(name)
-			if err != nil && bus != nil {
-				if s2, err2 := bus.serviceDef(ctx, name, map[string]bool{}); err2 == nil {
-					return s2, nil
-				}
-			}
-			return s, err
-		})
-	}
+	f.definitions(ctx, host, cfg, bus, pc)
+	resolvePortNames(f.Runtime, pc.db)
+	resolvePortNames(f.Permanent, pc.db)
 	return f, nil
 }
 
 // prefetchServices fetches the definitions the evaluation may consult:
-// every service of the zones in the view (or of --zone) and of their rich
-// rules, except the required ones, which are decided by name. Evaluate then
-// runs on data alone.
-func prefetchServices(rs *Ruleset, cfg Config, explicit string, fetch ServiceLookup) {
+// every service of the zones and policies in the view (or of --zone) and
+// of their rich rules, the required ones included (a zone naming one
+// opens it as its definition says). Evaluate then runs on data alone.
+func prefetchServices(rs *Ruleset, explicit string, fetch ServiceLookup) {
 	rs.Services, rs.ServiceErrs = map[string]Service{}, map[string]error{}
-	required := map[string]bool{}
-	for _, s := range cfg.Services {
-		required[s] = true
-		for _, a := range aliases[s] {
-			required[a] = true
+	var names []string
+	sets := []*Zone{}
+	for name, z := range rs.Zones {
+		if explicit == "" || name == explicit {
+			sets = append(sets, z)
 		}
 	}
-	for name, z := range rs.Zones {
-		if explicit != "" && name != explicit {
-			continue
+	for _, p := range rs.Policies {
+		if p != nil {
+			sets = append(sets, p.Set)
 		}
-		names := append([]string(nil), z.Services...)
+	}
+	for _, z := range sets {
+		names = append(names, z.Services...)
 		for _, r := range z.RichRules {
 			if r.Element == "service" {
 				names = append(names, r.Service)
 			}
 		}
+	}
+	{
 		for _, n := range names {
-			if required[n] {
-				continue
-			}
 			if _, done := rs.Services[n]; done {
 				continue
 			}
@@ -342,28 +322,6 @@ func (f *Facts) arrival(cfg Config, proc map[string]remote.File) {
 	f.Arrival.Interfaces[IPv4] = defaultRouteIfaces4(r4)
 	f.Arrival.Interfaces[IPv6] = defaultRouteIfaces6(r6)
 	f.ArrivalFrom = "the default route"
-}
-
-// addDefinitions fills in the required services' definitions where the
-// view lacks them (prefetching skips them: a zone naming one opens it by
-// name, but another requirement's check may need its ports).
-func (rs *Ruleset) addDefinitions(reqs []Requirement) {
-	if rs == nil {
-		return
-	}
-	if rs.Services == nil {
-		rs.Services = map[string]Service{}
-	}
-	for _, req := range reqs {
-		if req.IsPort() {
-			continue
-		}
-		for _, n := range req.names() {
-			if _, ok := rs.Services[n]; !ok {
-				rs.Services[n] = Service{Name: n, Ports: req.Ports}
-			}
-		}
-	}
 }
 
 // cliPolicies fills the runtime policies when firewall-cmd gave the zones:

@@ -31,8 +31,10 @@ type client struct {
 	src    netip.Addr
 	iface  string
 	port   Port
-	// names are the service names that are the requirement itself: a zone
-	// or rule naming one opens the requirement without its definition.
+	// names are the service names that are the requirement itself: the
+	// chain tries a zone's services of these names first. They open the
+	// requirement only as their definition says (an override that drops
+	// the port does not open it).
 	names []string
 	// hostAddrs are the mail host's own addresses of the family, for
 	// destination matches; empty when unknown.
@@ -155,11 +157,6 @@ func matchSourcePort(p Port, c client) tri {
 // serviceOpens reports whether a service definition opens the client's
 // port (by port, or by a <protocol> of the port's protocol).
 func serviceOpens(rs *Ruleset, name string, c client) (tri, string) {
-	for _, n := range c.names {
-		if n == name {
-			return yes, ""
-		}
-	}
 	s, ok := rs.Service(name)
 	if !ok {
 		return maybe, "service " + name + " (its definition could not be read)"

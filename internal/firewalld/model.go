@@ -96,6 +96,7 @@ func (f ForwardPort) String() string {
 // Service is a firewalld service definition with its includes resolved.
 type Service struct {
 	Name      string
+	Path      string // the file it was read from; "" when firewalld said it
 	Ports     []Port
 	Protocols []string
 	Includes  []string

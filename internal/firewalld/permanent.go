@@ -10,149 +10,201 @@ import (
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
-// configFiles indexes what ReadFiles returned: by kind, the file that
-// wins for each name (the admin's tree over the defaults, as firewalld's
-// _loader does), and the errors of directories that could not be listed.
-type configFiles struct {
-	dirs    Dirs
-	conf    *remote.File
-	byKind  map[string]map[string]remote.File // kind -> name -> file
-	dirErrs []error
+// Dirs are firewalld's two configuration trees: the admin's (/etc/firewalld)
+// and the package defaults (/usr/lib/firewalld). A file in ConfigDir
+// overrides the file of the same name in DefaultDir.
+type Dirs struct {
+	ConfigDir  string
+	DefaultDir string
 }
 
-func indexFiles(d Dirs, files []remote.File) *configFiles {
-	cf := &configFiles{dirs: d, byKind: map[string]map[string]remote.File{}}
-	confPath := filepath.Join(d.ConfigDir, "firewalld.conf")
-	for i := range files {
-		f := files[i]
-		if f.Path == confPath {
-			cf.conf = &files[i]
-			continue
-		}
-		dir, base := filepath.Split(f.Path)
-		if !strings.HasSuffix(base, ".xml") {
-			if f.Err != nil { // a directory that could not be listed
-				cf.dirErrs = append(cf.dirErrs, fileError(f.Path, f.Err))
-			}
-			continue
-		}
-		kind := filepath.Base(dir)
-		tree := filepath.Dir(filepath.Clean(dir))
-		if tree != d.ConfigDir && tree != d.DefaultDir {
-			continue
-		}
-		m := cf.byKind[kind]
-		if m == nil {
-			m = map[string]remote.File{}
-			cf.byKind[kind] = m
-		}
-		name := configName(f.Path)
-		if _, have := m[name]; have && tree == d.DefaultDir {
-			continue // the admin's copy wins
-		}
-		m[name] = f
-	}
-	return cf
+// FallbackZone is what firewalld uses when firewalld.conf names no zone.
+const FallbackZone = "public"
+
+// ErrNoSuchZone means neither tree has the zone's XML file.
+var ErrNoSuchZone = errors.New("no such zone")
+
+// FileError names the file a permanent-view read failed on.
+type FileError struct {
+	Path string
+	Err  error
 }
 
-// defaultZone is firewalld.conf's DefaultZone; a missing file means the
-// fallback zone, as firewalld itself does.
-func (cf *configFiles) defaultZone() (string, error) {
-	if cf.conf == nil || errors.Is(cf.conf.Err, fs.ErrNotExist) {
-		return FallbackZone, nil
+func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
+
+// fileError wraps err with path, dropping the *fs.PathError layer that would
+// repeat the path.
+func fileError(path string, err error) *FileError {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
 	}
-	if cf.conf.Err != nil {
-		return "", fileError(cf.conf.Path, cf.conf.Err)
-	}
-	return parseDefaultZone(cf.conf.Data), nil
+	return &FileError{path, err}
 }
 
-// permanentRuleset builds the view the next reload gives. Zones that
-// decide the verdict must parse (needed); other zones that do not are left
-// out, their files are config problems of their own. Services and ipsets
-// are parsed when a rule needs them.
-func permanentRuleset(cf *configFiles, needed []string) (*Ruleset, error) {
-	if len(cf.dirErrs) > 0 {
-		return nil, cf.dirErrs[0]
+// maxXMLBytes bounds a config file read; firewalld's largest stock file is a
+// few KiB.
+const maxXMLBytes = 4 << 20
+
+// permanentRuleset is the view the next reload gives, built from what
+// firewalld's readers kept (validate.go): rules 1.3 skips at load are
+// gone (listed in Zone.Skipped), the default zone is the one firewalld
+// falls back to when firewalld.conf names a zone that does not exist.
+// Zones that decide the verdict (needed, and the default zone) must have
+// been read; another zone whose file is refused is left out (the refusal
+// is a ConfigProblem of its own). Policies may refuse anything: one that
+// could not be read leaves the verdict unknown.
+func (c *permanentConfig) permanentRuleset(needed []string) (*Ruleset, error) {
+	if len(c.unlisted) > 0 {
+		return nil, fileError(c.unlisted[0].Path, c.unlisted[0].Err)
 	}
-	rs := &Ruleset{Source: cf.dirs.ConfigDir, Zones: map[string]*Zone{}, Services: map[string]Service{},
-		ServiceErrs: map[string]error{}, IPSets: map[string]*IPSet{}}
-	var err error
-	if rs.DefaultZone, err = cf.defaultZone(); err != nil {
-		return nil, err
-	}
+	rs := &Ruleset{Source: c.dirs.ConfigDir, DefaultZone: c.defaultZone, Zones: map[string]*Zone{},
+		Services: map[string]Service{}, ServiceErrs: map[string]error{}, IPSets: map[string]*IPSet{},
+		Policies: map[string]*FwPolicy{}}
 	needed = append(needed, rs.DefaultZone)
-	for name, f := range cf.byKind["zones"] {
-		var z *Zone
-		if f.Err == nil {
-			z, err = parseZone(name, f.Path, f.Data)
-		} else {
-			err = fileError(f.Path, f.Err)
-		}
-		if err != nil {
+	for _, name := range c.names["zones"] {
+		vz, ok := c.zones["zones/"+name]
+		// a zone firewalld refuses, when it reads it or in its
+		// cross-checks (a service that does not exist)
+		if c.broken["zones"][name] || !ok || c.failed[c.paths["zones"][name]] {
 			if hasString(needed, name) {
-				return nil, err
+				return nil, c.refusal("zones", name)
 			}
 			continue
+		}
+		z, err := vz.model()
+		if err != nil {
+			return nil, err
 		}
 		rs.Zones[name] = z
 	}
-	for name, f := range cf.byKind["ipsets"] {
-		if f.Err != nil {
+	for _, name := range c.names["policies"] {
+		vp, ok := c.zones["policies/"+name]
+		if c.broken["policies"][name] || !ok {
+			return nil, c.refusal("policies", name)
+		}
+		set, err := vp.model()
+		if err != nil {
+			return nil, err
+		}
+		rs.Policies[name] = &FwPolicy{Name: name, Priority: int(vp.priority), Ingress: vp.ingress, Egress: vp.egress, Set: set,
+			fromAdmin: c.fromAdmin(vp.path)}
+	}
+	for _, name := range c.names["ipsets"] {
+		set, ok := c.ipsets[name]
+		if c.broken["ipsets"][name] || !ok {
 			rs.IPSets[name] = nil
 			continue
 		}
-		set, err := parseIPSet(name, f.Path, f.Data)
-		if err != nil {
-			set = nil
-		}
-		rs.IPSets[name] = set
+		rs.IPSets[name] = &IPSet{Name: name, Type: set.ipsetType, Family: c.ipsetFamilies[name], Entries: keptEntries(set, c.db)}
 	}
-	rs.Policies = map[string]*FwPolicy{}
-	for name, f := range cf.byKind["policies"] {
-		var p *FwPolicy
-		if f.Err == nil {
-			p, err = parsePolicy(name, f.Path, f.Data)
+	for _, name := range c.names["services"] {
+		if s, err := c.service(c.services, name, map[string]bool{}); err != nil {
+			rs.ServiceErrs[name] = err
 		} else {
-			err = fileError(f.Path, f.Err)
+			rs.Services[name] = s
 		}
-		if err != nil {
-			return nil, err // a policy may refuse anything: not knowing it is not knowing the verdict
-		}
-		p.fromAdmin = strings.HasPrefix(f.Path, cf.dirs.ConfigDir+string(filepath.Separator))
-		rs.Policies[name] = p
 	}
-	rs.resolve = func(name string) (Service, error) { return cf.service(name, map[string]bool{}) }
 	return rs, nil
 }
 
-// service reads a definition and follows its <include service=…/>
-// elements (newer firewalld's smtp-submission just includes submission).
-func (cf *configFiles) service(name string, seen map[string]bool) (Service, error) {
+func (c *permanentConfig) fromAdmin(path string) bool {
+	return strings.HasPrefix(path, c.dirs.ConfigDir+string(filepath.Separator))
+}
+
+// refusal is why the winning file of kind/name was not kept: firewalld's
+// own reason where the reader gave one.
+func (c *permanentConfig) refusal(kind, name string) error {
+	path := c.paths[kind][name]
+	for _, p := range c.problems {
+		switch {
+		case p.Path != path:
+		case c.unreadable[path]:
+			return &FileError{path, errors.New(p.Reason)} // not read: nothing is known of it
+		default:
+			return &FileError{path, refusedError(p.Reason)}
+		}
+	}
+	return &FileError{path, refusedError("firewalld refuses the file")}
+}
+
+// refusedError is a reader's refusal of a file the verdict needs, read
+// and refused for what it holds: the reload fails (a ConfigProblem says
+// so), and what it would give is not judged (see Evaluate).
+type refusedError string
+
+func (e refusedError) Error() string { return string(e) }
+
+// lenientRuleset stands in for a permanent view that firewalld 2.x's
+// readers refused a needed zone of, where 1.3's skip the offending rule
+// instead: the next reload fails anyway (a ConfigProblem says so), and
+// the file is judged as far as a reader can keep it, its skipped rules
+// listed, rather than not at all.
+func lenientRuleset(d Dirs, files []remote.File, needed []string) (*Ruleset, error) {
+	_, c := loadPermanent(d, files, ParseFirewalldVersion("1.3", "the lenient reading"))
+	return c.permanentRuleset(needed)
+}
+
+// service resolves a definition from defs (the winning files, or the
+// package's own) with its <include service=…/> elements (newer
+// firewalld's smtp-submission just includes submission).
+func (c *permanentConfig) service(defs map[string]*vService, name string, seen map[string]bool) (Service, error) {
 	if seen[name] {
 		return Service{}, fmt.Errorf("service %q includes itself", name)
 	}
 	seen[name] = true
-	f, ok := cf.byKind["services"][name]
-	if !ok || errors.Is(f.Err, fs.ErrNotExist) {
-		return Service{}, fmt.Errorf("service %q: no definition in %s/services or %s/services", name, cf.dirs.ConfigDir, cf.dirs.DefaultDir)
+	vs, ok := defs[name]
+	if !ok {
+		if path, known := c.paths["services"][name]; known && c.broken["services"][name] {
+			return Service{}, c.refusal("services", name)
+		} else if known {
+			return Service{}, fmt.Errorf("service %q: %s is not a definition of the package", name, path)
+		}
+		return Service{}, fmt.Errorf("service %q: no definition in %s/services or %s/services", name, c.dirs.ConfigDir, c.dirs.DefaultDir)
 	}
-	if f.Err != nil {
-		return Service{}, fileError(f.Path, f.Err)
+	s := Service{Name: name, Path: vs.path, Includes: vs.includes, Families: vs.families,
+		Protocols: append([]string(nil), vs.protocols...)}
+	for _, p := range vs.ports {
+		s.Ports = append(s.Ports, Port{Port: p[0], Protocol: p[1]})
 	}
-	s, err := parseService(name, f.Path, f.Data)
-	if err != nil {
-		return Service{}, err
-	}
-	for _, inc := range s.Includes {
-		included, err := cf.service(inc, seen)
+	for _, inc := range vs.includes {
+		included, err := c.service(defs, inc, seen)
 		if err != nil {
-			return Service{}, fmt.Errorf("%s (included by %s)", err, f.Path)
+			return Service{}, fmt.Errorf("%s (included by %s)", err, vs.path)
 		}
 		s.Ports = appendMissing(s.Ports, included.Ports...)
 		s.Protocols = append(s.Protocols, included.Protocols...)
 	}
 	return s, nil
+}
+
+// model is the zone (or a policy's set of rules) as the chain judgement
+// reads it. Each kept rule is read back from its string form, which is
+// the string firewalld reports at runtime (Rich_Rule.__str__), so both
+// views hold the same rule the same way.
+func (z *vZone) model() (*Zone, error) {
+	m := &Zone{Name: z.name, Target: z.target, Services: append([]string(nil), z.services...),
+		Protocols: append([]string(nil), z.protocols...), Interfaces: append([]string(nil), z.interfaces...),
+		Sources: append([]string(nil), z.sources...), Skipped: z.skipped,
+		IngressPriority: int(z.ingressPriority)}
+	for _, p := range z.ports {
+		m.Ports = append(m.Ports, Port{Port: p[0], Protocol: p[1]})
+	}
+	for _, p := range z.sourcePorts {
+		m.SourcePorts = append(m.SourcePorts, Port{Port: p[0], Protocol: p[1]})
+	}
+	for _, f := range z.forwardPorts {
+		m.ForwardPorts = append(m.ForwardPorts, ForwardPort{Port: Port{Port: f[0], Protocol: f[1]}, ToPort: f[2], ToAddr: f[3]})
+	}
+	for _, vr := range z.rules {
+		r, err := ParseRichRule(vr.String())
+		if err != nil {
+			return nil, &FileError{z.path, err}
+		}
+		m.RichRules = append(m.RichRules, r)
+	}
+	return m, nil
 }
 
 func appendMissing(ports []Port, more ...Port) []Port {

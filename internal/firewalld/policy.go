@@ -2,7 +2,6 @@ package firewalld
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,33 +28,6 @@ type FwPolicy struct {
 // in zone and go to the host itself.
 func (p *FwPolicy) appliesTo(zone string) bool {
 	return hasString(p.Egress, "HOST") && (hasString(p.Ingress, "ANY") || hasString(p.Ingress, zone))
-}
-
-// parsePolicy reads a policy file.
-func parsePolicy(name, path string, data []byte) (*FwPolicy, error) {
-	root, err := parseFile(path, data)
-	if err != nil {
-		return nil, err
-	}
-	if root.Tag != "policy" {
-		return nil, &FileError{path, fmt.Errorf("root element is <%s>, want <policy>", root.Tag)}
-	}
-	p := &FwPolicy{Name: name, Priority: -1, Set: &Zone{Name: name, Target: root.SelectAttrValue("target", "CONTINUE")}}
-	if v := root.SelectAttrValue("priority", ""); v != "" {
-		if p.Priority, err = strconv.Atoi(v); err != nil {
-			return nil, &FileError{path, fmt.Errorf("priority %q is not a number", v)}
-		}
-	}
-	readElements(root, p.Set)
-	for _, el := range root.ChildElements() {
-		switch el.Tag {
-		case "ingress-zone":
-			p.Ingress = appendUnique(p.Ingress, el.SelectAttrValue("name", ""))
-		case "egress-zone":
-			p.Egress = appendUnique(p.Egress, el.SelectAttrValue("name", ""))
-		}
-	}
-	return p, nil
 }
 
 // policyChains are the INPUT policies a client of zone passes, split as

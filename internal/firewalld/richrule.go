@@ -87,75 +87,6 @@ func (r RichRule) String() string {
 	return strings.Join(parts, " ")
 }
 
-// Check applies what Rich_Rule.check (rich.py) refuses and what the
-// zone reader therefore skips with a warning (io/policy.py
-// common_endElement logs and drops the rule). "" means firewalld uses the
-// rule.
-func (r RichRule) Check() string {
-	if r.Family != "" && r.Family != "ipv4" && r.Family != "ipv6" {
-		return "INVALID_FAMILY: " + r.Family
-	}
-	if r.Family == "" && ((r.Source != nil && r.Source.Kind == "address") || r.Destination != nil || r.Element == "forward-port") {
-		return "MISSING_FAMILY"
-	}
-	if r.Priority < -32768 || r.Priority > 32767 {
-		return "INVALID_PRIORITY"
-	}
-	terminalless := r.Element == "icmp-block" || r.Element == "forward-port" || r.Element == "masquerade" || r.Element == "tcp-mss-clamp"
-	if r.Element == "" && (r.LogText == "" || r.Priority == 0) {
-		if r.Action == "" {
-			return "INVALID_RULE: no element, no action"
-		}
-		if r.Source == nil && r.Destination == nil && r.Priority == 0 {
-			return "INVALID_RULE: no element, no source, no destination"
-		}
-	}
-	if !terminalless && r.LogText == "" && r.Audit == "" && r.Action == "" {
-		return "INVALID_RULE: no action, no log, no audit"
-	}
-	if terminalless && r.Action != "" {
-		return "INVALID_RULE: " + r.Element + " and action"
-	}
-	if r.Source != nil && r.Source.Kind == "address" && !validAddress(r.Family, r.Source.Value) {
-		return "INVALID_ADDR: " + r.Source.Value
-	}
-	if r.Destination != nil && r.Destination.Kind == "mac" {
-		return "INVALID_RULE: destination mac"
-	}
-	if r.Destination != nil && r.Destination.Kind == "address" && !validAddress(r.Family, r.Destination.Value) {
-		return "INVALID_ADDR: " + r.Destination.Value
-	}
-	switch r.Element {
-	case "service":
-		if r.Service == "" {
-			return "INVALID_SERVICE"
-		}
-	case "port", "source-port", "forward-port":
-		if _, _, err := r.Port.Range(); err != nil {
-			return "INVALID_PORT: " + r.Port.Port
-		}
-		switch r.Port.Protocol {
-		case "tcp", "udp", "sctp", "dccp":
-		default:
-			return "INVALID_PROTOCOL: " + r.Port.Protocol
-		}
-		if r.Element == "forward-port" && r.ToPort == "" && r.ToAddr == "" {
-			return "INVALID_PORT: forward-port without to-port or to-addr"
-		}
-	case "protocol":
-		if r.Protocol == "" {
-			return "INVALID_PROTOCOL"
-		}
-	}
-	if r.Audit != "" && r.Action != "accept" && r.Action != "reject" && r.Action != "drop" {
-		return "INVALID_AUDIT_TYPE"
-	}
-	if strings.Contains(r.ActText, "reject type=") && r.Family == "" {
-		return "INVALID_RULE: reject type without family"
-	}
-	return ""
-}
-
 // ParseRichRule parses the rich-rule language as firewall-cmd and D-Bus
 // print it (Rich_Rule._import_from_string), e.g.
 // `rule family="ipv4" source address="192.0.2.0/24" service name="imap" accept`.
@@ -184,7 +115,8 @@ func ParseRichRule(text string) (RichRule, error) {
 }
 
 // ruleBuilder collects a rule element by element, from text tokens or
-// from XML elements (xml.go), so both readers build the same rule.
+// from firewalld's own strings (the permanent view reads its kept rules
+// back from their string form, see vZone.model).
 type ruleBuilder struct {
 	r       RichRule
 	current string // element that owns the following attributes

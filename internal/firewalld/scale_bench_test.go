@@ -7,8 +7,8 @@ import (
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
 
-// mailPorts are the stock definitions' ports of the mail services.
-var mailPorts = map[string]string{"smtp": "25", "smtps": "465", "submission": "587", "imap": "143", "imaps": "993", "http": "80", "https": "443", "ssh": "22"}
+// benchPorts are the stock definitions' ports of the mail services.
+var benchPorts = map[string]string{"smtp": "25", "smtps": "465", "submission": "587", "imap": "143", "imaps": "993", "http": "80", "https": "443", "ssh": "22"}
 
 // banned993 is bannedRuleset with the services' stock ports: its bans on
 // 993/tcp then cut the address space where imaps is judged, as on a host
@@ -16,7 +16,7 @@ var mailPorts = map[string]string{"smtp": "25", "smtps": "465", "submission": "5
 func banned993(b testing.TB, n int) *Ruleset {
 	rs := bannedRuleset(b, n)
 	for s := range rs.Services {
-		rs.Services[s] = Service{Name: s, Ports: []Port{{mailPorts[s], "tcp"}}}
+		rs.Services[s] = Service{Name: s, Ports: []Port{{benchPorts[s], "tcp"}}}
 	}
 	return rs
 }
@@ -26,7 +26,7 @@ func banned993(b testing.TB, n int) *Ruleset {
 func BenchmarkEvaluateBans993(b *testing.B) {
 	var reqs []Requirement
 	for _, s := range []string{"smtp", "smtps", "submission", "imap", "imaps", "http", "https"} {
-		reqs = append(reqs, Requirement{Name: s, Service: s, Ports: []Port{{mailPorts[s], "tcp"}}})
+		reqs = append(reqs, Requirement{Name: s, Service: s, Ports: []Port{{benchPorts[s], "tcp"}}})
 	}
 	for _, bans := range []int{0, 1000, 4000, 10000} {
 		b.Run(fmt.Sprintf("bans=%d", bans), func(b *testing.B) {

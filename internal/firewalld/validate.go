@@ -80,6 +80,13 @@ type permanentConfig struct {
 	services      map[string]*vService
 	icmp          map[string]*vICMPType
 	parsed        map[string]parsedXML // by path, see parseAll
+	// stockServices are the package's own definitions (DefaultDir), kept
+	// beside the admin's overrides: a required service's ports are its
+	// protocol's, not what an override says (see requiredPorts).
+	stockServices map[string]*vService
+	dirs          Dirs
+	unlisted      []remote.File   // directories that could not be listed
+	unreadable    map[string]bool // paths this check could not read
 }
 
 type parsedXML struct {
@@ -148,16 +155,26 @@ func (c *permanentConfig) exists(kind, name string) bool {
 // ConfigWarnings). For an unknown version both releases' rules are
 // applied, and a file only one of them refuses says which (OnlyUnder).
 func ValidatePermanent(d Dirs, files []remote.File, v FirewalldVersion) []ConfigProblem {
+	problems, _ := loadPermanent(d, files, v)
+	return problems
+}
+
+// loadPermanent is ValidatePermanent that also returns what the readers
+// kept: the first release's config when both are applied (1.3's: 2.x's
+// refuses more, which the problems say).
+func loadPermanent(d Dirs, files []remote.File, v FirewalldVersion) ([]ConfigProblem, *permanentConfig) {
 	in := sortFiles(d, files)
 	sets := v.ruleSets()
+	configs := make([]*permanentConfig, len(sets))
 	verdicts := make([][]ConfigProblem, len(sets))
 	for i, rules := range sets {
-		verdicts[i] = in.validate(d, files, rules)
+		configs[i] = in.validate(d, files, rules)
+		verdicts[i] = configs[i].problems
 	}
 	if len(sets) == 1 {
-		return verdicts[0]
+		return verdicts[0], configs[0]
 	}
-	return mergeVerdicts(sets, verdicts)
+	return mergeVerdicts(sets, verdicts), configs[0]
 }
 
 // configInput is the files sorted for the readers: the name databases,
@@ -194,10 +211,13 @@ func sortFiles(d Dirs, files []remote.File) *configInput {
 	return in
 }
 
-// validate is check_on_disk_config with one release's rules.
-func (in *configInput) validate(d Dirs, files []remote.File, rules ruleSet) []ConfigProblem {
+// validate is check_on_disk_config with one release's rules; what the
+// readers kept is the permanent config the verdict is judged on
+// (permanentRuleset).
+func (in *configInput) validate(d Dirs, files []remote.File, rules ruleSet) *permanentConfig {
 	c := &permanentConfig{
-		rules: rules, v2: rules == rules2, db: in.db, parsed: in.parsed,
+		rules: rules, v2: rules == rules2, db: in.db, parsed: in.parsed, dirs: d, unlisted: in.unlisted,
+		stockServices: map[string]*vService{}, unreadable: map[string]bool{},
 		failed: map[string]bool{}, names: map[string][]string{}, paths: map[string]map[string]string{},
 		broken: map[string]map[string]bool{}, zones: map[string]*vZone{}, services: map[string]*vService{},
 		icmp: map[string]*vICMPType{}, defaultZone: effectiveDefaultZone(d, files, rules),
@@ -230,7 +250,7 @@ func (in *configInput) validate(d Dirs, files []remote.File, rules ruleSet) []Co
 	if !c.v2 && in.lockdown != nil {
 		c.checkLockdown(*in.lockdown)
 	}
-	return c.problems
+	return c
 }
 
 // mergeVerdicts joins the verdicts of both releases' rules (the version
@@ -288,6 +308,7 @@ func (c *permanentConfig) load(kind string, f remote.File) {
 	c.paths[kind][name] = f.Path
 	c.broken[kind][name] = true
 	if f.Err != nil {
+		c.unreadable[f.Path] = true
 		c.refuse(f.Path, fileProblem(f.Err))
 		if !errors.Is(f.Err, remote.ErrNotRegular) && !errors.Is(f.Err, fs.ErrNotExist) {
 			c.problems[len(c.problems)-1].Unverified = true
@@ -319,12 +340,16 @@ func (c *permanentConfig) load(kind string, f remote.File) {
 			r.spec = policySpecs[c.rules]
 		}
 		if msg = saxWalk(root, r.start, r.end); msg == "" {
+			z.skipped = r.skipped
 			c.zones[kind+"/"+name] = z
 		}
 	case "services":
 		s := &vService{name: name, path: f.Path}
 		if msg = readService(root, c.db, s); msg == "" {
 			c.services[name] = s
+			if filepath.Dir(f.Path) == filepath.Join(c.dirs.DefaultDir, "services") {
+				c.stockServices[name] = s
+			}
 		}
 	case "ipsets":
 		set := &vIPSet{path: f.Path, options: map[string]string{}}

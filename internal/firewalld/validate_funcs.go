@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -14,22 +15,30 @@ import (
 // firewalld accepts a port written as a service name ("imaps") and a
 // protocol written as a name ("tcp", "esp") when these files know it.
 type netDB struct {
-	services  map[string]bool
-	protocols map[string]bool
+	services  map[string]int64 // name or alias -> port, as getservbyname(name) answers
+	protocols map[string]int64
 }
 
-// parseNetDB reads /etc/services or /etc/protocols: name, number, aliases.
-func parseNetDB(data []byte) map[string]bool {
-	names := map[string]bool{}
+// parseNetDB reads /etc/services or /etc/protocols: name, number (with
+// /proto in services), aliases. The first line naming a name wins, as
+// glibc's files lookup with no protocol given.
+func parseNetDB(data []byte) map[string]int64 {
+	names := map[string]int64{}
 	for _, line := range strings.Split(string(data), "\n") {
 		line, _, _ = strings.Cut(line, "#")
 		f := strings.Fields(line)
 		if len(f) < 2 {
 			continue
 		}
-		names[f[0]] = true
-		for _, alias := range f[2:] {
-			names[alias] = true
+		number, _, _ := strings.Cut(f[1], "/")
+		n, err := strconv.ParseInt(number, 10, 64)
+		if err != nil {
+			continue
+		}
+		for _, name := range append([]string{f[0]}, f[2:]...) {
+			if _, seen := names[name]; !seen {
+				names[name] = n
+			}
 		}
 	}
 	return names
@@ -131,10 +140,11 @@ func (db netDB) portID(port string) int64 {
 	port = strings.TrimSpace(port)
 	id, ok := pyInt(port)
 	if !ok {
-		if !db.services[port] {
+		n, known := db.services[port]
+		if !known {
 			return -1
 		}
-		return 0 // a known service name; its number does not matter here
+		id = n
 	}
 	if id > 65535 {
 		return -2
@@ -201,7 +211,8 @@ func (db netDB) protocolOK(protocol string) bool {
 	if n, ok := pyInt(protocol); ok {
 		return n >= 0 && n <= 255
 	}
-	return db.protocols[protocol]
+	_, known := db.protocols[protocol]
+	return known
 }
 
 // checkIP and checkIP6 are glibc's inet_pton (as functions.checkIP/6 call

@@ -12,6 +12,10 @@ type vService struct {
 	name, path string
 	includes   []string
 	helpers    []string // <helper name> and <module name> (short form): both are looked up as helpers when applied
+	// What the service opens, for the ruleset the verdict is judged on.
+	ports     [][2]string // <port port protocol>, port not empty
+	protocols []string    // <protocol value> and <port port="" protocol>
+	families  []string    // a <destination ipv4=…/ipv6=…> limits it to those
 }
 
 // readService is service_ContentHandler.startElement (io/service.py); the
@@ -40,6 +44,7 @@ func readService(root *etree.Element, db netDB, s *vService) string {
 				if msg == "" && !db.protocolOK(proto) {
 					msg = "INVALID_PROTOCOL: " + proto
 				}
+				s.protocols = appendNew(s.protocols, proto)
 				return msg
 			}
 			if msg := db.portRangeError(port); msg != "" {
@@ -49,17 +54,25 @@ func readService(root *etree.Element, db netDB, s *vService) string {
 			if msg == "" {
 				msg = tcpudpError(proto)
 			}
+			if entry := [2]string{port, proto}; el.Tag == "port" && !hasPair(s.ports, entry) {
+				s.ports = append(s.ports, entry)
+			}
 			return msg
 		case "protocol":
 			v, msg := need("value")
 			if msg == "" && !db.protocolOK(v) {
 				msg = "INVALID_PROTOCOL: " + v
 			}
+			s.protocols = appendNew(s.protocols, v)
 			return msg
 		case "destination":
 			for _, fam := range []string{"ipv4", "ipv6"} {
-				if v, ok := attr(el, fam); ok && !checkAddress(fam, v) {
+				v, ok := attr(el, fam)
+				if ok && !checkAddress(fam, v) {
 					return fmt.Sprintf("INVALID_ADDR: '%s' is not valid %s address", v, fam)
+				}
+				if ok {
+					s.families = appendNew(s.families, fam)
 				}
 			}
 		case "module", "helper":
@@ -80,6 +93,15 @@ func readService(root *etree.Element, db netDB, s *vService) string {
 		return ""
 	}
 	return saxWalk(root, start, func(*etree.Element) string { return "" })
+}
+
+func hasPair(list [][2]string, p [2]string) bool {
+	for _, q := range list {
+		if q == p {
+			return true
+		}
+	}
+	return false
 }
 
 // conntrackShort is how the service reader shortens a module name.

@@ -152,7 +152,7 @@ func TestValidateAsVersionArrives(t *testing.T) {
 			go func() { time.Sleep(3 * versionWait); version <- ParseFirewalldVersion(c.text, "test") }()
 		}
 		start := time.Now()
-		v, problems := validateAsVersionArrives(ctx, d, files, version)
+		v, problems, _ := validateAsVersionArrives(ctx, d, files, version)
 		cancel()
 		if c.text == "" && (v.Known() || !errors.Is(v.Err, plugin.ErrTimeout) || time.Since(start) > time.Second) {
 			t.Errorf("no version: got %+v after %v", v, time.Since(start))

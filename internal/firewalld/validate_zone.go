@@ -29,6 +29,9 @@ type vZone struct {
 	ingress                         []string
 	egress                          []string
 	masquerade                      bool
+	// skipped are the rules firewalld 1.3 logs and drops at load, with
+	// its reason: they are not in the ruleset the verdict is judged on.
+	skipped []string
 }
 
 // zoneReader is zone_ContentHandler / policy_ContentHandler with

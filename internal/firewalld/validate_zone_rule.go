@@ -78,9 +78,9 @@ func (r *zoneReader) common(el *etree.Element) (handled bool, msg string) {
 			return true, msg
 		}
 		entry := [2]string{get("port"), get("protocol")}
-		if el.Tag == "port" {
+		if el.Tag == "port" && !hasPair(z.ports, entry) {
 			z.ports = append(z.ports, entry)
-		} else {
+		} else if el.Tag == "source-port" && !hasPair(z.sourcePorts, entry) {
 			z.sourcePorts = append(z.sourcePorts, entry)
 		}
 	case "protocol":

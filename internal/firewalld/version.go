@@ -137,17 +137,22 @@ const versionWait = 20 * time.Millisecond
 // version, when it comes, picks its verdict. A version that never comes
 // before ctx ends (a hung firewall-cmd) is unknown: the check still
 // answers in time, with both verdicts merged.
-func validateAsVersionArrives(ctx context.Context, d Dirs, files []remote.File, version <-chan FirewalldVersion) (FirewalldVersion, []ConfigProblem) {
+//
+// The config returned is what the readers of that release kept (1.3's for
+// an unknown version: 2.x's refuses more, which the problems say).
+func validateAsVersionArrives(ctx context.Context, d Dirs, files []remote.File, version <-chan FirewalldVersion) (FirewalldVersion, []ConfigProblem, *permanentConfig) {
 	wait := time.NewTimer(versionWait)
 	defer wait.Stop()
 	select {
 	case v := <-version:
-		return v, ValidatePermanent(d, files, v)
+		problems, c := loadPermanent(d, files, v)
+		return v, problems, c
 	case <-wait.C:
 	case <-ctx.Done():
 	}
 	in := sortFiles(d, files)
-	each := map[ruleSet][]ConfigProblem{rules13: in.validate(d, files, rules13), rules2: in.validate(d, files, rules2)}
+	configs := map[ruleSet]*permanentConfig{rules13: in.validate(d, files, rules13), rules2: in.validate(d, files, rules2)}
+	each := map[ruleSet][]ConfigProblem{rules13: configs[rules13].problems, rules2: configs[rules2].problems}
 	var v FirewalldVersion
 	select {
 	case v = <-version:
@@ -156,7 +161,7 @@ func validateAsVersionArrives(ctx context.Context, d Dirs, files []remote.File, 
 	}
 	sets := v.ruleSets()
 	if len(sets) == 1 {
-		return v, each[sets[0]]
+		return v, each[sets[0]], configs[sets[0]]
 	}
-	return v, mergeVerdicts(sets, [][]ConfigProblem{each[sets[0]], each[sets[1]]})
+	return v, mergeVerdicts(sets, [][]ConfigProblem{each[sets[0]], each[sets[1]]}), configs[sets[0]]
 }

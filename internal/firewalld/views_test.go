@@ -24,6 +24,17 @@ func startFirewalld(t *testing.T) *sandbox.Firewalld {
 	return fw
 }
 
+// installedVersion is the installed firewalld's version.
+func installedVersion(t *testing.T) FirewalldVersion {
+	t.Helper()
+	out, err := sandbox.Run(context.Background(), nil, "firewall-offline-cmd", "--version")
+	v := ParseFirewalldVersion(strings.TrimSpace(out), "firewall-offline-cmd")
+	if err != nil || !v.Known() {
+		t.Fatalf("firewall-offline-cmd --version: %q %v", out, err)
+	}
+	return v
+}
+
 // comparable reduces a zone to sorted text, the way firewall-cmd lists it.
 func comparable(z Zone) map[string][]string {
 	var rules []string
@@ -87,7 +98,8 @@ func TestViewsEqualFirewallCmd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pv, err := permanentRuleset(indexFiles(dirs, files), []string{"public"})
+	_, pc := loadPermanent(dirs, files, installedVersion(t))
+	pv, err := pc.permanentRuleset([]string{"public"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,9 +213,13 @@ func TestShippedServicesMatchFirewalld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cf := indexFiles(dirs, files)
+	_, pc := loadPermanent(dirs, files, installedVersion(t))
+	pv, err := pc.permanentRuleset(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name := range infos {
-		svc, err := cf.service(name, map[string]bool{})
+		svc, err := pv.definition(name)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
