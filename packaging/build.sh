@@ -55,7 +55,7 @@ for p in check_firewalld_mail check_fail2ban_trusted check_imaps_tls; do
 	"$work/bin/$p" --bash-completion >"$work/completion/$p"
 done
 
-# contrib/, README and LICENSE go into both packages exactly as they are in
+# contrib/, README, docs/*.md and LICENSE go into both packages exactly as they are in
 # the tree: the files name both plugin directories (Debian's
 # /usr/lib/nagios/plugins, Fedora/RHEL's /usr/lib64/nagios/plugins) wherever
 # a path applies to both, and contrib/nrpe has one file per distribution
