@@ -9,12 +9,13 @@ import (
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
-// readmeINI is the README's --extra-opts example (the ```ini block).
+// readmeINI is the --extra-opts example (the ```ini block) of
+// docs/icinga-nrpe.md, moved there from the README.
 func readmeINI(t *testing.T) string {
 	t.Helper()
-	_, rest, ok := strings.Cut(readFile(t, "../README.md"), "```ini\n")
+	_, rest, ok := strings.Cut(readFile(t, "../docs/icinga-nrpe.md"), "```ini\n")
 	if !ok {
-		t.Fatal("README has no ```ini block (the --extra-opts example)")
+		t.Fatal("docs/icinga-nrpe.md has no ```ini block (the --extra-opts example)")
 	}
 	block, _, _ := strings.Cut(rest, "```")
 	return block

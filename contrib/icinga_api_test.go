@@ -171,20 +171,21 @@ func awaitResults(t *testing.T, reader, actor *icingaAPI, host string, wants map
 	}
 }
 
-// readmePerfdataLabels reads, for each plugin's section of the README, the
-// labels its perfdata table documents (first column, in backticks). A row
+// readmePerfdataLabels reads, for each plugin's page (docs/PLUGIN.md, its
+// "## Perfdata" section, moved there from the README), the labels its
+// perfdata table documents (first column, in backticks). A row
 // that names several labels (`open_runtime_ipv4`, `open_runtime_ipv6`:
 // one per family judged) documents variants that depend on the host, so
 // only rows of one label count as always present.
 func readmePerfdataLabels(t *testing.T) map[string][]string {
 	t.Helper()
-	readme := readFile(t, "../README.md")
 	labels := map[string][]string{}
 	row := regexp.MustCompile("^\\| `([a-z_]+)` \\|")
 	for _, p := range plugins {
-		_, section, ok := strings.Cut(readme, "\n## "+p+"\n")
+		page := "../docs/" + p + ".md"
+		_, section, ok := strings.Cut(readFile(t, page), "\n## Perfdata\n")
 		if !ok {
-			t.Fatalf("README has no section ## %s", p)
+			t.Fatalf("%s has no section ## Perfdata", page)
 		}
 		section, _, _ = strings.Cut(section, "\n## ")
 		inTable := false
@@ -201,7 +202,7 @@ func readmePerfdataLabels(t *testing.T) map[string][]string {
 			}
 		}
 		if len(labels[p]) == 0 {
-			t.Fatalf("README section %s documents no perfdata labels", p)
+			t.Fatalf("%s: section ## Perfdata documents no perfdata labels", p)
 		}
 	}
 	return labels

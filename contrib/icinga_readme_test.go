@@ -11,14 +11,15 @@ import (
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
-// readmeFileBlocks returns the README's fenced blocks whose first line is
+// readmeFileBlocks returns the fenced blocks of the Icinga 2 page
+// (docs/icinga-nrpe.md, moved there from the README) whose first line is
 // "/* NODE: /etc/icinga2/PATH */", by node and path: the files the Icinga 2
 // section tells the operator to paste over the packaged ones.
 func readmeFileBlocks(t *testing.T) map[string]map[string]string {
 	t.Helper()
 	head := regexp.MustCompile(`^/\* (master|mail host): (/etc/icinga2/\S+) \*/$`)
 	blocks := map[string]map[string]string{}
-	parts := strings.Split(readFile(t, "../README.md"), "```")
+	parts := strings.Split(readFile(t, "../docs/icinga-nrpe.md"), "```")
 	for i := 1; i < len(parts); i += 2 {
 		body := strings.TrimPrefix(parts[i], "\n")
 		first, _, _ := strings.Cut(body, "\n")
@@ -86,7 +87,7 @@ func TestIcingaREADMESnippetsPasteCleanly(t *testing.T) {
 	} {
 		for _, f := range files {
 			if blocks[node][f] == "" {
-				t.Fatalf("README has no block for the %s's %s (first line /* %s: %s */)", node, f, node, f)
+				t.Fatalf("docs/icinga-nrpe.md has no block for the %s's %s (first line /* %s: %s */)", node, f, node, f)
 			}
 		}
 	}

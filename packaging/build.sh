@@ -55,7 +55,7 @@ for p in check_firewalld_mail check_fail2ban_trusted check_imaps_tls; do
 	"$work/bin/$p" --bash-completion >"$work/completion/$p"
 done
 
-# contrib/, README and LICENSE go into both packages exactly as they are in
+# contrib/, README, docs/*.md and LICENSE go into both packages exactly as they are in
 # the tree: the files name both plugin directories (Debian's
 # /usr/lib/nagios/plugins, Fedora/RHEL's /usr/lib64/nagios/plugins) wherever
 # a path applies to both, and contrib/nrpe has one file per distribution
@@ -65,7 +65,14 @@ done
 # checkout, the directory we are in.
 # nFPM expands ${VAR} in most fields but not in changelog: that one path is
 # filled in here, in a copy of the config.
-sed "s|\${MAILCHECKS_WORK}|$work|g" "$here/nfpm.yaml" >"$work/nfpm.yaml"
+# The docs/ pages go into the rpm as %doc, one entry each (nFPM globs
+# only plain files: the .deb's entry is a glob in nfpm.yaml).
+docs_rpm=$(for page in docs/*.md; do
+	printf '  - src: ./%s\n    dst: /usr/share/doc/mailchecks/docs/%s\n    packager: rpm\n    type: doc\n    file_info: {mode: 0644}\n' "$page" "${page#docs/}"
+done)
+sed "s|\${MAILCHECKS_WORK}|$work|g" "$here/nfpm.yaml" |
+	awk -v entries="$docs_rpm" '/^  # DOCS_RPM_ENTRIES$/ { print entries; next } { print }' >"$work/nfpm.yaml"
+grep -q '^  - src: ./docs/' "$work/nfpm.yaml" || { echo "build.sh: no docs/*.md entry written for the rpm" >&2; exit 1; }
 for format in deb rpm; do
 	case $format in
 	deb) plugindir=/usr/lib/nagios/plugins ;;

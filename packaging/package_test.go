@@ -26,8 +26,8 @@ func debFiles(t *testing.T, deb string) []string {
 }
 
 // TestPackageContents: both packages carry the plugins, the wrappers, every
-// contrib file (as documentation, nowhere it would be active), README and
-// license; the .rpm holds the same files as the .deb under the RPM paths.
+// contrib file (as documentation, nowhere it would be active), README, the
+// docs/ pages it links to and license; the .rpm holds the same files as the .deb under the RPM paths.
 func TestPackageContents(t *testing.T) {
 	requireTool(t, "dpkg-deb")
 	requireTool(t, "rpm")
@@ -40,6 +40,9 @@ func TestPackageContents(t *testing.T) {
 		"/usr/share/doc/mailchecks/changelog.gz":        true, // CHANGELOG.md
 		"/usr/share/doc/mailchecks/changelog.Debian.gz": true, // the same, as a Debian changelog
 		"/usr/share/lintian/overrides/mailchecks":       true, // static binaries only
+	}
+	for inPackage := range docPages(t) {
+		want[inPackage] = true
 	}
 	for _, name := range append(plugins, "fail2ban-client-readonly", "firewall-cmd-sudo") {
 		want[debPluginDir+"/"+name] = true
@@ -160,6 +163,9 @@ func TestPackageMetadata(t *testing.T) {
 		wantDocs = append(wantDocs, "/usr/share/man/man1/"+name+".1.gz")
 	}
 	wantDocs = append(wantDocs, "/usr/share/doc/mailchecks/CHANGELOG.md", "/usr/share/doc/mailchecks/README.md", "/usr/share/doc/mailchecks/polkit-README.md")
+	for inPackage := range docPages(t) {
+		wantDocs = append(wantDocs, inPackage)
+	}
 	sort.Strings(wantDocs)
 	if docs := strings.Fields(run(t, nil, "rpm", "-qpd", p.rpm)); strings.Join(docs, " ") != strings.Join(wantDocs, " ") {
 		t.Errorf("rpm -qpd (documentation) = %q, want %q", docs, wantDocs)
@@ -207,7 +213,24 @@ func TestPackagedBinaries(t *testing.T) {
 	}
 }
 
-// TestPackagedContribFiles: both packages ship contrib/, the README and the
+// docPages are the documentation pages README.md links to (docs/*.md), by
+// their path in both packages: under /usr/share/doc/mailchecks/docs/, so the
+// README's relative links resolve where it is installed.
+func docPages(t *testing.T) map[string]string {
+	t.Helper()
+	found, err := filepath.Glob("../docs/*.md")
+	if err != nil || len(found) < 10 {
+		t.Fatalf("docs/*.md: %d pages (%v), want the README's pages", len(found), err)
+	}
+	pages := map[string]string{}
+	for _, inTree := range found {
+		pages["/usr/share/doc/mailchecks/docs/"+filepath.Base(inTree)] = inTree
+	}
+	return pages
+}
+
+// TestPackagedContribFiles: both packages ship contrib/, the README, its
+// docs/ pages and the
 // license exactly as they are in the tree (no per-format rewriting, so the
 // README's "Debian: /usr/lib/…, Fedora/RHEL: /usr/lib64/…" stays true), and
 // the copies in the .rpm are right on Fedora/RHEL: the sudoers file passes
@@ -227,6 +250,9 @@ func TestPackagedContribFiles(t *testing.T) {
 	// package path (after the plugin directory) → file in the tree
 	shipped := map[string]string{
 		"/usr/share/doc/mailchecks/README.md": "../README.md",
+	}
+	for inPackage, inTree := range docPages(t) {
+		shipped[inPackage] = inTree
 	}
 	err := filepath.WalkDir("../contrib", func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasSuffix(path, ".go") {
