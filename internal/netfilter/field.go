@@ -71,6 +71,9 @@ type packet struct {
 	// natted: a nat rule (redirect, dnat) changed the destination: conntrack
 	// status has dnat ("ct status dnat accept" in firewalld's input chain).
 	natted bool
+	// candidates caches, per long chain, the rules this source may match
+	// (rule_index.go).
+	candidates map[*Chain][]int
 }
 
 // fieldOf evaluates the left-hand side of a match for the packet.

@@ -8,8 +8,11 @@ import (
 // judge holds what one Judge call shares between its walks: the step
 // budget and the set indexes.
 type judge struct {
-	steps int
-	index map[*Set]*addrIndex
+	steps   int
+	index   map[*Set]*addrIndex
+	sources map[*Chain]*sourceIndex // long chains' rules by source (rule_index.go)
+	// indexFrom: chains this long or longer use sources.
+	indexFrom int
 }
 
 // baseChain is one base chain the packet passes, in the kernel's order.
@@ -179,7 +182,13 @@ func combineLeaves(leaves []leaf) sourceVerdict {
 // bounded: a ruleset too costly to walk gives CannotTell naming the rule
 // where the budget ran out.
 func Judge(rs *Ruleset, q Query) Verdict {
-	j := &judge{index: map[*Set]*addrIndex{}}
+	return judgeIndexed(rs, q, indexFrom)
+}
+
+// judgeIndexed is Judge with the chain length from which rules are
+// indexed by source (tests compare it with a walk that never skips).
+func judgeIndexed(rs *Ruleset, q Query, from int) Verdict {
+	j := &judge{index: map[*Set]*addrIndex{}, sources: map[*Chain]*sourceIndex{}, indexFrom: from}
 	chains := inboundChains(rs, q)
 	marksKnown := !setsMarks(rs)
 	src := q.Source.Masked()
@@ -199,9 +208,10 @@ func Judge(rs *Ruleset, q Query) Verdict {
 	var refused []addrRange
 	var firstRefusal *RuleRef
 	var rules []RuleRef
+	seenRules := map[RuleRef]bool{}
 	accepted := 0
 	for i, a := range reps {
-		pkt := &packet{q: q, src: a, marksKnow: marksKnown}
+		pkt := &packet{q: q, src: a, marksKnow: marksKnown, candidates: map[*Chain][]int{}}
 		v := j.judgeSource(rs, chains, pkt)
 		switch v.outcome {
 		case CannotTell:
@@ -219,7 +229,10 @@ func Judge(rs *Ruleset, q Query) Verdict {
 			if firstRefusal == nil {
 				firstRefusal = v.rule
 			}
-			rules = appendRuleOnce(rules, *v.rule)
+			if !seenRules[*v.rule] {
+				seenRules[*v.rule] = true
+				rules = append(rules, *v.rule)
+			}
 		default:
 			accepted++
 			if out.RateLimited == nil {
@@ -243,15 +256,6 @@ func Judge(rs *Ruleset, q Query) Verdict {
 		out.RefusedFor = prefixes
 	}
 	return out
-}
-
-func appendRuleOnce(rules []RuleRef, r RuleRef) []RuleRef {
-	for _, x := range rules {
-		if x == r {
-			return rules
-		}
-	}
-	return append(rules, r)
 }
 
 // setsMarks reports whether any rule sets a packet or conntrack mark: then

@@ -80,6 +80,11 @@ func (w *walker) run(p path) (*leaf, []path) {
 			}
 			return w.policy(p), forks
 		}
+		if p.at.expr == 0 {
+			if p.at.rule = w.nextRule(p.at.chain, p.at.rule); p.at.rule >= len(p.at.chain.Rules) {
+				continue // past the last candidate: the chain's end
+			}
+		}
 		rule := &p.at.chain.Rules[p.at.rule]
 		if p.at.expr >= len(rule.Exprs) {
 			p.at = pos{chain: p.at.chain, rule: p.at.rule + 1}

@@ -61,7 +61,9 @@ done
 	if err := os.WriteFile(peer, []byte(script), 0o755); err != nil {
 		return err
 	}
-	ours := strings.Join([]string{filepath.Join(r.bin, "check_fail2ban_trusted"), "--socket", f.Socket, "--ip", "198.51.100.7"}, " ")
+	// --kernel=skip: the kernel read would judge this host's own ruleset,
+	// not the sandbox's; its cost is measured in the firewalld rows.
+	ours := strings.Join([]string{filepath.Join(r.bin, "check_fail2ban_trusted"), "--socket", f.Socket, "--ip", "198.51.100.7", "--kernel=skip"}, " ")
 	// fail2ban-client is a /usr/bin/python3 script (shebang), never a pyenv python.
 	env := []string{"PATH=/usr/bin:/bin:" + os.Getenv("PATH")}
 	_, _, err = r.compare("check_fail2ban_trusted (whole check, 10 jails, socket) vs `fail2ban-client status` + 10× `status JAIL`", "≥ 50×",

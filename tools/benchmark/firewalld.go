@@ -21,8 +21,10 @@ func firewalldBench(r *runner) error {
 	if err := fw.OpenPermanently("smtp", "smtps", "smtp-submission", "imap", "imaps", "http", "https"); err != nil {
 		return err
 	}
-	ours := filepath.Join(r.bin, "check_firewalld_mail") + " --config-dir " + fw.ConfigDir
-	_, _, err = r.compare("check_firewalld_mail (whole check, D-Bus) vs one `firewall-cmd --list-all`", "≥ 10×",
+	// --kernel=skip: without --proc-net the kernel read would judge this
+	// host's ruleset, not the sandbox's (firewalldBansBench has a row with it).
+	ours := filepath.Join(r.bin, "check_firewalld_mail") + " --config-dir " + fw.ConfigDir + " --kernel=skip"
+	_, _, err = r.compare("check_firewalld_mail (firewalld's verdict, D-Bus, --kernel=skip) vs one `firewall-cmd --list-all`", "≥ 10×",
 		fw.Env(), 30, ours, "firewall-cmd --list-all")
 	if err != nil {
 		return err
@@ -46,13 +48,19 @@ func firewalldBansBench(r *runner) error {
 			return err
 		}
 		ours := filepath.Join(r.bin, "check_firewalld_mail") + " --config-dir " + fw.ConfigDir
-		label := "check_firewalld_mail, 0 runtime ban rules vs one `firewall-cmd --zone=public --list-all`"
+		label := fmt.Sprintf("check_firewalld_mail, %d runtime ban rules, --kernel=skip vs one `firewall-cmd --zone=public --list-all`", bans)
 		goal := "≥ 10× (as without bans before)"
 		if bans > 0 {
-			label = "check_firewalld_mail, 10,000 runtime ban rules vs one `firewall-cmd --zone=public --list-all`"
 			goal = "≤ 1.0"
 		}
-		_, _, err = r.compare(label, goal, fw.Env(), 20, ours, "firewall-cmd --zone=public --list-all")
+		_, _, err = r.compare(label, goal, fw.Env(), 20, ours+" --kernel=skip", "firewall-cmd --zone=public --list-all")
+		if err == nil && bans > 0 {
+			// The default --kernel=auto also reads and judges the kernel's
+			// ruleset (nft -j list ruleset in the sandbox's namespace):
+			// its cost at this size, no goal yet (issue 15).
+			_, _, err = r.compare(fmt.Sprintf("check_firewalld_mail, %d runtime ban rules, with the kernel read vs one `firewall-cmd --zone=public --list-all`", bans),
+				"(reported)", fw.Env(), 10, ours+" --proc-net "+fw.ProcNet(), "firewall-cmd --zone=public --list-all")
+		}
 		fw.Stop()
 		if err != nil {
 			return err
