@@ -91,6 +91,7 @@ var icingaNames = map[string]struct{ command, prefix string }{
 	"check_firewalld_mail":   {"firewalld_mail", "firewalld_mail_"},
 	"check_fail2ban_trusted": {"fail2ban_trusted", "fail2ban_trusted_"},
 	"check_imaps_tls":        {"imaps_tls", "imaps_tls_"},
+	"check_smtp_tls":         {"smtp_tls", "smtp_tls_"},
 }
 
 // TestIcingaCommandsMatchPlugins keeps commands.conf and the plugins' flags in
