@@ -89,7 +89,14 @@ func writeManFlag(w io.Writer, f *kong.Flag) {
 	if f.Short != 0 {
 		fmt.Fprintf(&head, "\\fB\\-%s\\fR, ", roff(string(f.Short)))
 	}
-	fmt.Fprintf(&head, "\\fB\\-\\-%s\\fR", roff(f.Name))
+	// As --help spells a negatable switch: --[no-]NAME, or --NAME/--NEG.
+	name := f.Name
+	if f.IsBool() && f.Tag.Negatable == "_" {
+		name = "[no-]" + name
+	} else if f.IsBool() && f.Tag.Negatable != "" {
+		name += "/" + f.Tag.Negatable
+	}
+	fmt.Fprintf(&head, "\\fB\\-\\-%s\\fR", roff(name))
 	if !f.IsBool() && !f.IsCounter() {
 		fmt.Fprintf(&head, "=\\fI%s\\fR", roff(f.FormatPlaceHolder()))
 	}
