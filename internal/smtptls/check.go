@@ -10,7 +10,6 @@ import (
 
 	"github.com/mailhost-checks/mailchecks/internal/imaptls"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
-	"github.com/mailhost-checks/mailchecks/internal/regfile"
 )
 
 // Check is the whole plugin: read local inputs (CA file, password, cert
@@ -58,26 +57,5 @@ func keywords(s Session) []string { return slices.Sorted(maps.Keys(s.Ext.Keyword
 // readPassword takes the password for --login from --password-file (first
 // line), an --extra-opts file, or SMTP_PASSWORD; never from argv.
 func readPassword(cfg Config) (string, error) {
-	if cfg.Login == "" {
-		return "", nil
-	}
-	if cfg.PasswordFile != "" {
-		b, err := regfile.Read(cfg.PasswordFile, regfile.DefaultMax)
-		if err != nil {
-			return "", fmt.Errorf("--password-file: %w", err)
-		}
-		pw, _, _ := strings.Cut(string(b), "\n")
-		pw = strings.TrimSuffix(pw, "\r")
-		if pw == "" {
-			return "", fmt.Errorf("--password-file %s: the first line is empty", cfg.PasswordFile)
-		}
-		return pw, nil
-	}
-	if cfg.Password != "" {
-		return cfg.Password, nil
-	}
-	if pw := cfg.getenv(PasswordEnv); pw != "" {
-		return pw, nil
-	}
-	return "", fmt.Errorf("--login %s needs a password: --password-file FILE or the %s environment variable", cfg.Login, PasswordEnv)
+	return imaptls.ReadPassword(cfg.Login, cfg.PasswordFile, cfg.Password, PasswordEnv, cfg.getenv)
 }
