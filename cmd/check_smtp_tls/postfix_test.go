@@ -105,7 +105,7 @@ type lab struct {
 	pwFile string
 }
 
-var names = sandbox.Leaf{CommonName: "mail.mailchecks.test", DNSNames: []string{"mail.mailchecks.test"}, IPs: []string{"127.0.0.1"}}
+var names = sandbox.Leaf{CommonName: "mail.mailchecks.test", DNSNames: []string{"mail.mailchecks.test"}, IPs: []string{"127.0.0.1", "::1"}}
 
 // newLab issues a certificate (leaf's names and dates) and starts a Postfix
 // serving it; with sasl, a Dovecot takes testPassword for every user. The
@@ -196,7 +196,7 @@ func TestValidSubmissionSMTPSAndLogin(t *testing.T) {
 		if opensslAccepts(t, p.SubmissionAddr(), l.root.CertPath, "other.mailchecks.test", true) {
 			t.Fatal("reference: openssl accepts a certificate for another name")
 		}
-		expect(t, 2, []string{"CRITICAL: certificate: not valid for other.mailchecks.test (it covers mail.mailchecks.test, 127.0.0.1)",
+		expect(t, 2, []string{"CRITICAL: certificate: not valid for other.mailchecks.test (it covers mail.mailchecks.test, 127.0.0.1, ::1)",
 			"smtpd_tls_chain_files", "postfix reload"},
 			l.args(p.SubmissionPort, "--sni", "other.mailchecks.test")...)
 	})
@@ -206,6 +206,15 @@ func TestValidSubmissionSMTPSAndLogin(t *testing.T) {
 	})
 	t.Run("plain port with implicit TLS", func(t *testing.T) {
 		expect(t, 2, []string{"CRITICAL: TLS handshake with 127.0.0.1:" + strconv.Itoa(p.PlainPort)}, l.args(p.PlainPort, "--implicit-tls")...)
+	})
+	t.Run("address family", func(t *testing.T) {
+		expect(t, 2, []string{"CRITICAL: DNS: cannot resolve ::1: ::1 is not an IPv4 address"},
+			"-H", "::1", "-4", "-p", strconv.Itoa(p.SubmissionPort))
+		// The sandbox listens on ::1 too where this host has it.
+		if slices.Contains(p.Listen, "::1") {
+			expect(t, 0, []string{"OK: SMTP STARTTLS [::1]:", "valid for ::1"},
+				"-H", "::1", "-6", "-p", strconv.Itoa(p.SubmissionPort), "--ca-file", l.root.CertPath)
+		}
 	})
 	t.Run("untrusted", func(t *testing.T) {
 		expect(t, 2, []string{"CRITICAL: certificate: chain not trusted"},
