@@ -5,7 +5,7 @@ MODULE   := github.com/mailhost-checks/mailchecks
 # changelog agree.
 VERSION  := $(shell packaging/version.sh 2>/dev/null || cat VERSION)
 LDFLAGS  := -s -w -X $(MODULE)/internal/plugin.Version=$(VERSION)
-PLUGINS  := check_firewalld_mail check_fail2ban_trusted check_imaps_tls
+PLUGINS  := check_firewalld_mail check_fail2ban_trusted check_imaps_tls check_smtp_tls
 BINS     := $(addprefix bin/,$(PLUGINS))
 PREFIX   ?= /usr/lib/nagios/plugins
 GO       ?= go

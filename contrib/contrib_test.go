@@ -20,7 +20,7 @@ import (
 )
 
 // The plugins this directory deploys, as named in cmd/.
-var plugins = []string{"check_firewalld_mail", "check_fail2ban_trusted", "check_imaps_tls"}
+var plugins = []string{"check_firewalld_mail", "check_fail2ban_trusted", "check_imaps_tls", "check_smtp_tls"}
 
 // Where the configs expect the plugins: Debian's PluginDir, and Fedora/RHEL's,
 // which the sudoers rules and nrpe/mailchecks-fedora.cfg name as well.

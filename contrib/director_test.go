@@ -151,7 +151,7 @@ func TestDirectorBasketMatchesCommands(t *testing.T) {
 			}
 		}
 		for v, def := range want.vars {
-			if !strings.HasPrefix(v, icingaNames["check_"+name].prefix) || v == "imaps_tls_host" {
+			if !strings.HasPrefix(v, icingaNames["check_"+name].prefix) || v == "imaps_tls_host" || v == "smtp_tls_host" {
 				continue // the ITL's check_address wiring; the basket uses $address$
 			}
 			enc, _ := json.Marshal(got.Vars[v])
@@ -166,8 +166,8 @@ func TestDirectorBasketMatchesCommands(t *testing.T) {
 		if tpl.ObjectName != tname || tpl.ObjectType != "template" || b.Command[tpl.CheckCommand].ObjectName == "" {
 			t.Errorf("service template %s: %+v", tname, tpl)
 		}
-		if onAgent := tpl.CheckCommand != "imaps_tls"; tpl.UseAgent != onAgent {
-			t.Errorf("service template %s: use_agent %v, want %v (firewalld and fail2ban are seen from the mail host only; IMAPS from outside)", tname, tpl.UseAgent, onAgent)
+		if onAgent := tpl.CheckCommand != "imaps_tls" && tpl.CheckCommand != "smtp_tls"; tpl.UseAgent != onAgent {
+			t.Errorf("service template %s: use_agent %v, want %v (firewalld and fail2ban are seen from the mail host only; IMAPS and SMTP from outside)", tname, tpl.UseAgent, onAgent)
 		}
 		templates[tpl.CheckCommand] = true
 	}

@@ -91,6 +91,7 @@ var icingaNames = map[string]struct{ command, prefix string }{
 	"check_firewalld_mail":   {"firewalld_mail", "firewalld_mail_"},
 	"check_fail2ban_trusted": {"fail2ban_trusted", "fail2ban_trusted_"},
 	"check_imaps_tls":        {"imaps_tls", "imaps_tls_"},
+	"check_smtp_tls":         {"smtp_tls", "smtp_tls_"},
 }
 
 // TestIcingaCommandsMatchPlugins keeps commands.conf and the plugins' flags in
@@ -239,6 +240,8 @@ object Host "mail.example.org" {
 	vars.mail_extra_ports = [ "4190/tcp" ]
 	vars.mail_imap_name = "mail.example.org"
 	vars.mail_imap_starttls = true
+	vars.mail_smtp_name = "mail.example.org"
+	vars.mail_smtps = true
 }
 
 object Host "mail2.example.org" {
@@ -258,10 +261,12 @@ object Host "mail3.example.org" {
 `
 
 // wantServices is how many services the apply rules must create for
-// icingaHosts: 4 + the zone health check on the agent host, imaps-tls + 3
-// NRPE ones on the second, imaps-tls + firewalld and fail2ban over SSH on
-// the third. An assign rule that matches nothing is valid config, so count.
-const wantServices = 12
+// icingaHosts: 4 + the zone health check + smtp-submission-tls and
+// smtps-tls on the agent host, imaps-tls + smtp-submission-tls + 4 NRPE ones
+// on the second, imaps-tls + smtp-submission-tls + firewalld and fail2ban
+// over SSH on the third. An assign rule that matches nothing is valid
+// config, so count.
+const wantServices = 17
 
 // icingaConfig writes a complete configuration around commands.conf and the
 // examples (possibly edited by mutate) and returns the main file. Objects

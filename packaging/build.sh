@@ -44,7 +44,7 @@ mkdir -p "$work/doc" "$work/man" "$work/completion"
 $GO run ./tools/changelog -version "$version" -o "$work/doc/changelog.yml"
 gzip -9n <CHANGELOG.md >"$work/doc/changelog.gz"
 
-for p in check_firewalld_mail check_fail2ban_trusted check_imaps_tls; do
+for p in check_firewalld_mail check_fail2ban_trusted check_imaps_tls check_smtp_tls; do
 	CGO_ENABLED=0 $GO build -trimpath \
 		-ldflags "-s -w -X $module/internal/plugin.Version=$version" \
 		-o "$work/bin/$p" "./cmd/$p"

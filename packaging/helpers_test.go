@@ -15,7 +15,7 @@ import (
 )
 
 // The plugins every package carries, as named in cmd/.
-var plugins = []string{"check_firewalld_mail", "check_fail2ban_trusted", "check_imaps_tls"}
+var plugins = []string{"check_firewalld_mail", "check_fail2ban_trusted", "check_imaps_tls", "check_smtp_tls"}
 
 // Plugin directories of the two formats (Debian's and Fedora's PluginDir).
 const (

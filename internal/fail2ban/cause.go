@@ -74,6 +74,23 @@ for jail, ip in zip(args[0::2], args[1::2]):
     print(json.dumps(out))
 `
 
+// lastMatches keeps the bounds dbScript applies (its 5 and 300 are
+// maxCauseLines and maxCauseLine) whatever the mail host's script printed:
+// over SSH the output comes from a host the check does not trust.
+func lastMatches(m []string) []string {
+	if len(m) > maxCauseLines {
+		m = m[len(m)-maxCauseLines:]
+	}
+	out := make([]string, len(m))
+	for i, line := range m {
+		if len(line) > maxCauseLine {
+			line = line[:maxCauseLine]
+		}
+		out[i] = line
+	}
+	return out
+}
+
 // dbRecord is one line of dbScript's output.
 type dbRecord struct {
 	Error     string   `json:"error"`
@@ -192,7 +209,7 @@ func readDB(ctx context.Context, host remote.Host, path string, argv []string) (
 			problems = append(problems, r.Error)
 		case r.TimeOfBan != nil:
 			c := BanCause{Jail: r.Jail, IP: r.IP, From: "database " + path, Start: time.Unix(*r.TimeOfBan, 0),
-				Failures: r.Failures, Matches: r.Matches, Truncated: r.NMatches > len(r.Matches)}
+				Failures: r.Failures, Matches: lastMatches(r.Matches), Truncated: r.NMatches > len(r.Matches) || len(r.Matches) > maxCauseLines}
 			// the ticket's own bantime (bantime.increment included), as
 			// BanTicket.getEndOfBanTime adds it
 			switch {

@@ -76,12 +76,6 @@ func prefixFamily(p netip.Prefix) string {
 	return IPv6
 }
 
-// validAddress is functions.check_address(family, s).
-func validAddress(family, s string) bool {
-	p, ok := parsePrefix(s)
-	return ok && prefixFamily(p) == family
-}
-
 // lastAddr is the highest address of p.
 func lastAddr(p netip.Prefix) netip.Addr {
 	b := p.Masked().Addr().AsSlice()

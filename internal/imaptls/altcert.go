@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"net"
 	"net/netip"
 	"strings"
 	"syscall"
@@ -147,6 +148,13 @@ func probeAltCert(ctx context.Context, cfg Config, addr netip.AddrPort, want Key
 			return a
 		}
 	}
+	return altHandshake(ctx, conn, cfg, want, mainVersion, roots, now)
+}
+
+// altHandshake is the second handshake on conn, which is ready for it
+// (after STARTTLS, or fresh for implicit TLS).
+func altHandshake(ctx context.Context, conn net.Conn, cfg Config, want KeyType, mainVersion uint16, roots *x509.CertPool, now time.Time) AltCert {
+	a := AltCert{Type: want}
 	sni, name := cfg.ServerName()
 	tc := tls.Client(conn, altTLSConfig(sni, want))
 	if err := tc.HandshakeContext(ctx); err != nil {

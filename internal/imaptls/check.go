@@ -62,26 +62,34 @@ func Check(ctx context.Context, cfg Config) plugin.Result {
 // readPassword takes the password for --login from --password-file (first
 // line) or IMAP_PASSWORD. Never from argv: other users see argv in ps.
 func readPassword(cfg Config) (string, error) {
-	if cfg.Login == "" {
+	return ReadPassword(cfg.Login, cfg.PasswordFile, cfg.Password, PasswordEnv, cfg.getenv)
+}
+
+// ReadPassword is the password for --login user: the first line of file,
+// else fromOpts (password = in an --extra-opts file), else the environment
+// variable env; "" without a login. Never from argv: other users see argv
+// in ps.
+func ReadPassword(login, file, fromOpts, env string, getenv func(string) string) (string, error) {
+	if login == "" {
 		return "", nil
 	}
-	if cfg.PasswordFile != "" {
-		b, err := regfile.Read(cfg.PasswordFile, regfile.DefaultMax)
+	if file != "" {
+		b, err := regfile.Read(file, regfile.DefaultMax)
 		if err != nil {
 			return "", fmt.Errorf("--password-file: %w", err)
 		}
 		pw, _, _ := strings.Cut(string(b), "\n")
 		pw = strings.TrimSuffix(pw, "\r")
 		if pw == "" {
-			return "", fmt.Errorf("--password-file %s: the first line is empty", cfg.PasswordFile)
+			return "", fmt.Errorf("--password-file %s: the first line is empty", file)
 		}
 		return pw, nil
 	}
-	if cfg.Password != "" {
-		return cfg.Password, nil
+	if fromOpts != "" {
+		return fromOpts, nil
 	}
-	if pw := cfg.getenv(PasswordEnv); pw != "" {
+	if pw := getenv(env); pw != "" {
 		return pw, nil
 	}
-	return "", fmt.Errorf("--login %s needs a password: --password-file FILE or the %s environment variable", cfg.Login, PasswordEnv)
+	return "", fmt.Errorf("--login %s needs a password: --password-file FILE or the %s environment variable", login, env)
 }

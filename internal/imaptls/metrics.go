@@ -39,13 +39,7 @@ func addMetrics(r *plugin.Result, cfg Config, f Facts) {
 	timeMetric("greeting_time", greeting, hasGreeting)
 	timeMetric("total_time", total, len(f.Sessions) > 0)
 
-	m := plugin.Metric{Label: "days_left", Unmeasured: true}
-	if c, ok := decidingCert(cfg, f); ok {
-		lifetime := c.NotAfter.Sub(c.NotBefore)
-		m = plugin.Metric{Label: "days_left", Value: math.Round(c.NotAfter.Sub(f.Now).Hours()/24*100) / 100,
-			Warn: cfg.Warning.perfBound(lifetime), Crit: cfg.Critical.perfBound(lifetime)}
-	}
-	r.Metric(m)
+	r.Metric(DaysLeftMetric(cfg, f.Now, f.Sessions))
 }
 
 // decidingCert is the certificate of a verified path (any session, any key
