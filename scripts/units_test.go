@@ -33,8 +33,14 @@ for d in etc usr var; do
 	mkdir -p "$0/$d/up" "$0/$d/work"
 	mount -t overlay overlay -o "lowerdir=/$d,upperdir=$0/$d/up,workdir=$0/$d/work" "/$d"
 done
-export MAILCHECKS_UNITS_RECORD=/var/lib/mailchecks/deps-masked-units
-old=$(systemctl --root=/ list-unit-files --state=enabled --no-legend --no-pager '*.service' | awk 'NR == 1 { print $1 }')
+# The test's own record: the host's (or a Debian 13 root's, whose make deps
+# masked every unit it installed) must not count.
+export MAILCHECKS_UNITS_RECORD="$0/record"
+# A unit that was there before, enabled: the test's own, since a fresh root
+# whose make deps masked what it installed has no enabled service left.
+printf '[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n' >/usr/lib/systemd/system/mailchecks-old.service
+systemctl --root=/ enable mailchecks-old.service >/dev/null 2>&1
+old=mailchecks-old.service
 echo "old=$old before=$(systemctl --root=/ is-enabled "$old" 2>/dev/null || true)"
 "$1" list >"$0/before"
 # What an install of a package with a daemon leaves: its units, enabled.

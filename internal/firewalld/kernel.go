@@ -67,6 +67,18 @@ func evaluateKernel(r *plugin.Result, k kernelFacts, f Facts, reqs []Requirement
 						accepted++
 						continue
 					}
+					if v.Outcome == netfilter.CannotTell && iface == "" {
+						// No arrival interface known (no default route, no
+						// --interface): rules on iifname cannot be decided,
+						// and firewalld's verdict above already says it
+						// judged the default zone for the same reason.
+						line := fmt.Sprintf("the kernel's verdict on %s over %s depends on the arrival interface, which is not known (%s): give --interface", req.Describe(), fam, v.Rule.Text)
+						if !said[line] {
+							said[line] = true
+							r.Detailf("%s", line)
+						}
+						continue
+					}
 					line, state, fix := kernelFinding(v, req, fam, port, firewalldOpens(f, req, fam))
 					if line != "" && !said[line] {
 						said[line] = true
