@@ -65,6 +65,18 @@ type Dovecot struct {
 // unprivileged users (dovenull for the login processes, nobody for the mail
 // processes) must traverse it.
 func StartDovecot(opts DovecotOptions) (*Dovecot, error) {
+	// FreePort's port was free a moment ago: a test of another package
+	// running at the same time (a Postfix, an sshd) may take it before
+	// Dovecot binds. Another pair of ports then, a bounded number of times.
+	for attempt := 1; ; attempt++ {
+		d, err := startDovecotOnce(opts)
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "Address already in use") {
+			return d, err
+		}
+	}
+}
+
+func startDovecotOnce(opts DovecotOptions) (*Dovecot, error) {
 	if err := RequireRoot("Dovecot"); err != nil {
 		return nil, err
 	}
