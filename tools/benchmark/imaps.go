@@ -62,12 +62,20 @@ func imapsBench(r *runner) error {
 		}
 	}
 
-	o, p, err := r.compare("check_imaps_tls (full chain, name and dates verified, * OK greeting) vs check_imap --ssl (greeting only, nothing verified)",
-		"≤ 1.1", nil, 200, strings.Join(ours, " "), strings.Join(checkIMAP, " "))
+	// Parity is judged on the same work as check_imap's, one handshake
+	// (--no-all-certificates); the default also asks, on a second
+	// connection, for the certificate of the other key type: its own row.
+	one := strings.Join(append(append([]string(nil), ours...), "--no-all-certificates"), " ")
+	o, p, err := r.compare("check_imaps_tls --no-all-certificates (full chain, name and dates verified, * OK greeting) vs check_imap --ssl (greeting only, nothing verified)",
+		"≤ 1.1", nil, 200, one, strings.Join(checkIMAP, " "))
 	if err != nil {
 		return err
 	}
 	fmt.Printf("ours %.2f ms, check_imap %.2f ms, ratio %.3f (medians over alternating rounds)\n", o.Median*1000, p.Median*1000, o.Median/p.Median)
+	if _, _, err = r.compare("check_imaps_tls (default: both key types' certificates, two handshakes) vs check_imap --ssl",
+		"(reported)", nil, 100, strings.Join(ours, " "), strings.Join(checkIMAP, " ")); err != nil {
+		return err
+	}
 	o, p, err = r.compare("check_imaps_tls vs check_ssl_cert -P imaps (same chain verified through openssl)",
 		"≥ 50×", nil, 10, strings.Join(ours, " "), strings.Join(checkSSLCert, " "))
 	if err != nil {
