@@ -29,22 +29,6 @@ func probeIMAPS(t *testing.T, client *sandbox.Client) string {
 	return ""
 }
 
-func withClient(t *testing.T) (*sandbox.Firewalld, *sandbox.Client) {
-	t.Helper()
-	fw := startFirewalld(t)
-	client, err := fw.AttachClient()
-	if err != nil {
-		t.Fatalf("veth to firewalld's namespace: %v", err)
-	}
-	t.Cleanup(client.Stop)
-	stop, err := fw.Serve(993)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	return fw, client
-}
-
 func writeFile(t *testing.T, path, data string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
@@ -57,7 +41,7 @@ func writeFile(t *testing.T, path, data string) {
 // drift: the runtime lacks them too) and refuse the file on 2.x (the
 // reload fails).
 func TestRulesFirewalldDropsAreNotDrift(t *testing.T) {
-	fw, client := withClient(t)
+	fw, client := startProbedFirewalld(t)
 	mustCmd(t, fw, "--permanent", "--add-service=imaps")
 	mustCmd(t, fw, "--reload")
 	path := filepath.Join(fw.ConfigDir, "zones", "public.xml")
@@ -102,7 +86,7 @@ func TestRulesFirewalldDropsAreNotDrift(t *testing.T) {
 // firewalld.conf naming a zone that does not exist: firewalld falls back
 // to public (core/fw.py), and so does the permanent view.
 func TestDefaultZoneFallback(t *testing.T) {
-	fw, client := withClient(t)
+	fw, client := startProbedFirewalld(t)
 	mustCmd(t, fw, "--permanent", "--add-service=imaps")
 	conf := filepath.Join(fw.ConfigDir, "firewalld.conf")
 	data, err := os.ReadFile(conf)
@@ -132,7 +116,7 @@ func TestDefaultZoneFallback(t *testing.T) {
 // open (over firewall-cmd: --info-service). The reload would fail (the
 // zone names a service with no file).
 func TestServiceOnlyTheDaemonKnows(t *testing.T) {
-	fw, client := withClient(t)
+	fw, client := startProbedFirewalld(t)
 	svc := filepath.Join(fw.ConfigDir, "services", "mailadmin.xml")
 	writeFile(t, svc, `<?xml version="1.0" encoding="utf-8"?>
 <service><short>Mail admin</short><port protocol="tcp" port="993"/></service>
@@ -161,7 +145,7 @@ func TestServiceOnlyTheDaemonKnows(t *testing.T) {
 // An admin's imaps.xml that no longer lists 993: firewalld opens 4190 for
 // "imaps", 993 is refused, and the check says why.
 func TestServiceOverrideDroppingThePort(t *testing.T) {
-	fw, client := withClient(t)
+	fw, client := startProbedFirewalld(t)
 	mustCmd(t, fw, "--permanent", "--add-service=imaps")
 	mustCmd(t, fw, "--reload")
 	// The override edited, not yet reloaded: 993 is served now, the next
@@ -191,7 +175,7 @@ func TestServiceOverrideDroppingThePort(t *testing.T) {
 // them through /etc/services, so an accepting rule opens 993 and a
 // rejecting one closes it.
 func TestPortNamesResolveAsFirewalldResolvesThem(t *testing.T) {
-	fw, client := withClient(t)
+	fw, client := startProbedFirewalld(t)
 	cases := []struct {
 		name  string
 		setup [][]string
