@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
 // The plugins this directory deploys, as named in cmd/.
@@ -48,18 +50,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// goTool finds the go command: `go test` does not always put it on PATH.
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	for _, p := range []string{os.Getenv("GOROOT") + "/bin/go", "/usr/local/go/bin/go"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return "go"
-}
+// goTool finds the go command (sandbox.GoTool).
+func goTool() string { return sandbox.GoTool() }
 
 // pluginBin builds all plugins once per test run (in parallel) and returns
 // the path of one. A plugin that does not build fails only the tests that use
