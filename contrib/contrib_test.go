@@ -32,8 +32,8 @@ const (
 )
 
 // monitoringGroup is the group the sudoers rule, the polkit rule and the ACLs
-// grant, so that they fit every distribution's monitoring user (README,
-// Privileges): nagios on Debian, nrpe and icinga on Fedora/RHEL.
+// grant, so that they fit every distribution's monitoring user
+// (docs/privileges.md): nagios on Debian, nrpe and icinga on Fedora/RHEL.
 const monitoringGroup = "mailchecks"
 
 var (
@@ -195,12 +195,12 @@ func chownNagios(t *testing.T, path string) {
 // groupDB is /etc/group for the tests' private mount namespaces (bound over
 // /etc/group there; the host's is never changed).
 type groupDB struct {
-	with    string // after the README's groupadd and usermod: mailchecks, nagios in it
+	with    string // after docs/privileges.md's groupadd and usermod: mailchecks, nagios in it
 	without string // the host's, less any mailchecks group
 	gid     uint32 // mailchecks' gid in with
 }
 
-// mailchecksGroup runs exactly the README's
+// mailchecksGroup runs exactly docs/privileges.md's
 //
 //	groupadd --system mailchecks
 //	usermod -aG mailchecks nagios

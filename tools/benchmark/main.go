@@ -1,6 +1,6 @@
 // Command benchmark measures each plugin against its peers on the same
 // sandboxed daemons, in one run, with hyperfine: each line is a ratio of
-// medians. Run it with `make bench`; paste the table into the README.
+// medians. Run it with `make bench`; paste the table into docs/benchmarks.md.
 //
 // Each comparison lives in its own file and registers itself with addBench.
 package main
