@@ -32,8 +32,9 @@ func isPlugin(word string) bool {
 }
 
 // commandWords are the first words that make an indented contrib comment
-// line a command (the other indented lines there are Icinga examples).
-var commandWords = regexp.MustCompile(`^(sudo|install|cp|systemctl|apt|apt-get|dnf|groupadd|usermod|setfacl|visudo|firewall-cmd|fail2ban-client|make|icinga2|ssh-keyscan|runuser|check_nrpe|nmcli|postfix|semanage|restorecon|chmod|chown|check_[a-z0-9_]+)$`)
+// line, or an inline `code` span, a command (the other indented lines there
+// are Icinga examples; other spans are names and values).
+var commandWords = regexp.MustCompile(`^(sudo|install|cp|systemctl|apt|apt-get|dnf|groupadd|usermod|setfacl|visudo|firewall-cmd|fail2ban-client|make|icinga2|ssh|ssh-keyscan|ssh-keygen|runuser|check_nrpe|nmcli|postfix|doveadm|certbot|openssl|nft|ss|semanage|restorecon|setsebool|ausearch|update-alternatives|chmod|chown|man|go|git|check_[a-z0-9_]+)$`)
 
 // shownCommands gathers every shown command of README.md, docs/*.md,
 // contrib/**/README.md and the comments of the other contrib files.
@@ -84,8 +85,8 @@ func markdownCommands(file, text string) []shown {
 		where := fmt.Sprintf("%s:%d", file, i+1)
 		if !fenced {
 			for _, span := range inlineSpan.FindAllStringSubmatch(lines[i], -1) {
-				if words := strings.Fields(span[1]); len(words) > 1 && isPlugin(words[0]) {
-					out = append(out, parseShown(where, span[1])...)
+				if cmds := parseShown(where, span[1]); len(cmds) > 0 && strings.Contains(span[1], " ") && len(cmds[0].argv) > 0 && commandWords.MatchString(filepath.Base(cmds[0].argv[0])) {
+					out = append(out, cmds...)
 				}
 			}
 			continue

@@ -124,17 +124,17 @@ func judge(args []string, out string, code int) error {
 
 // concreteArgs makes shown arguments runnable: a lone "…" right after the
 // plugin name means "as the previous command" (output samples shorten
-// repeats so); /etc/nagios/mailchecks.ini is the docs' own ini example.
-// Any other lone "…" is a placeholder the reader cannot type.
+// repeats so), a last one "and further arguments" (dropped);
+// /etc/nagios/mailchecks.ini is the docs' own ini example. Any other lone
+// "…" is a placeholder the reader cannot type.
 func concreteArgs(args, previous []string, iniFile string) ([]string, error) {
 	var out []string
 	for i, a := range args {
 		switch {
-		case a == "…" && i == 0:
-			if previous == nil {
-				return nil, errors.New("starts with … but no earlier invocation of this plugin is shown above it")
-			}
+		case a == "…" && i == 0 && previous != nil:
 			out = append(out, previous...)
+		case a == "…" && i == len(args)-1:
+			// "and further arguments": what is shown must parse alone
 		case a == "…":
 			return nil, errors.New("a lone … where an argument belongs: show a value a reader can type")
 		default:
