@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
 // The plugins this directory deploys, as named in cmd/.
@@ -30,8 +32,8 @@ const (
 )
 
 // monitoringGroup is the group the sudoers rule, the polkit rule and the ACLs
-// grant, so that they fit every distribution's monitoring user (README,
-// Privileges): nagios on Debian, nrpe and icinga on Fedora/RHEL.
+// grant, so that they fit every distribution's monitoring user
+// (docs/privileges.md): nagios on Debian, nrpe and icinga on Fedora/RHEL.
 const monitoringGroup = "mailchecks"
 
 var (
@@ -48,18 +50,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// goTool finds the go command: `go test` does not always put it on PATH.
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	for _, p := range []string{os.Getenv("GOROOT") + "/bin/go", "/usr/local/go/bin/go"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return "go"
-}
+// goTool finds the go command (sandbox.GoTool).
+func goTool() string { return sandbox.GoTool() }
 
 // pluginBin builds all plugins once per test run (in parallel) and returns
 // the path of one. A plugin that does not build fails only the tests that use
@@ -203,12 +195,12 @@ func chownNagios(t *testing.T, path string) {
 // groupDB is /etc/group for the tests' private mount namespaces (bound over
 // /etc/group there; the host's is never changed).
 type groupDB struct {
-	with    string // after the README's groupadd and usermod: mailchecks, nagios in it
+	with    string // after docs/privileges.md's groupadd and usermod: mailchecks, nagios in it
 	without string // the host's, less any mailchecks group
 	gid     uint32 // mailchecks' gid in with
 }
 
-// mailchecksGroup runs exactly the README's
+// mailchecksGroup runs exactly docs/privileges.md's
 //
 //	groupadd --system mailchecks
 //	usermod -aG mailchecks nagios

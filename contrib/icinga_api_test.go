@@ -121,7 +121,7 @@ type want struct {
 	state  int
 	output string // substring of the output
 	source string // endpoint that ran the check
-	labels string // plugin whose README perfdata labels the result carries
+	labels string // plugin whose perfdata labels (its docs/ page) the result carries
 }
 
 func (w want) met(cr *checkResult, since float64, readme map[string][]string) bool {

@@ -63,7 +63,7 @@ func writeAgentConf(t *testing.T, master, agent *sandbox.IcingaNode, acceptComma
 // agent through command_endpoint, against a sandboxed firewalld and fail2ban,
 // and imaps_tls itself against a sandboxed Dovecot, and the test reads back
 // from the master's REST API, as a read-only ApiUser, one OK and one
-// CRITICAL per plugin with the README's perfdata labels. The third way runs
+// CRITICAL per plugin with the perfdata labels of its docs/ page. The third way runs
 // too: the master's fail2ban_trusted and firewalld_mail over SSH (--ssh-*)
 // to a sandboxed sshd in front of the same daemons.
 // Then the failure answers: a command the agent lacks, the agent down,

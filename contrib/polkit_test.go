@@ -45,7 +45,7 @@ const busConfig = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Con
 // polkitScript runs in a new network and mount namespace: the rules
 // directory is ours (so polkitd sees only the package rules plus what the
 // test puts there), /etc/group has nagios in the group mailchecks (as after
-// the README's groupadd and usermod), /run/firewalld is a tmpfs, firewalld's
+// docs/privileges.md's groupadd and usermod), /run/firewalld is a tmpfs, firewalld's
 // nftables rules live in the namespace. polkitd must own its name before
 // firewalld's first authorisation check, or firewalld falls back to "root
 // only".
@@ -89,7 +89,7 @@ func TestPolkitRuleLetsNagiosReadFirewalld(t *testing.T) {
 	sock := filepath.Join(dir, "system_bus_socket")
 	writeFile(t, filepath.Join(dir, "bus.conf"), fmt.Sprintf(busConfig, sock), 0o644)
 	// The permanent config opens every mail service (readable by nagios, as
-	// the README's ACL makes /etc/firewalld); firewalld loads it at start,
+	// docs/privileges.md's ACL makes /etc/firewalld); firewalld loads it at start,
 	// so runtime = permanent and the check is OK once it can read both.
 	etc := filepath.Join(dir, "firewalld")
 	writeFile(t, filepath.Join(etc, "firewalld.conf"), "DefaultZone=public\n", 0o644)

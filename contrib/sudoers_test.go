@@ -33,7 +33,7 @@ func TestSudoersSyntax(t *testing.T) {
 // /etc/sudoers.d (root 0440, as visudo wants), the built plugins with the
 // contrib wrappers as both /usr/lib/nagios/plugins (Debian) and
 // /usr/lib64/nagios/plugins (Fedora/RHEL), and an /etc/group in which
-// nagios is in the group mailchecks, as the README has the admin make it.
+// nagios is in the group mailchecks, as docs/privileges.md has the admin make it.
 type installed struct {
 	sudoersDir, pluginsDir string
 	groupFile              string // bound over /etc/group

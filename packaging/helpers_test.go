@@ -27,7 +27,7 @@ const (
 var debPackage = map[string]string{
 	"dpkg": "dpkg", "dpkg-deb": "dpkg", "rpm": "rpm", "rpm2cpio": "rpm", "cpio": "cpio",
 	"unshare": "util-linux", "nsenter": "util-linux", "git": "git", "/usr/sbin/visudo": "sudo",
-	"lintian": "lintian", "rpmlint": "rpmlint", "man": "man-db",
+	"lintian": "lintian", "rpmlint": "rpmlint", "man": "man-db", "make": "make",
 }
 
 // requireTool fails (never skips) with the install line when a program is missing.

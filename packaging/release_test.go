@@ -69,6 +69,22 @@ func TestManPages(t *testing.T) {
 		if !strings.Contains(text, strings.ToUpper(name)+"(1)") || !strings.Contains(roff, strings.ReplaceAll(p.version, "-", `\-`)) {
 			t.Errorf("%s's man page lacks its name or version %s:\n%s", name, p.version, text)
 		}
+		// SEE ALSO names the plugin's docs page and the README: both
+		// packages must carry every path it names.
+		_, seeAlso, _ := strings.Cut(roff, ".SH SEE ALSO\n")
+		for _, word := range strings.FieldsFunc(strings.ReplaceAll(seeAlso, `\-`, "-"), func(r rune) bool { return r == ' ' || r == ',' || r == '\n' }) {
+			if !strings.HasPrefix(word, "/usr/share/") {
+				continue
+			}
+			for _, root := range []string{dir, rpmDir} {
+				if _, err := os.Stat(filepath.Join(root, word)); err != nil {
+					t.Errorf("%s's man page names %s under SEE ALSO, which the package lacks: %v", name, word, err)
+				}
+			}
+		}
+		if !strings.Contains(seeAlso, "/usr/share/doc/mailchecks/docs/"+name+".md") {
+			t.Errorf("%s's man page does not name its docs page under SEE ALSO:\n%s", name, seeAlso)
+		}
 		help := run(t, nil, filepath.Join(dir, debPluginDir, name), "--help")
 		for _, word := range strings.Fields(help) {
 			if flag, _, _ := strings.Cut(strings.TrimSuffix(word, ","), "="); strings.HasPrefix(flag, "--") && len(flag) > 2 {

@@ -81,7 +81,9 @@ The first of monitoring-plugins' ini files that exists (also
 /usr/local/etc/nagios-plugins.ini, /etc/opt/nagios-plugins.ini, after the
 directories in NAGIOS_CONFIG_PATH) is read by a bare \fB\-\-extra\-opts\fR.
 `)
-	fmt.Fprintf(w, ".SH SEE ALSO\n/usr/share/doc/mailchecks/README.md, /usr/share/mailchecks/ (Icinga 2, NRPE, sudoers and polkit examples)\n")
+	// The plugin's page (usage examples, states, troubleshooting) is
+	// installed under docs/ beside the README (packaging/nfpm.yaml).
+	fmt.Fprintf(w, ".SH SEE ALSO\n/usr/share/doc/mailchecks/docs/%s.md (usage examples, states, troubleshooting), /usr/share/doc/mailchecks/README.md, /usr/share/mailchecks/ (Icinga 2, NRPE, sudoers and polkit examples)\n", roff(name))
 }
 
 func writeManFlag(w io.Writer, f *kong.Flag) {

@@ -10,12 +10,12 @@ import (
 // --sudo means the same in both modes and matches the command lines of
 // contrib/sudoers.d. ReadFiles and DialUnix are untouched: a sudo rule that
 // let a shell read files would be root for everything, so root-only files
-// are made readable with an ACL instead (see the README).
+// are made readable with an ACL instead (see docs/privileges.md).
 func WithSudo(h Host) Host { return sudoHost{h} }
 
 // SudoPath is sudo's path on Debian, Fedora and RHEL alike; an absolute
 // path locally because Local.Run never searches PATH, and over SSH so that
-// the command line matches what the README's ssh rules expect.
+// the command line matches what contrib/sudoers.d's rules expect.
 const SudoPath = "/usr/bin/sudo"
 
 type sudoHost struct{ h Host }

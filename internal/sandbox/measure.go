@@ -13,6 +13,10 @@ import (
 // peak RSS. Go starts children with a vfork-style clone, and Linux carries
 // the parent's RSS high-water mark across exec into the child's ru_maxrss,
 // so a test process holding big replies would be measured, not the check.
+// A forked child starts at the forker's own resident pages instead, so the
+// forker is kept small: Python without site imports (-I -S) is ~5 MiB, the
+// floor of what a command can be measured at (ru_maxrss is a maximum, not a
+// sum: anything larger is measured as itself).
 const forkAndMeasure = `import os, sys
 pid = os.fork()
 if pid == 0:
@@ -34,7 +38,7 @@ type Measured struct {
 // returns its output, exit code, wall time and peak RSS; the system
 // Python forks it (see forkAndMeasure).
 func RunMeasured(env []string, bin string, args ...string) (Measured, error) {
-	cmd := exec.Command("/usr/bin/python3", append([]string{"-c", forkAndMeasure, bin}, args...)...)
+	cmd := exec.Command("/usr/bin/python3", append([]string{"-I", "-S", "-c", forkAndMeasure, bin}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

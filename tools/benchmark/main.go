@@ -1,6 +1,6 @@
 // Command benchmark measures each plugin against its peers on the same
 // sandboxed daemons, in one run, with hyperfine: each line is a ratio of
-// medians. Run it with `make bench`; paste the table into the README.
+// medians. Run it with `make bench`; paste the table into docs/benchmarks.md.
 //
 // Each comparison lives in its own file and registers itself with addBench.
 package main
@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"syscall"
 )
 
 type bench struct {
@@ -65,7 +64,7 @@ func main() {
 		}
 	}
 	host, _ := os.Hostname()
-	fmt.Printf("\n%s, %d CPUs, %s; medians over hyperfine runs (in rounds of %d alternating which command goes first), peak RSS of %d runs (wait4 rusage)\n\n",
+	fmt.Printf("\n%s, %d CPUs, %s; medians over hyperfine runs (in rounds of %d alternating which command goes first), peak RSS of %d runs (wait4 rusage, forked from a small process: rss.go)\n\n",
 		host, runtime.NumCPU(), runtime.Version(), roundRuns, rssRuns)
 	fmt.Println("| plugin | peer | plugin median | peer median | ratio plugin/peer | plugin peak RSS | peer peak RSS | goal |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -176,28 +175,6 @@ func median(xs []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// peakRSS runs command (split on spaces, as hyperfine -N does) rssRuns
-// times and returns the largest ru_maxrss that wait4 reported: the peak of
-// the process or of its largest waited-for descendant (a script's python).
-func peakRSS(command string, env []string) (int64, error) {
-	argv := strings.Fields(command)
-	var peak int64
-	for i := 0; i < rssRuns; i++ {
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Env = append(os.Environ(), env...)
-		_ = cmd.Run() // a plugin's exit code is its state
-		if cmd.ProcessState == nil {
-			return 0, fmt.Errorf("%s did not run", argv[0])
-		}
-		ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		if !ok {
-			return 0, fmt.Errorf("%s: no rusage", argv[0])
-		}
-		peak = max(peak, ru.Maxrss*1024) // Linux reports KiB
-	}
-	return peak, nil
 }
 
 func ms(s float64) string { return fmt.Sprintf("%.1f ms", s*1000) }
