@@ -61,7 +61,8 @@ func writeAgentConf(t *testing.T, master, agent *sandbox.IcingaNode, acceptComma
 // the CA on the master) with commands.conf in the global zone synced from the
 // master. The master schedules firewalld_mail and fail2ban_trusted on the
 // agent through command_endpoint, against a sandboxed firewalld and fail2ban,
-// and imaps_tls itself against a sandboxed Dovecot, and the test reads back
+// and imaps_tls and smtp_tls itself against a sandboxed Dovecot and Postfix,
+// and the test reads back
 // from the master's REST API, as a read-only ApiUser, one OK and one
 // CRITICAL per plugin with the perfdata labels of its docs/ page. The third way runs
 // too: the master's fail2ban_trusted and firewalld_mail over SSH (--ssh-*)
@@ -97,6 +98,7 @@ func TestIcingaMasterAgent(t *testing.T) {
 	var (
 		ca      *sandbox.CA
 		dovecot *sandbox.Dovecot
+		postfix *sandbox.Postfix
 		f2b     *sandbox.Fail2ban
 		fw      *sandbox.Firewalld
 		ssh     *sandbox.SSHClient
@@ -114,6 +116,11 @@ func TestIcingaMasterAgent(t *testing.T) {
 			return fmt.Errorf("cannot start the real Dovecot (never skipped): %v", err)
 		}
 		t.Cleanup(dovecot.Stop)
+		postfix, err = sandbox.StartPostfix(sandbox.PostfixOptions{CertPath: leaf.ChainPath, KeyPath: leaf.KeyPath})
+		if err != nil {
+			return fmt.Errorf("cannot start the real Postfix (never skipped): %v", err)
+		}
+		t.Cleanup(postfix.Stop)
 		return nil
 	}, func() (err error) {
 		f2b, err = sandbox.StartFail2ban(filepath.Join(dir, "f2b"), "127.0.0.1/8 198.51.100.0/24", sandbox.Fail2banJail{Name: "dovecot"})
@@ -150,7 +157,7 @@ func TestIcingaMasterAgent(t *testing.T) {
 	if err := master.Sign(agent); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("sandboxed Dovecot, fail2ban, firewalld and the PKI ready after %s", time.Since(start).Round(time.Millisecond))
+	t.Logf("sandboxed Dovecot, Postfix, fail2ban, firewalld and the PKI ready after %s", time.Since(start).Round(time.Millisecond))
 
 	const readerPass, actorPass = "read-only-pw", "actions-pw"
 	writeFile(t, master.ConfigPath, nodeConf(master, false, false)+clusterZones(master, agent, "")+fmt.Sprintf(`
@@ -165,7 +172,7 @@ object ApiUser "actor" {
 `, readerPass, actorPass), 0o644)
 	commands := readFile(t, "icinga/commands.conf")
 	writeFile(t, filepath.Join(master.ZonesDir, "global-templates", "mailchecks-commands.conf"), commands, 0o644)
-	writeFile(t, filepath.Join(master.ZonesDir, "master", "mail.conf"), mailHostConf(agent.Name, dovecot.IMAPSPort, ca.CertPath, fw, f2b, ssh), 0o644)
+	writeFile(t, filepath.Join(master.ZonesDir, "master", "mail.conf"), mailHostConf(agent.Name, dovecot.IMAPSPort, postfix.SubmissionPort, ca.CertPath, fw, f2b, ssh), 0o644)
 	if err := master.ChownNagios(); err != nil {
 		t.Fatal(err)
 	}
@@ -200,6 +207,8 @@ object ApiUser "actor" {
 	wants := map[string]want{
 		"imaps":            {0, "OK", master.Name, "check_imaps_tls"},
 		"imaps-wrong-name": {2, "other.test", master.Name, ""},
+		"smtp":             {0, "OK", master.Name, "check_smtp_tls"},
+		"smtp-wrong-name":  {2, "other.test", master.Name, ""},
 		// Defined in the master's zone only, so never synced: what an agent
 		// says when commands.conf was put in zones.d/master/.
 		"command-not-synced": {3, "Check command 'mailchecks_master_only' does not exist.", "", ""},
@@ -213,7 +222,7 @@ object ApiUser "actor" {
 	}
 	results := awaitResults(t, reader, actor, agent.Name, wants, since, 60*time.Second, readme)
 	t.Logf("all results read back after %s", time.Since(start).Round(time.Millisecond))
-	for _, name := range []string{"firewalld-open", "fail2ban-banned", "imaps", "firewalld-closed-ssh"} {
+	for _, name := range []string{"firewalld-open", "fail2ban-banned", "imaps", "smtp", "firewalld-closed-ssh"} {
 		t.Logf("%s: state %v, %q | %v", name, results[name].State, firstLineOf(results[name].Output), results[name].Perfdata)
 	}
 	// The agent got the commands from the master, byte for byte.
@@ -250,7 +259,7 @@ object ApiUser "actor" {
 // mailHostConf is the master's zones.d/master/: the mail host, its services
 // (the agent's through command_endpoint), and a command that exists on the
 // master only.
-func mailHostConf(agentName string, imapsPort int, caFile string, fw *sandbox.Firewalld, f2b *sandbox.Fail2ban, ssh *sandbox.SSHClient) string {
+func mailHostConf(agentName string, imapsPort, submissionPort int, caFile string, fw *sandbox.Firewalld, f2b *sandbox.Fail2ban, ssh *sandbox.SSHClient) string {
 	onAgent := fmt.Sprintf(`import "mailchecks-test"
 	command_endpoint = host_name
 	vars.firewalld_mail_config_dir = %q
@@ -261,6 +270,11 @@ func mailHostConf(agentName string, imapsPort int, caFile string, fw *sandbox.Fi
 	vars.imaps_tls_port = %d
 	vars.imaps_tls_ca_file = %q
 	vars.imaps_tls_ipv4 = true`, imapsPort, caFile)
+	smtp := fmt.Sprintf(`import "mailchecks-test"
+	check_command = "smtp_tls"
+	vars.smtp_tls_port = %d
+	vars.smtp_tls_ca_file = %q
+	vars.smtp_tls_ipv4 = true`, submissionPort, caFile)
 	overSSH := ""
 	for _, prefix := range []string{"fail2ban_trusted", "firewalld_mail"} {
 		overSSH += fmt.Sprintf(`
@@ -302,6 +316,14 @@ object Service "imaps-wrong-name" {
 	%[2]s
 	vars.imaps_tls_sni = "other.test"
 }
+object Service "smtp" {
+	%[6]s
+	vars.smtp_tls_sni = "mail.test"
+}
+object Service "smtp-wrong-name" {
+	%[6]s
+	vars.smtp_tls_sni = "other.test"
+}
 /* Through command_endpoint, on the agent. */
 %[3]s
 /* No agent involved: the master's own plugins over SSH. */
@@ -311,7 +333,7 @@ object Service "agent-health" {
 	check_command = "cluster-zone"
 	vars.cluster_zone = host_name
 }
-`, agentName, imaps, mailServices(onAgent, ""), mailServices(overSSH, "-ssh"), onAgent)
+`, agentName, imaps, mailServices(onAgent, ""), mailServices(overSSH, "-ssh"), onAgent, smtp)
 }
 
 // mailCases are the firewalld and fail2ban services, each run on the agent

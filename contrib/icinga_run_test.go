@@ -22,9 +22,10 @@ var (
 // TestIcingaRunsTheCommands lets a real Icinga 2 execute commands.conf's
 // CheckCommands with the checker, and reads back from its log the command
 // lines it built and the plugins' exit codes: arrays become repeated flags,
-// booleans switches, the password reaches check_imaps_tls through the
-// environment (a real Dovecot login succeeds with it, fails without the right
-// one) and never appears on the command line.
+// booleans switches, the password reaches check_imaps_tls and check_smtp_tls
+// through the environment (a real Dovecot login, and a real Postfix AUTH
+// through that Dovecot, succeed with it and fail without the right one) and
+// never appears on the command line.
 func TestIcingaRunsTheCommands(t *testing.T) {
 	requireRoot(t)
 	requireTool(t, "icinga2")
@@ -34,7 +35,8 @@ func TestIcingaRunsTheCommands(t *testing.T) {
 	}
 	dir := worldDir(t)
 
-	// A real IMAPS server with a certificate for mail.test from a private CA.
+	// A real IMAPS server and a real Postfix (SASL through that Dovecot) with
+	// a certificate for mail.test from a private CA.
 	ca, err := sandbox.NewRootCA(dir, "contrib-root")
 	if err != nil {
 		t.Fatal(err)
@@ -44,11 +46,16 @@ func TestIcingaRunsTheCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	const password = `s3cr"et\pw`
-	dovecot, err := sandbox.StartDovecot(sandbox.DovecotOptions{CertPath: leaf.ChainPath, KeyPath: leaf.KeyPath, Password: password})
+	dovecot, err := sandbox.StartDovecot(sandbox.DovecotOptions{CertPath: leaf.ChainPath, KeyPath: leaf.KeyPath, Password: password, PostfixAuth: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(dovecot.Stop)
+	postfix, err := sandbox.StartPostfix(sandbox.PostfixOptions{CertPath: leaf.ChainPath, KeyPath: leaf.KeyPath, SASLPath: dovecot.PostfixAuthSocket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(postfix.Stop)
 
 	fwEtc := filepath.Join(dir, "firewalld") // malformed: a deterministic UNKNOWN
 	writeFile(t, filepath.Join(fwEtc, "zones", "public.xml"), "<zone", 0o644)
@@ -77,6 +84,24 @@ func TestIcingaRunsTheCommands(t *testing.T) {
 }
 `, name, dovecot.IMAPSPort, ca.CertPath, extra)
 	}
+	smtp := func(name, extra string) string {
+		return fmt.Sprintf(`object Service %q {
+	host_name = "mail.test"
+	check_command = "smtp_tls"
+	check_interval = 1s
+	retry_interval = 1s
+	vars.smtp_tls_host = "127.0.0.1"
+	vars.smtp_tls_port = %d
+	vars.smtp_tls_sni = "mail.test"
+	vars.smtp_tls_ca_file = %q
+	vars.smtp_tls_ipv4 = true
+	vars.smtp_tls_no_all_certificates = true
+	vars.smtp_tls_login = "monitor"
+	%s
+}
+`, name, postfix.SubmissionPort, ca.CertPath, extra)
+	}
+	quoted := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(password)
 	conf := filepath.Join(dir, "icinga2.conf")
 	writeFile(t, conf, `
 include <itl>
@@ -114,8 +139,10 @@ object Service "fail2ban" {
 	vars.fail2ban_trusted_ip_from_dns = "localhost"
 	vars.fail2ban_trusted_exclude_jails = [ "recidive" ]
 }
-`+imaps("imaps", `vars.imaps_tls_password = "`+strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(password)+`"`)+
-		imaps("imaps-wrong-password", `vars.imaps_tls_password = "not it"`), 0o644)
+`+imaps("imaps", `vars.imaps_tls_password = "`+quoted+`"`)+
+		imaps("imaps-wrong-password", `vars.imaps_tls_password = "not it"`)+
+		smtp("smtp", `vars.smtp_tls_password = "`+quoted+`"`)+
+		smtp("smtp-wrong-password", `vars.smtp_tls_password = "not it"`), 0o644)
 
 	// Foreground, dropping to nagios as Debian's does, in a private mount
 	// namespace that keeps the host's Icinga (if any) untouched.
@@ -164,15 +191,19 @@ object Service "fail2ban" {
 	for {
 		rs = runs()
 		// The two imaps services differ only in the environment, so their
-		// runs look alike: wait for both outcomes (or the deadline).
-		imapsCodes := map[int]bool{}
+		// runs look alike: wait for both outcomes (or the deadline); the
+		// same for the two smtp ones.
+		imapsCodes, smtpCodes := map[int]bool{}, map[int]bool{}
 		for _, r := range rs {
 			if strings.Contains(r.argv, "/check_imaps_tls'") {
 				imapsCodes[r.code] = true
 			}
+			if strings.Contains(r.argv, "/check_smtp_tls'") {
+				smtpCodes[r.code] = true
+			}
 		}
 		done := find(rs, "check_firewalld_mail") != nil && find(rs, "check_fail2ban_trusted") != nil &&
-			imapsCodes[0] && imapsCodes[2]
+			imapsCodes[0] && imapsCodes[2] && smtpCodes[0] && smtpCodes[2]
 		if done || time.Now().After(deadline) {
 			break
 		}
@@ -212,39 +243,39 @@ object Service "fail2ban" {
 		}
 	}
 
-	// The two imaps runs: same command line (the password is not on it),
-	// one OK (logged in with the password from the environment), one
-	// CRITICAL (the wrong one).
-	var codes []int
-	for _, r := range rs {
-		if !strings.Contains(r.argv, "/check_imaps_tls'") {
-			continue
-		}
-		for _, p := range []string{`'--ipv4'`, `'--login' 'monitor'`, `'--sni' 'mail.test'`, `'--expect-capability' 'IMAP4rev1' '--expect-capability' 'IDLE'`, `'-t' '10'`} {
-			if !strings.Contains(r.argv, p) {
-				t.Errorf("check_imaps_tls command line lacks %s:\n%s", p, r.argv)
+	// The two imaps runs and the two smtp runs: same command line each (the
+	// password is not on it), one OK (logged in with the password from the
+	// environment), one CRITICAL (the wrong one).
+	for _, lr := range []struct {
+		plugin, envVar string
+		parts          []string
+	}{
+		{"check_imaps_tls", "IMAP_PASSWORD", []string{`'--ipv4'`, `'--login' 'monitor'`, `'--sni' 'mail.test'`, `'--expect-capability' 'IMAP4rev1' '--expect-capability' 'IDLE'`, `'-t' '10'`}},
+		{"check_smtp_tls", "SMTP_PASSWORD", []string{`'--ipv4'`, `'--login' 'monitor'`, `'--sni' 'mail.test'`, `'--no-all-certificates'`, `'-t' '10'`}},
+	} {
+		codes := map[int]int{}
+		for _, r := range rs {
+			if !strings.Contains(r.argv, "/"+lr.plugin+"'") {
+				continue
 			}
-		}
-		if strings.Contains(r.argv, "s3cr") || strings.Contains(r.argv, "not it") || strings.Contains(r.argv, "password") {
-			t.Errorf("the password is on the command line: %s", r.argv)
-		}
-		codes = append(codes, r.code)
-	}
-	has := func(c int) bool {
-		for _, x := range codes {
-			if x == c {
-				return true
+			for _, p := range lr.parts {
+				if !strings.Contains(r.argv, p) {
+					t.Errorf("%s command line lacks %s:\n%s", lr.plugin, p, r.argv)
+				}
 			}
+			if strings.Contains(r.argv, "s3cr") || strings.Contains(r.argv, "not it") || strings.Contains(r.argv, "password") {
+				t.Errorf("the password is on the command line: %s", r.argv)
+			}
+			codes[r.code]++
 		}
-		return false
-	}
-	if !has(0) || !has(2) {
-		t.Errorf("imaps runs exited %v, want one 0 (password from IMAP_PASSWORD works) and one 2 (wrong password)", codes)
-		// Icinga does not log plugin output: run the command line again.
-		if r := find(rs, "check_imaps_tls"); r != nil {
-			argv := strings.Split(strings.Trim(r.argv, "'"), "' '")
-			again := run(t, true, []string{"IMAP_PASSWORD=" + password}, "", argv...)
-			t.Logf("the same command as nagios with the right password: exit %d\n%s%s", again.code, again.stdout, again.stderr)
+		if codes[0] == 0 || codes[2] == 0 {
+			t.Errorf("%s runs exited %v (exit code: runs), want 0 (password from %s works) and 2 (wrong password)", lr.plugin, codes, lr.envVar)
+			// Icinga does not log plugin output: run the command line again.
+			if r := find(rs, lr.plugin); r != nil {
+				argv := strings.Split(strings.Trim(r.argv, "'"), "' '")
+				again := run(t, true, []string{lr.envVar + "=" + password}, "", argv...)
+				t.Logf("the same command as nagios with the right password: exit %d\n%s%s", again.code, again.stdout, again.stderr)
+			}
 		}
 	}
 }

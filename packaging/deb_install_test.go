@@ -79,7 +79,7 @@ func (n *namespace) mustRun(t *testing.T, env []string, argv ...string) string {
 // TestDebInstallsAndWorks installs the .deb with dpkg -i into the real paths
 // of a private mount namespace, runs each plugin from where the package put
 // it: -V prints the package version, and one real check against a sandboxed
-// firewalld, fail2ban and Dovecot answers OK; then dpkg -r removes every
+// firewalld, fail2ban, Dovecot and Postfix answers OK; then dpkg -r removes every
 // file of ours. The host's /usr, /var and /etc are never written.
 func TestDebInstallsAndWorks(t *testing.T) {
 	requireRoot(t)
@@ -103,6 +103,11 @@ func TestDebInstallsAndWorks(t *testing.T) {
 		t.Fatalf("cannot start the real Dovecot (never skipped): %v", err)
 	}
 	t.Cleanup(dovecot.Stop)
+	postfix, err := sandbox.StartPostfix(sandbox.PostfixOptions{CertPath: leaf.ChainPath, KeyPath: leaf.KeyPath})
+	if err != nil {
+		t.Fatalf("cannot start the real Postfix (never skipped): %v", err)
+	}
+	t.Cleanup(postfix.Stop)
 	f2b, err := sandbox.StartFail2ban(filepath.Join(dir, "f2b"), "127.0.0.1/8 198.51.100.0/24", sandbox.Fail2banJail{Name: "dovecot"})
 	if err != nil {
 		t.Fatalf("cannot start the real fail2ban (never skipped): %v", err)
@@ -141,6 +146,8 @@ func TestDebInstallsAndWorks(t *testing.T) {
 		args []string
 	}{
 		{"check_imaps_tls", nil, []string{"--host", "127.0.0.1", "--port", strconv.Itoa(dovecot.IMAPSPort),
+			"--sni", "mail.test", "--ca-file", ca.CertPath, "--ipv4"}},
+		{"check_smtp_tls", nil, []string{"--host", "127.0.0.1", "--port", strconv.Itoa(postfix.SubmissionPort),
 			"--sni", "mail.test", "--ca-file", ca.CertPath, "--ipv4"}},
 		{"check_fail2ban_trusted", nil, []string{"--socket", f2b.Socket, "--ip", "198.51.100.10"}},
 		{"check_firewalld_mail", fw.Env(), []string{"--config-dir", fw.ConfigDir, "--default-config-dir", fw.DefaultDir}},

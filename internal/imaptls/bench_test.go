@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/tlsjudge"
 )
 
 // dovecotLines is the real IMAPS transcript the fuzzers are seeded with.
@@ -48,10 +50,7 @@ func benchSession(b *testing.B) (Session, *testPKI, time.Time) {
 	pki := newTestPKI(b)
 	now := time.Now()
 	leaf := pki.leaf(b, now.AddDate(0, 0, -1), now.AddDate(0, 0, 200)).Leaf
-	return Session{
-		Addr: netip.MustParseAddrPort("127.0.0.1:993"), Handshaked: true, TLSVersion: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256,
-		Chain: []*x509.Certificate{leaf}, Greeting: parseResponse(dovecotLines(b)[0]), Caps: []string{"IMAP4rev1", "IDLE"},
-	}, pki, now
+	return Session{Session: tlsjudge.Session{Addr: netip.MustParseAddrPort("127.0.0.1:993"), Handshaked: true, TLSVersion: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256, Chain: []*x509.Certificate{leaf}}, Greeting: parseResponse(dovecotLines(b)[0]), Caps: []string{"IMAP4rev1", "IDLE"}}, pki, now
 }
 
 func BenchmarkJudgeConnection(b *testing.B) {
@@ -60,7 +59,7 @@ func BenchmarkJudgeConnection(b *testing.B) {
 	pool := pki.pool()
 	b.ReportAllocs()
 	for b.Loop() {
-		if cc := judgeConnection(cs, pool, "localhost", now); !cc.AcceptedNow {
+		if cc := tlsjudge.JudgeConnection(cs, pool, "localhost", now); !cc.AcceptedNow {
 			b.Fatalf("%+v", cc)
 		}
 	}
@@ -68,10 +67,10 @@ func BenchmarkJudgeConnection(b *testing.B) {
 
 func BenchmarkEvaluate(b *testing.B) {
 	s, pki, now := benchSession(b)
-	s.Cert = judgeConnection(tls.ConnectionState{Version: s.TLSVersion, CipherSuite: s.CipherSuite, PeerCertificates: s.Chain}, pki.pool(), "localhost", now)
+	s.Cert = tlsjudge.JudgeConnection(tls.ConnectionState{Version: s.TLSVersion, CipherSuite: s.CipherSuite, PeerCertificates: s.Chain}, pki.pool(), "localhost", now)
 	cfg := Config{Host: "localhost"}
-	cfg.Warning, _ = ParseExpiry("30")
-	cfg.Critical, _ = ParseExpiry("14")
+	cfg.Warning, _ = tlsjudge.ParseExpiry("30")
+	cfg.Critical, _ = tlsjudge.ParseExpiry("14")
 	f := Facts{Now: now, Port: 993, Sessions: []Session{s}}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/tlsjudge"
 )
 
 func TestVerifyChain(t *testing.T) {
@@ -18,24 +20,24 @@ func TestVerifyChain(t *testing.T) {
 	good := pki.leaf(t, now.AddDate(0, 0, -10), now.AddDate(0, 0, 80)).Leaf
 	expired := pki.leaf(t, now.AddDate(0, 0, -90), now.AddDate(0, 0, -1)).Leaf
 
-	cc := verifyChain([]*x509.Certificate{good}, pki.pool(), "localhost", now)
+	cc := tlsjudge.VerifyChain([]*x509.Certificate{good}, pki.pool(), "localhost", now)
 	if cc.TrustErr != nil || cc.NameErr != nil || !cc.AcceptedNow || len(cc.Verified) != 2 {
 		t.Errorf("good: %+v", cc)
 	}
-	cc = verifyChain([]*x509.Certificate{good}, pki.pool(), "mail.example.org", now)
+	cc = tlsjudge.VerifyChain([]*x509.Certificate{good}, pki.pool(), "mail.example.org", now)
 	if cc.TrustErr != nil || cc.NameErr == nil || cc.AcceptedNow {
 		t.Errorf("name: %+v", cc)
 	}
 	// Expired but from a trusted CA: trust holds, a client still refuses.
-	cc = verifyChain([]*x509.Certificate{expired}, pki.pool(), "localhost", now)
+	cc = tlsjudge.VerifyChain([]*x509.Certificate{expired}, pki.pool(), "localhost", now)
 	if cc.TrustErr != nil || cc.AcceptedNow {
 		t.Errorf("expired: %+v", cc)
 	}
-	cc = verifyChain([]*x509.Certificate{good}, x509.NewCertPool(), "localhost", now)
+	cc = tlsjudge.VerifyChain([]*x509.Certificate{good}, x509.NewCertPool(), "localhost", now)
 	if cc.TrustErr == nil || cc.AcceptedNow {
 		t.Errorf("untrusted: %+v", cc)
 	}
-	if cc := verifyChain(nil, pki.pool(), "localhost", now); cc.TrustErr == nil || cc.AcceptedNow {
+	if cc := tlsjudge.VerifyChain(nil, pki.pool(), "localhost", now); cc.TrustErr == nil || cc.AcceptedNow {
 		t.Errorf("no certificate: %+v", cc)
 	}
 }
@@ -56,7 +58,7 @@ func TestVerifyChainExpiredRoot(t *testing.T) {
 	leaf, _ := x509.ParseCertificate(der)
 	pool := x509.NewCertPool()
 	pool.AddCert(root)
-	cc := verifyChain([]*x509.Certificate{leaf}, pool, "localhost", now)
+	cc := tlsjudge.VerifyChain([]*x509.Certificate{leaf}, pool, "localhost", now)
 	if cc.AcceptedNow || cc.TrustErr == nil || !strings.Contains(cc.TrustErr.Error(), `the trusted CA "CN=Old Root" is outside its validity`) {
 		t.Errorf("%+v", cc)
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/tlsjudge"
 )
 
 // missingFacts lists what an OK for session s would speak about but the
@@ -33,7 +34,7 @@ func missingFacts(cfg Config, s Session) []string {
 	return missing
 }
 
-func errText(pe *PhaseError) string {
+func errText(pe *tlsjudge.PhaseError) string {
 	if pe == nil {
 		return "none"
 	}

@@ -2,11 +2,10 @@ package imaptls
 
 import (
 	"context"
-	"crypto/tls"
-	"fmt"
 	"net/netip"
 	"os"
-	"strings"
+
+	"github.com/mailhost-checks/mailchecks/internal/tlsjudge"
 )
 
 // Config is what the command line asks for, already parsed.
@@ -23,8 +22,8 @@ type Config struct {
 	// AllCertificates also asks for the certificate of the other key type
 	// (ECDSA or RSA) with a second handshake: see altcert.go.
 	AllCertificates    bool
-	Warning, Critical  Expiry // zero: DefaultWarning, DefaultCritical
-	MinTLS             TLSVersion
+	Warning, Critical  tlsjudge.Expiry // zero: tlsjudge.DefaultWarning, DefaultCritical
+	MinTLS             tlsjudge.TLSVersion
 	ExpectCapabilities []string
 	Login              string
 	PasswordFile       string // "": Password, then the IMAP_PASSWORD environment variable
@@ -53,17 +52,10 @@ func (c Config) port() int {
 	return 993
 }
 
-// ServerName is the name the certificate must carry and the SNI we send:
-// --sni, else the host when it is a name. For an IP address no SNI is sent
-// (RFC 6066 forbids it) and the certificate must carry the IP.
-func (c Config) ServerName() (sni, verify string) {
-	if c.SNI != "" {
-		return c.SNI, c.SNI
-	}
-	if _, err := netip.ParseAddr(c.Host); err == nil {
-		return "", c.Host
-	}
-	return c.Host, c.Host
+// judgeConfig is the TLS judgement's share of the flags.
+func (c Config) judgeConfig() tlsjudge.Config {
+	return tlsjudge.Config{Host: c.Host, SNI: c.SNI, CAFile: c.CAFile, Network: c.Network, AllAddresses: c.AllAddresses,
+		AllCertificates: c.AllCertificates, Warning: c.Warning, Critical: c.Critical, MinTLS: c.MinTLS}
 }
 
 func (c Config) getenv(k string) string {
@@ -72,24 +64,3 @@ func (c Config) getenv(k string) string {
 	}
 	return os.Getenv(k)
 }
-
-// TLSVersion is a minimum TLS protocol version, written "1.2".
-type TLSVersion uint16
-
-var tlsVersions = map[string]uint16{
-	"1.0": tls.VersionTLS10, "1.1": tls.VersionTLS11, "1.2": tls.VersionTLS12, "1.3": tls.VersionTLS13,
-}
-
-// UnmarshalText lets kong decode the flag; "TLSv1.2" and "tls1.2" work too.
-func (v *TLSVersion) UnmarshalText(b []byte) error {
-	s := strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(string(b)), "tlsv"), "tls")
-	n, ok := tlsVersions[s]
-	if !ok {
-		return fmt.Errorf("%q is not a TLS version (want 1.0, 1.1, 1.2 or 1.3)", string(b))
-	}
-	*v = TLSVersion(n)
-	return nil
-}
-
-// String prints "TLS 1.2".
-func (v TLSVersion) String() string { return tls.VersionName(uint16(v)) }

@@ -3,15 +3,18 @@
 //
 // It is split the way every check in this suite is:
 //
-//   - gather (dial.go, imap.go, cert.go): the only code that touches the
-//     network or the disk. It resolves the host, connects, does TLS (implicit,
-//     or IMAP STARTTLS), verifies the chain, and speaks just enough IMAP
-//     (greeting, CAPABILITY, LOGIN, SELECT, LOGOUT) through a bounded reader.
-//     Every step is timed and every failure is a *PhaseError naming the phase
-//     it happened in, so a stall or a refusal is reported where it occurred.
-//   - evaluate (evaluate.go): a pure function from the gathered Facts and the
-//     Config to a plugin.Result. All state logic lives there and is tested
-//     with tables.
+//   - gather (gather.go, imap.go, altcert.go): the only code that touches the
+//     network or the disk. It resolves the host, connects and does TLS
+//     (implicit, or IMAP STARTTLS) with the shared engine (internal/tlsjudge),
+//     and speaks just enough IMAP (greeting, CAPABILITY, LOGIN, SELECT,
+//     LOGOUT) through the shared bounded reader (internal/linereader).
+//     Every step is timed and every failure is a *tlsjudge.PhaseError naming
+//     the phase it happened in, so a stall or a refusal is reported where it
+//     occurred.
+//   - evaluate (evaluate.go, explain.go): a pure function from the gathered
+//     Facts and the Config to a plugin.Result. The IMAP findings are judged
+//     here, the TLS ones by tlsjudge.Judge in Dovecot's words
+//     (dovecot_settings.go). All state logic is tested with tables.
 //   - check.go wires the two together for the command. Nothing touches the
 //     network before the flags are parsed.
 //

@@ -1,14 +1,13 @@
 package imaptls
 
 import (
-	"bytes"
-	"crypto/tls"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/tlsjudge"
 )
 
 // Evaluate judges the gathered facts. It is pure: no I/O, the clock is
@@ -19,8 +18,8 @@ func Evaluate(cfg Config, f Facts) plugin.Result {
 	var r plugin.Result
 	target := net.JoinHostPort(cfg.Host, strconv.Itoa(f.Port))
 	if f.ResolveErr != nil {
-		r.Add(plugin.Critical, fmt.Sprintf("DNS: cannot resolve %s: %v", cfg.Host, rootCause(f.ResolveErr.Err)),
-			fmt.Sprintf("check the name and its records: dig +short A %[1]s; dig +short AAAA %[1]s", cfg.Host))
+		text, fix := tlsjudge.ExplainResolve(cfg.Host, f.ResolveErr)
+		r.Add(plugin.Critical, text, fix)
 		r.Summary = r.Findings[0].Text
 		return r
 	}
@@ -76,18 +75,18 @@ func (e *sessionEval) run() {
 		e.add(plugin.Warning, text+"; fell back to the next address, as clients do (after the same delay)", fix)
 		return
 	}
-	if s.Err != nil && s.Err.Phase == PhaseConnect {
+	if s.Err != nil && s.Err.Phase == tlsjudge.PhaseConnect {
 		text, fix := explain(cfg, e.f.Port, s)
 		e.add(plugin.Critical, text, fix)
 		return
 	}
-	e.add(plugin.OK, fmt.Sprintf("connect: %s accepted in %s", s.Addr, seconds(s.Connect)), "")
+	e.add(plugin.OK, fmt.Sprintf("connect: %s accepted in %s", s.Addr, tlsjudge.Seconds(s.Connect)), "")
 	if cfg.StartTLS {
 		if !e.plainPhase() {
 			return
 		}
 	}
-	if s.Err != nil && s.Err.Phase == PhaseTLS {
+	if s.Err != nil && s.Err.Phase == tlsjudge.PhaseTLS {
 		text, fix := explain(cfg, e.f.Port, s)
 		e.add(plugin.Critical, text, fix)
 		return
@@ -123,7 +122,7 @@ func (e *sessionEval) plainPhase() bool {
 	if s.Err != nil {
 		switch s.Err.Phase {
 		case PhaseGreeting, PhaseCapability, PhaseStartTLS:
-			if s.Err.Phase == PhaseGreeting && s.Err.Kind == KindRejected {
+			if s.Err.Phase == PhaseGreeting && s.Err.Kind == tlsjudge.KindRejected {
 				e.greetingVerdict() // a greeting was read: BYE or not IMAP
 				return false
 			}
@@ -152,7 +151,7 @@ func (e *sessionEval) plainPhase() bool {
 // ended there.
 func (e *sessionEval) greeting() bool {
 	s := e.s
-	if s.Err != nil && s.Err.Phase == PhaseGreeting && s.Err.Kind != KindRejected {
+	if s.Err != nil && s.Err.Phase == PhaseGreeting && s.Err.Kind != tlsjudge.KindRejected {
 		text, fix := explain(e.cfg, e.f.Port, s)
 		e.add(plugin.Critical, text, fix)
 		return false
@@ -180,7 +179,7 @@ func (e *sessionEval) greetingVerdict() bool {
 			"doveadm log errors; check the passdb/userdb backend (LDAP, SQL) is reachable; systemctl restart dovecot if auth is hung")
 		return true
 	case g.Tag == "*" && g.Status == "OK":
-		e.add(plugin.OK, fmt.Sprintf("greeting: * OK in %s", seconds(e.s.GreetingTime)), "")
+		e.add(plugin.OK, fmt.Sprintf("greeting: * OK in %s", tlsjudge.Seconds(e.s.GreetingTime)), "")
 		return true
 	case g.Tag == "*" && g.Status == "PREAUTH":
 		e.add(plugin.Warning, "greeting: * PREAUTH: the server logged this connection in without credentials",
@@ -231,40 +230,7 @@ func (e *sessionEval) login() {
 	}
 }
 
-// tlsFacts judges the negotiated protocol, the chain and --cert-file, and
-// lists the chain in the long output.
+// tlsFacts is the shared TLS judgement (tlsjudge.Judge) in Dovecot's words.
 func (e *sessionEval) tlsFacts() {
-	s, cfg := e.s, e.cfg
-	if !s.Handshaked {
-		return
-	}
-	min := uint16(cfg.MinTLS)
-	if min == 0 {
-		min = tls.VersionTLS12
-	}
-	if s.TLSVersion < min {
-		e.add(plugin.Critical, fmt.Sprintf("TLS handshake: negotiated %s, below --min-tls %s", tls.VersionName(s.TLSVersion), tls.VersionName(min)),
-			"enable TLS 1.2 or newer: ssl_min_protocol = TLSv1.2 in conf.d/10-ssl.conf (and an OpenSSL that has it), then doveadm reload")
-	} else {
-		e.add(plugin.OK, fmt.Sprintf("TLS handshake: %s in %s", tls.VersionName(s.TLSVersion), seconds(s.Handshake)), "")
-	}
-	e.r.Detailf("%sTLS: %s, %s", e.prefix, tls.VersionName(s.TLSVersion), tls.CipherSuiteName(s.CipherSuite))
-
-	e.judgeServed()
-	if d := e.f.DiskCert; d != nil && len(s.Chain) > 0 {
-		served := s.Chain[0]
-		switch {
-		case bytes.Equal(d.Raw, served.Raw):
-			e.add(plugin.OK, "certificate: the served certificate is the one in --cert-file", "")
-		default:
-			text := fmt.Sprintf("certificate: renewed on disk, the server still serves the old one: reload dovecot (on disk: serial %s, not after %s; served: serial %s, not after %s)",
-				d.SerialNumber.Text(16), stamp(d.NotAfter), served.SerialNumber.Text(16), stamp(served.NotAfter))
-			fix := "doveadm reload (or systemctl reload dovecot); make it the renewal's deploy hook (certbot --deploy-hook 'systemctl reload dovecot')"
-			if !d.NotAfter.After(served.NotAfter) {
-				// Not newer: more likely the wrong file than a missed reload.
-				fix += "; the file on disk is not newer than the served certificate, so also check that --cert-file is the certificate Dovecot is configured with (" + doveconfCert + ")"
-			}
-			e.add(plugin.Warning, text, fix)
-		}
-	}
+	tlsjudge.Judge(e.r, e.cfg.judgeConfig(), dovecot, e.f.Now, e.f.DiskCert, e.s.Session, e.prefix)
 }

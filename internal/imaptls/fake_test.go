@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/tlsjudge"
 )
 
 func TestFakeSilentAfterAccept(t *testing.T) {
@@ -22,7 +23,7 @@ func TestFakeSilentAfterAccept(t *testing.T) {
 	srv := startFake(t, func(c net.Conn) { drain(c) })
 	// Implicit TLS: we speak first, so silence is a handshake stall.
 	s, took := e.gather(t, e.cfg(srv.port), 400*time.Millisecond, "")
-	wantPhase(t, s, PhaseTLS, KindTimeout)
+	wantPhase(t, s, tlsjudge.PhaseTLS, tlsjudge.KindTimeout)
 	if took > time.Second {
 		t.Errorf("the deadline was not honoured: %v", took)
 	}
@@ -30,7 +31,7 @@ func TestFakeSilentAfterAccept(t *testing.T) {
 	cfg := e.cfg(srv.port)
 	cfg.StartTLS = true
 	s, _ = e.gather(t, cfg, 400*time.Millisecond, "")
-	wantPhase(t, s, PhaseGreeting, KindTimeout)
+	wantPhase(t, s, PhaseGreeting, tlsjudge.KindTimeout)
 }
 
 func TestFakeStallMidHandshake(t *testing.T) {
@@ -44,7 +45,7 @@ func TestFakeStallMidHandshake(t *testing.T) {
 		drain(c)
 	})
 	s, took := e.gather(t, e.cfg(srv.port), 400*time.Millisecond, "")
-	wantPhase(t, s, PhaseTLS, KindTimeout)
+	wantPhase(t, s, tlsjudge.PhaseTLS, tlsjudge.KindTimeout)
 	if took > time.Second {
 		t.Errorf("the deadline was not honoured: %v", took)
 	}
@@ -55,7 +56,7 @@ func TestFakeStallAfterHandshake(t *testing.T) {
 	e := newFakeEnv(t)
 	srv := startFake(t, tlsHandler(e.cert, 0, func(c net.Conn) { drain(c) }))
 	s, _ := e.gather(t, e.cfg(srv.port), 500*time.Millisecond, "")
-	wantPhase(t, s, PhaseGreeting, KindTimeout)
+	wantPhase(t, s, PhaseGreeting, tlsjudge.KindTimeout)
 	if !s.Handshaked || s.Cert.TrustErr != nil {
 		t.Errorf("the chain should still be known: %+v", s.Cert)
 	}
@@ -73,7 +74,7 @@ func TestFakeEndlessGreeting(t *testing.T) {
 		}
 	}))
 	s, took := e.gather(t, e.cfg(srv.port), 5*time.Second, "")
-	wantPhase(t, s, PhaseGreeting, KindTooLong)
+	wantPhase(t, s, PhaseGreeting, tlsjudge.KindTooLong)
 	if took > 2*time.Second {
 		t.Errorf("stopped reading only after %v", took)
 	}
@@ -91,7 +92,7 @@ func TestFakeEndlessUntaggedResponses(t *testing.T) {
 		}
 	}))
 	s, _ := e.gather(t, e.cfg(srv.port), 5*time.Second, "")
-	wantPhase(t, s, PhaseCapability, KindTooLong)
+	wantPhase(t, s, PhaseCapability, tlsjudge.KindTooLong)
 }
 
 func TestFakeHugeLiteral(t *testing.T) {
@@ -103,7 +104,7 @@ func TestFakeHugeLiteral(t *testing.T) {
 		drain(c)
 	}))
 	s, _ := e.gather(t, e.cfg(srv.port), 5*time.Second, "")
-	wantPhase(t, s, PhaseCapability, KindTooLong)
+	wantPhase(t, s, PhaseCapability, tlsjudge.KindTooLong)
 }
 
 func TestFakeReset(t *testing.T) {
@@ -114,7 +115,7 @@ func TestFakeReset(t *testing.T) {
 		_ = c.(*net.TCPConn).SetLinger(0)
 	})
 	s, _ := e.gather(t, e.cfg(srv.port), 2*time.Second, "")
-	if s.Err == nil || s.Err.Phase != PhaseTLS || s.Err.Kind != KindReset {
+	if s.Err == nil || s.Err.Phase != tlsjudge.PhaseTLS || s.Err.Kind != tlsjudge.KindReset {
 		t.Fatalf("want a TLS handshake reset, got %+v", s.Err)
 	}
 }
@@ -123,7 +124,7 @@ func TestFakeMinTLS(t *testing.T) {
 	e := newFakeEnv(t)
 	srv := startFake(t, tlsHandler(e.cert, tls.VersionTLS12, imapScript("* OK ready", nil, nil)))
 	cfg := e.cfg(srv.port)
-	cfg.MinTLS = TLSVersion(tls.VersionTLS13)
+	cfg.MinTLS = tlsjudge.TLSVersion(tls.VersionTLS13)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	r := Check(ctx, cfg)
@@ -243,17 +244,17 @@ func TestFakeTimeoutIsThePhaseNotTheWatchdog(t *testing.T) {
 
 func TestResolve(t *testing.T) {
 	ctx := context.Background()
-	if a, err := resolve(ctx, "127.0.0.1", "ip", nil); err != nil || len(a) != 1 || a[0] != netip.MustParseAddr("127.0.0.1") {
+	if a, err := tlsjudge.Resolve(ctx, "127.0.0.1", "ip", nil); err != nil || len(a) != 1 || a[0] != netip.MustParseAddr("127.0.0.1") {
 		t.Errorf("%v %v", a, err)
 	}
-	if _, err := resolve(ctx, "::1", "ip4", nil); err == nil {
+	if _, err := tlsjudge.Resolve(ctx, "::1", "ip4", nil); err == nil {
 		t.Error("-4 accepted an IPv6 literal")
 	}
-	if a, err := resolve(ctx, "localhost", "ip4", nil); err != nil || len(a) == 0 || !a[0].Is4() {
+	if a, err := tlsjudge.Resolve(ctx, "localhost", "ip4", nil); err != nil || len(a) == 0 || !a[0].Is4() {
 		t.Errorf("%v %v", a, err)
 	}
 	f := Gather(ctx, Config{Host: "no-such-host.invalid"}, nil, "")
-	if f.ResolveErr == nil || f.ResolveErr.Phase != PhaseResolve {
+	if f.ResolveErr == nil || f.ResolveErr.Phase != tlsjudge.PhaseResolve {
 		t.Errorf("%+v", f.ResolveErr)
 	}
 }

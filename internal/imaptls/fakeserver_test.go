@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/tlsjudge"
 )
 
 // fakeServer is an in-process server for what no real server does on
@@ -138,8 +139,8 @@ func newFakeEnv(t *testing.T) *fakeEnv {
 
 func (e *fakeEnv) cfg(port int) Config {
 	c := Config{Host: "127.0.0.1", Port: port, CAFile: e.ca}
-	c.Warning, _ = ParseExpiry("30")
-	c.Critical, _ = ParseExpiry("14")
+	c.Warning, _ = tlsjudge.ParseExpiry("30")
+	c.Critical, _ = tlsjudge.ParseExpiry("14")
 	return c
 }
 
@@ -156,7 +157,7 @@ func (e *fakeEnv) gather(t *testing.T, cfg Config, timeout time.Duration, passwo
 	return f.Sessions[0], time.Since(start)
 }
 
-func wantPhase(t *testing.T, s Session, phase Phase, kind Kind) {
+func wantPhase(t *testing.T, s Session, phase tlsjudge.Phase, kind tlsjudge.Kind) {
 	t.Helper()
 	if s.Err == nil || s.Err.Phase != phase || s.Err.Kind != kind {
 		t.Fatalf("want %s failure of kind %d, got %+v", phase, kind, s.Err)

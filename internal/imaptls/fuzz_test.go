@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/tlsjudge"
 )
 
 // The seeds are what a real Dovecot 2.3 (Debian 12) said, captured over
@@ -113,13 +114,12 @@ func FuzzGreeting(f *testing.F) {
 		if len(g.Line) > maxLineBytes {
 			t.Fatalf("line of %d bytes", len(g.Line))
 		}
-		s := Session{Addr: netip.MustParseAddrPort("127.0.0.1:993"), Handshaked: true, TLSVersion: 0x0304,
-			Greeting: g, Cert: ChainCheck{Name: "localhost", TrustErr: x509.UnknownAuthorityError{}}}
+		s := Session{Session: tlsjudge.Session{Addr: netip.MustParseAddrPort("127.0.0.1:993"), Handshaked: true, TLSVersion: 0x0304, Cert: tlsjudge.ChainCheck{Name: "localhost", TrustErr: x509.UnknownAuthorityError{}}}, Greeting: g}
 		r := Evaluate(Config{Host: "localhost"}, Facts{Now: time.Now(), Port: 993, Sessions: []Session{s}})
 		if r.State() == plugin.OK {
 			t.Fatalf("OK for an untrusted chain and greeting %q", g.Line)
 		}
-		s.Cert = ChainCheck{Name: "localhost", AcceptedNow: true}
+		s.Cert = tlsjudge.ChainCheck{Name: "localhost", AcceptedNow: true}
 		r = Evaluate(Config{Host: "localhost"}, Facts{Now: time.Now(), Port: 993, Sessions: []Session{s}})
 		if r.State() == plugin.OK && !(g.Tag == "*" && g.Status == "OK") {
 			t.Fatalf("OK for greeting %q", g.Line)

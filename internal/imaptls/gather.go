@@ -9,25 +9,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/tlsjudge"
 )
 
-// Session is what one connection to one address showed.
+// Session is what one connection to one address showed: the TCP and TLS
+// facts the shared judgement reads (tlsjudge.Session, embedded), then the
+// IMAP dialogue's.
 type Session struct {
-	Addr netip.AddrPort
-	// Err is the phase that failed; nil when the whole dialogue worked.
-	Err *PhaseError
-
-	Connect, Handshake, GreetingTime, Total time.Duration
-
-	// TLS, filled once the handshake completed.
-	Handshaked  bool
-	TLSVersion  uint16
-	CipherSuite uint16
-	Chain       []*x509.Certificate // as served, leaf first
-	Cert        ChainCheck
-	// Alt is the certificate served to clients preferring the other key
-	// type (altcert.go); nil without AllCertificates or a handshake.
-	Alt *AltCert
+	tlsjudge.Session
 
 	Greeting  response // the first line; before TLS with STARTTLS
 	PlainCaps []string // capabilities before STARTTLS
@@ -37,7 +27,7 @@ type Session struct {
 	LoggedIn     bool
 	Selected     bool
 	Exists       int // messages in the selected mailbox (SELECT's EXISTS)
-	LogoutErr    *PhaseError
+	LogoutErr    *tlsjudge.PhaseError
 
 	Transcript []string // the dialogue, password redacted, for -v
 	Alerts     []string // texts of [ALERT] responses, in order
@@ -47,7 +37,7 @@ type Session struct {
 type Facts struct {
 	Now        time.Time
 	Port       int
-	ResolveErr *PhaseError
+	ResolveErr *tlsjudge.PhaseError
 	Addresses  []netip.Addr
 	Sessions   []Session
 	DiskCert   *x509.Certificate // from --cert-file
@@ -63,9 +53,9 @@ func Gather(ctx context.Context, cfg Config, roots *x509.CertPool, password stri
 		network = "ip"
 	}
 	started := time.Now()
-	addrs, err := resolve(ctx, cfg.Host, network, cfg.lookup)
+	addrs, err := tlsjudge.Resolve(ctx, cfg.Host, network, cfg.lookup)
 	if err != nil {
-		f.ResolveErr = phaseError(ctx, PhaseResolve, err, started)
+		f.ResolveErr = phaseError(ctx, tlsjudge.PhaseResolve, err, started)
 		return f
 	}
 	f.Addresses = addrs
@@ -74,7 +64,7 @@ func Gather(ctx context.Context, cfg Config, roots *x509.CertPool, password stri
 		if !cfg.AllAddresses {
 			s := probe(ctx, cfg, ap, roots, password, f.Now)
 			f.Sessions = append(f.Sessions, s)
-			if s.Err == nil || s.Err.Phase != PhaseConnect || ctx.Err() != nil {
+			if s.Err == nil || s.Err.Phase != tlsjudge.PhaseConnect || ctx.Err() != nil {
 				break
 			}
 			continue
@@ -93,28 +83,28 @@ func Gather(ctx context.Context, cfg Config, roots *x509.CertPool, password stri
 }
 
 // probe runs the whole dialogue against one address. Each phase is timed and
-// its failure ends the probe as a *PhaseError naming it.
+// its failure ends the probe as a *tlsjudge.PhaseError naming it.
 func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.CertPool, password string, now time.Time) (s Session) {
 	s.Addr = addr
 	start := time.Now()
 	defer func() { s.Total = time.Since(start) }()
-	fail := func(phase Phase, err error, began time.Time) {
+	fail := func(phase tlsjudge.Phase, err error, began time.Time) {
 		s.Err = phaseError(ctx, phase, err, began)
 	}
 
-	conn, stop, took, err := connect(ctx, addr)
+	conn, stop, took, err := tlsjudge.Connect(ctx, addr)
 	s.Connect = took
 	if err != nil {
-		fail(PhaseConnect, err, start)
+		fail(tlsjudge.PhaseConnect, err, start)
 		return
 	}
 	defer conn.Close()
 	defer stop()
-	raw := &countingConn{Conn: conn}
-	fail = func(phase Phase, err error, began time.Time) {
+	raw := &tlsjudge.CountingConn{Conn: conn}
+	fail = func(phase tlsjudge.Phase, err error, began time.Time) {
 		s.Err = phaseError(ctx, phase, err, began)
-		if s.Err.Kind == KindTimeout && raw.trickling(began) {
-			s.Err.Kind = KindTrickle
+		if s.Err.Kind == tlsjudge.KindTimeout && raw.Trickling(began) {
+			s.Err.Kind = tlsjudge.KindTrickle
 		}
 	}
 	ic := newIMAPConn(raw)
@@ -129,7 +119,7 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 			// not-authenticated state, so a client that requires TLS must
 			// hang up here; a man in the middle sends exactly this to keep
 			// a session in clear text. Nothing more is sent.
-			s.Err = &PhaseError{Phase: PhaseStartTLS, Kind: KindPreauthPlain,
+			s.Err = &tlsjudge.PhaseError{Phase: PhaseStartTLS, Kind: tlsjudge.KindPreauthPlain,
 				Err: errors.New("the server sent * PREAUTH before TLS: the session is logged in and would stay in clear text")}
 			return
 		}
@@ -139,7 +129,7 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 			return
 		}
 		if !hasCap(s.PlainCaps, "STARTTLS") {
-			s.Err = &PhaseError{Phase: PhaseStartTLS, Kind: KindNotOffered, Err: errors.New("the server does not advertise STARTTLS")}
+			s.Err = &tlsjudge.PhaseError{Phase: PhaseStartTLS, Kind: tlsjudge.KindNotOffered, Err: errors.New("the server does not advertise STARTTLS")}
 			return
 		}
 		began = time.Now()
@@ -156,22 +146,22 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 		}
 	}
 
-	sni, name := cfg.ServerName()
+	sni, name := cfg.judgeConfig().ServerName()
 	began := time.Now()
-	tc := tls.Client(raw, tlsConfig(sni))
+	tc := tls.Client(raw, tlsjudge.ClientConfig(sni))
 	err = tc.HandshakeContext(ctx)
 	s.Handshake = time.Since(began)
 	if err != nil {
-		fail(PhaseTLS, err, began)
+		fail(tlsjudge.PhaseTLS, err, began)
 		return
 	}
 	cs := tc.ConnectionState()
 	s.Handshaked, s.TLSVersion, s.CipherSuite, s.Chain = true, cs.Version, cs.CipherSuite, cs.PeerCertificates
-	// The whole verification (see tlsConfig in dial.go), while the greeting
+	// The whole verification (see tlsjudge.ClientConfig), while the greeting
 	// is on its way; its verdict is in s.Cert before anything depends on
 	// it (LOGIN) and whenever probe returns.
-	verdict := make(chan ChainCheck, 1)
-	go func() { verdict <- judgeConnection(cs, roots, name, now) }()
+	verdict := make(chan tlsjudge.ChainCheck, 1)
+	go func() { verdict <- tlsjudge.JudgeConnection(cs, roots, name, now) }()
 	awaitVerdict := func() {
 		if verdict != nil {
 			s.Cert, verdict = <-verdict, nil
@@ -181,12 +171,12 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 	if cfg.AllCertificates && len(cs.PeerCertificates) > 0 {
 		// The second handshake runs beside the IMAP dialogue, so it costs
 		// a connection but hardly any time.
-		alt := make(chan AltCert, 1)
+		alt := make(chan tlsjudge.AltCert, 1)
 		go func() {
-			if want := keyTypeOf(cs.PeerCertificates[0]); want != "" {
-				alt <- probeAltCert(ctx, cfg, addr, want.other(), cs.Version, roots, now)
+			if have := tlsjudge.KeyTypeOf(cs.PeerCertificates[0]); have != "" {
+				alt <- probeAltCert(ctx, cfg, addr, have.Other(), cs.Version, roots, now)
 			} else {
-				alt <- AltCert{Outcome: AltNotAttempted}
+				alt <- tlsjudge.AltCert{Outcome: tlsjudge.AltNotAttempted}
 			}
 		}()
 		defer func() { a := <-alt; s.Alt = &a }()
@@ -268,7 +258,7 @@ func probe(ctx context.Context, cfg Config, addr netip.AddrPort, roots *x509.Cer
 
 // readGreeting reads and records the first line; false when the probe must
 // stop (no greeting, or BYE).
-func (s *Session) readGreeting(ic *imapConn, began time.Time, fail func(Phase, error, time.Time)) bool {
+func (s *Session) readGreeting(ic *imapConn, began time.Time, fail func(tlsjudge.Phase, error, time.Time)) bool {
 	g, err := ic.greeting()
 	s.GreetingTime = time.Since(began)
 	if err != nil {
@@ -277,7 +267,7 @@ func (s *Session) readGreeting(ic *imapConn, began time.Time, fail func(Phase, e
 	}
 	s.Greeting = g
 	if g.Tag != "*" || (g.Status != "OK" && g.Status != "PREAUTH") {
-		s.Err = &PhaseError{Phase: PhaseGreeting, Kind: KindRejected, Err: errors.New("greeting is not * OK")}
+		s.Err = &tlsjudge.PhaseError{Phase: PhaseGreeting, Kind: tlsjudge.KindRejected, Err: errors.New("greeting is not * OK")}
 		return false
 	}
 	return true

@@ -1,18 +1,20 @@
 package imaptls
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/mailhost-checks/mailchecks/internal/linereader"
 )
 
-// Limits on what a server can make us read. A monitoring plugin talks to
-// servers that may be broken or hostile; without these a server could make us
-// read forever (one endless line) or allocate without bound (a huge literal).
+// Limits on what a server can make us read (the shared bounded reader,
+// internal/linereader, enforces them). A monitoring plugin talks to servers
+// that may be broken or hostile; without these a server could make us read
+// forever (one endless line) or allocate without bound (a huge literal).
 // They are generous for Dovecot, whose longest line (the post-login
 // CAPABILITY) is about 700 bytes.
 const (
@@ -22,11 +24,14 @@ const (
 	maxResponseLines = 4096     // untagged lines one command may answer
 )
 
-// Errors of the IMAP layer; PhaseError wraps them.
+// limits are the reader's bounds for one command's answer.
+var limits = linereader.Limits{Unit: "response", LineBytes: maxLineBytes, TotalBytes: maxResponseBytes, Lines: maxResponseLines}
+
+// Errors of the IMAP layer; tlsjudge.PhaseError wraps them. A line or an
+// answer over the limits is the reader's linereader.ErrLineTooLong or
+// linereader.ErrTooMuch.
 var (
-	ErrLineTooLong     = fmt.Errorf("response line longer than %d bytes", maxLineBytes)
-	ErrResponseTooLong = fmt.Errorf("response longer than %d bytes or %d lines", maxResponseBytes, maxResponseLines)
-	ErrLiteralTooLong  = fmt.Errorf("literal longer than %d bytes", maxLiteralBytes)
+	ErrLiteralTooLong = &linereader.LimitError{Sentinel: linereader.ErrTooMuch, Text: fmt.Sprintf("literal longer than %d bytes", maxLiteralBytes)}
 	// ErrInjected is a server that sent bytes after its STARTTLS OK and
 	// before the handshake: they would be read as if they came over TLS
 	// (the STARTTLS command injection class of bugs, CVE-2011-0411 and kin).
@@ -78,11 +83,8 @@ func (r response) capabilities() []string {
 // connection. It is deliberately small: net/textproto's shape, IMAP's framing.
 type imapConn struct {
 	conn net.Conn
-	r    *bufio.Reader
+	r    *linereader.Reader // reset per command
 	tag  int
-	// budget is what the current command may still read; reset per command.
-	budget int
-	lines  int
 	// transcript keeps what was said, passwords redacted, for -v.
 	transcript []string
 	// alerts are the texts of [ALERT] responses, which RFC 3501 (7.1)
@@ -100,38 +102,11 @@ func (c *imapConn) parse(line string) response {
 }
 
 func newIMAPConn(c net.Conn) *imapConn {
-	return &imapConn{conn: c, r: bufio.NewReaderSize(c, 4096), budget: maxResponseBytes}
+	return &imapConn{conn: c, r: linereader.New(c, limits)}
 }
 
-// readLine reads one CRLF-terminated line, without the CRLF. A line longer
-// than maxLineBytes is an error, not a reason to keep reading: bufio's
-// ReadSlice hands us at most one buffer at a time, so memory stays bounded.
-func (c *imapConn) readLine() (string, error) {
-	var line []byte
-	for {
-		frag, err := c.r.ReadSlice('\n')
-		if len(line)+len(frag) > maxLineBytes {
-			return "", ErrLineTooLong
-		}
-		line = append(line, frag...)
-		if err == nil {
-			break
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if errors.Is(err, io.EOF) && len(line) > 0 {
-			err = io.ErrUnexpectedEOF
-		}
-		return "", err
-	}
-	c.budget -= len(line)
-	c.lines++
-	if c.budget < 0 || c.lines > maxResponseLines {
-		return "", ErrResponseTooLong
-	}
-	return strings.TrimRight(string(line), "\r\n"), nil
-}
+// readLine reads one line within the limits, without the CRLF.
+func (c *imapConn) readLine() (string, error) { return c.r.ReadLine() }
 
 // readResponseLine reads one logical response line: a line that ends in a
 // literal announcement "{n}" continues after n raw bytes. Literals are read
@@ -146,14 +121,13 @@ func (c *imapConn) readResponseLine() (string, error) {
 		if !ok {
 			return line, nil
 		}
-		if n > maxLiteralBytes || n > c.budget {
+		if n > maxLiteralBytes {
 			return "", ErrLiteralTooLong
 		}
-		buf := make([]byte, n)
-		if _, err := io.ReadFull(c.r, buf); err != nil {
+		buf, err := c.r.ReadFull(n)
+		if err != nil {
 			return "", err
 		}
-		c.budget -= n
 		more, err := c.readLine()
 		if err != nil {
 			return "", err
@@ -180,7 +154,7 @@ func literalSize(line string) (int, bool) {
 
 // greeting reads the server's first line.
 func (c *imapConn) greeting() (response, error) {
-	c.budget, c.lines = maxResponseBytes, 0
+	c.r.Reset()
 	line, err := c.readLine()
 	if err != nil {
 		return response{}, err
@@ -212,7 +186,7 @@ var quoteReplacer = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 func (c *imapConn) command(name string, args ...arg) (response, []response, error) {
 	c.tag++
 	tag := "a" + strconv.Itoa(c.tag)
-	c.budget, c.lines = maxResponseBytes, 0
+	c.r.Reset()
 	var b strings.Builder
 	var shown strings.Builder
 	b.WriteString(tag + " " + name)

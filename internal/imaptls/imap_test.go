@@ -1,9 +1,12 @@
 package imaptls
 
 import (
+	"errors"
 	"net"
 	"strings"
 	"testing"
+
+	"github.com/mailhost-checks/mailchecks/internal/linereader"
 )
 
 func TestParseResponse(t *testing.T) {
@@ -55,7 +58,7 @@ func TestReadLineLimit(t *testing.T) {
 	if line, err := c.readLine(); err != nil || line != "* OK short" {
 		t.Fatalf("%q %v", line, err)
 	}
-	if _, err := c.readLine(); err != ErrLineTooLong {
+	if _, err := c.readLine(); !errors.Is(err, linereader.ErrLineTooLong) {
 		t.Fatalf("want ErrLineTooLong, got %v", err)
 	}
 }

@@ -1,11 +1,10 @@
 package imaptls
 
 import (
-	"crypto/x509"
-	"math"
 	"time"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/tlsjudge"
 )
 
 // addMetrics writes the perfdata: the same five labels in every state, so
@@ -21,7 +20,7 @@ func addMetrics(r *plugin.Result, cfg Config, f Facts) {
 	var hasConnect, hasTLS, hasGreeting bool
 	for _, s := range f.Sessions {
 		total = max(total, s.Total)
-		if s.Err == nil || s.Err.Phase != PhaseConnect {
+		if s.Err == nil || s.Err.Phase != tlsjudge.PhaseConnect {
 			connect, hasConnect = max(connect, s.Connect), true
 		}
 		if s.Handshaked {
@@ -39,45 +38,9 @@ func addMetrics(r *plugin.Result, cfg Config, f Facts) {
 	timeMetric("greeting_time", greeting, hasGreeting)
 	timeMetric("total_time", total, len(f.Sessions) > 0)
 
-	r.Metric(DaysLeftMetric(cfg, f.Now, f.Sessions))
-}
-
-// decidingCert is the certificate of a verified path (any session, any key
-// type) that is closest to alerting: the worst state first, then the least
-// time left.
-func decidingCert(cfg Config, f Facts) (*x509.Certificate, bool) {
-	var best *x509.Certificate
-	bestRank, bestLeft := -1, time.Duration(math.MaxInt64)
+	tlsSessions := make([]tlsjudge.Session, 0, len(f.Sessions))
 	for _, s := range f.Sessions {
-		for _, sc := range servedCerts(s) {
-			for _, c := range judgedPath(sc.chain, sc.cc) {
-				left, lifetime := c.NotAfter.Sub(f.Now), c.NotAfter.Sub(c.NotBefore)
-				rank := 0
-				switch {
-				case left < 0 || cfg.Critical.Alert(left, lifetime):
-					rank = 2
-				case cfg.Warning.Alert(left, lifetime):
-					rank = 1
-				}
-				if rank > bestRank || (rank == bestRank && left < bestLeft) {
-					best, bestRank, bestLeft = c, rank, left
-				}
-			}
-		}
+		tlsSessions = append(tlsSessions, s.Session)
 	}
-	return best, best != nil
-}
-
-// soonestExpiring is the certificate of s's verified paths with the least
-// time left, for the summary.
-func soonestExpiring(s Session, now time.Time) (*x509.Certificate, bool) {
-	var best *x509.Certificate
-	for _, sc := range servedCerts(s) {
-		for _, c := range judgedPath(sc.chain, sc.cc) {
-			if best == nil || c.NotAfter.Before(best.NotAfter) {
-				best = c
-			}
-		}
-	}
-	return best, best != nil
+	r.Metric(tlsjudge.DaysLeftMetric(cfg.judgeConfig(), f.Now, tlsSessions))
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
+	"github.com/mailhost-checks/mailchecks/internal/tlsjudge"
 )
 
 func readCerts(t *testing.T, paths ...string) []*x509.Certificate {
@@ -77,13 +78,12 @@ func TestOffPathNotJudged(t *testing.T) {
 	trusted := x509.NewCertPool()
 	trusted.AddCert(readCerts(t, root.CertPath)[0])
 	cs := tls.ConnectionState{Version: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256, PeerCertificates: served}
-	cc := judgeConnection(cs, trusted, "localhost", now)
+	cc := tlsjudge.JudgeConnection(cs, trusted, "localhost", now)
 	if cc.TrustErr != nil || !cc.AcceptedNow || len(cc.Refusals) > 0 || len(cc.Verified) != 3 {
-		t.Fatalf("verdict: trust %v accepted %v refusals %v path %s", cc.TrustErr, cc.AcceptedNow, cc.Refusals, chainPath(cc.Verified))
+		t.Fatalf("verdict: trust %v accepted %v refusals %v path %d certificates", cc.TrustErr, cc.AcceptedNow, cc.Refusals, len(cc.Verified))
 	}
-	s := Session{Addr: netip.MustParseAddrPort("127.0.0.1:993"), Handshaked: true, TLSVersion: cs.Version, CipherSuite: cs.CipherSuite,
-		Chain: served, Cert: cc, Greeting: parseResponse("* OK ready")}
-	cfg := Config{Host: "localhost", Warning: DefaultWarning, Critical: DefaultCritical}
+	s := Session{Session: tlsjudge.Session{Addr: netip.MustParseAddrPort("127.0.0.1:993"), Handshaked: true, TLSVersion: cs.Version, CipherSuite: cs.CipherSuite, Chain: served, Cert: cc}, Greeting: parseResponse("* OK ready")}
+	cfg := Config{Host: "localhost", Warning: tlsjudge.DefaultWarning, Critical: tlsjudge.DefaultCritical}
 	r := Evaluate(cfg, Facts{Now: now, Port: 993, Sessions: []Session{s}})
 	if r.State() != plugin.OK {
 		t.Errorf("state %v: %s", r.State(), render(r))
@@ -100,9 +100,9 @@ func TestOffPathNotJudged(t *testing.T) {
 	}
 	trusted.AddCert(readCerts(t, retired.CertPath)[0])
 	cs.PeerCertificates = readCerts(t, leaf.ChainPath, cross256)
-	cc = judgeConnection(cs, trusted, "localhost", now)
+	cc = tlsjudge.JudgeConnection(cs, trusted, "localhost", now)
 	if cc.TrustErr != nil || len(cc.Verified) != 3 || cc.Verified[2].Subject.CommonName != "Current Root" {
-		t.Errorf("with two paths, want leaf <- Issuing CA <- Current Root, got %s (%v)", chainPath(cc.Verified), cc.TrustErr)
+		t.Errorf("with two paths, want leaf <- Issuing CA <- Current Root, got %d certificates (%v)", len(cc.Verified), cc.TrustErr)
 	}
 }
 
@@ -122,7 +122,7 @@ func TestAnyEKULeafRefused(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AddCert(readCerts(t, root.CertPath)[0])
 	cs := tls.ConnectionState{Version: tls.VersionTLS13, PeerCertificates: readCerts(t, leaf.CertPath)}
-	cc := judgeConnection(cs, pool, "localhost", time.Now())
+	cc := tlsjudge.JudgeConnection(cs, pool, "localhost", time.Now())
 	if cc.AcceptedNow || len(cc.Refusals) != 1 || !strings.Contains(cc.Refusals[0].Text, "unsuitable certificate purpose") {
 		t.Errorf("accepted %v, refusals %v", cc.AcceptedNow, cc.Refusals)
 	}

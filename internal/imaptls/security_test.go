@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/tlsjudge"
 )
 
 // recorded is what a fake server was sent, safe to read while it runs.
@@ -54,7 +55,7 @@ func TestFakeTLS10GetsNoPassword(t *testing.T) {
 
 	cfg := e.cfg(srv.port)
 	cfg.Login = "monitor"
-	cfg.MinTLS = TLSVersion(tls.VersionTLS12)
+	cfg.MinTLS = tlsjudge.TLSVersion(tls.VersionTLS12)
 	cfg.Getenv = func(string) string { return "secret" }
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()

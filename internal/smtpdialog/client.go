@@ -1,7 +1,6 @@
 package smtpdialog
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -10,6 +9,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/linereader"
 )
 
 // DefaultStepTimeout bounds a step whose context has no deadline, so that
@@ -87,7 +88,7 @@ type Client struct {
 // New starts a dialogue on conn. A *tls.Conn is implicit TLS (SMTPS):
 // the handshake happens on the first read if the caller has not done it.
 func New(conn net.Conn) *Client {
-	c := &Client{conn: conn, rr: replyReader{bufio.NewReaderSize(conn, 4096)}}
+	c := &Client{conn: conn, rr: newReplyReader(conn)}
 	if tc, ok := conn.(*tls.Conn); ok {
 		c.tls = tc
 	}
@@ -156,7 +157,7 @@ func (c *Client) RequestTLS(ctx context.Context) error {
 // read does it).
 func (c *Client) UseTLS(tc *tls.Conn) {
 	c.tls, c.conn = tc, tc
-	c.rr = replyReader{bufio.NewReaderSize(tc, 4096)}
+	c.rr = newReplyReader(tc)
 	c.transcript = append(c.transcript, "-- TLS --")
 }
 
@@ -245,14 +246,7 @@ func (c *Client) fail(step Step, err error) error {
 // for one step, and cuts the step short when ctx is cancelled. The
 // returned func ends that.
 func (c *Client) bound(ctx context.Context) func() {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(DefaultStepTimeout)
-	}
-	conn := c.conn
-	_ = conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	return func() { stop() }
+	return linereader.Bound(ctx, c.conn)
 }
 
 // stepContext is ctx with DefaultStepTimeout when it has no deadline.

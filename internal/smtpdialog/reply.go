@@ -1,12 +1,13 @@
 package smtpdialog
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/mailhost-checks/mailchecks/internal/linereader"
 )
 
 // Limits on what a server can make us read. A monitoring plugin talks to
@@ -16,15 +17,21 @@ import (
 // octets; real servers stay far below the limits here (Postfix's longest
 // line, the EHLO reply, is about 30 bytes a line and 15 lines).
 const (
-	MaxLineBytes  = 4096 // one reply line, CRLF included
-	MaxReplyLines = 256  // lines of one multi-line reply
+	MaxLineBytes  = 4096     // one reply line, CRLF included
+	MaxReplyLines = 256      // lines of one multi-line reply
+	MaxReplyBytes = 64 << 10 // one reply, all lines
 )
+
+// limits are the shared bounded reader's (internal/linereader) for one reply.
+var limits = linereader.Limits{Unit: "reply", LineBytes: MaxLineBytes, TotalBytes: MaxReplyBytes, Lines: MaxReplyLines}
 
 // Errors of the SMTP layer. They are wrapped with the step they happened in
 // (*StepError); test with errors.Is.
 var (
-	ErrLineTooLong  = fmt.Errorf("reply line longer than %d bytes", MaxLineBytes)
-	ErrReplyTooLong = fmt.Errorf("reply longer than %d lines", MaxReplyLines)
+	// ErrLineTooLong and ErrReplyTooLong are the reader's: a line over
+	// MaxLineBytes, a reply over MaxReplyLines or MaxReplyBytes.
+	ErrLineTooLong  = linereader.ErrLineTooLong
+	ErrReplyTooLong = linereader.ErrTooMuch
 	// ErrMalformed is a line that is not "ddd", "ddd text" or "ddd-text"
 	// with a valid reply code (RFC 5321 4.2), or a multi-line reply whose
 	// lines do not all carry the same code (4.2.1).
@@ -47,44 +54,20 @@ func (r Reply) String() string { return strconv.Itoa(r.Code) + " " + r.Text() }
 // Positive reports a 2xx (completion) reply.
 func (r Reply) Positive() bool { return r.Code >= 200 && r.Code < 300 }
 
-// replyReader reads replies from a bufio.Reader with the limits above.
+// replyReader reads replies within limits.
 type replyReader struct {
-	r *bufio.Reader
+	r *linereader.Reader
 }
 
-// readLine reads one line ending in LF (a bare LF is accepted, as Postfix's
-// own client does), without the line end. Memory stays bounded: ReadSlice
-// returns at most one buffer at a time and we stop past MaxLineBytes.
-func (rr replyReader) readLine() (string, error) {
-	var line []byte
-	for {
-		frag, err := rr.r.ReadSlice('\n')
-		if len(line)+len(frag) > MaxLineBytes {
-			return "", ErrLineTooLong
-		}
-		line = append(line, frag...)
-		if err == nil {
-			break
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if errors.Is(err, io.EOF) && len(line) > 0 {
-			err = io.ErrUnexpectedEOF
-		}
-		return "", err
-	}
-	return strings.TrimRight(string(line), "\r\n"), nil
-}
+func newReplyReader(r io.Reader) replyReader { return replyReader{linereader.New(r, limits)} }
 
-// readReply reads every line of one reply.
+// readReply reads every line of one reply. A bare LF ends a line too, as
+// Postfix's own client accepts.
 func (rr replyReader) readReply() (Reply, error) {
 	var rep Reply
+	rr.r.Reset()
 	for n := 0; ; n++ {
-		if n == MaxReplyLines {
-			return rep, ErrReplyTooLong
-		}
-		line, err := rr.readLine()
+		line, err := rr.r.ReadLine()
 		if err != nil {
 			return rep, err
 		}

@@ -1,7 +1,6 @@
 package smtpdialog
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"reflect"
@@ -10,7 +9,7 @@ import (
 )
 
 func readFrom(s string) (Reply, error) {
-	return replyReader{bufio.NewReaderSize(strings.NewReader(s), 4096)}.readReply()
+	return newReplyReader(strings.NewReader(s)).readReply()
 }
 
 func TestReadReply(t *testing.T) {

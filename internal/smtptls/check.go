@@ -2,14 +2,13 @@ package smtptls
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
-	"github.com/mailhost-checks/mailchecks/internal/imaptls"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/tlsjudge"
 )
 
 // Check is the whole plugin: read local inputs (CA file, password, cert
@@ -23,19 +22,13 @@ func Check(ctx context.Context, cfg Config) plugin.Result {
 	if cfg.ImplicitTLS && cfg.StartTLS {
 		return plugin.UnknownResult(fmt.Errorf("--implicit-tls and --starttls exclude each other"), "give one: --implicit-tls for SMTPS (465), --starttls for submission (587) or MX (25)")
 	}
-	roots, err := imaptls.LoadRoots(cfg.TLS.CAFile)
-	if err != nil {
-		return plugin.UnknownResult(err, "give a readable PEM file with the CA certificate(s)")
+	roots, disk, bad := tlsjudge.LoadLocal(cfg.TLS.CAFile, cfg.CertFile)
+	if bad != nil {
+		return *bad
 	}
 	password, err := readPassword(cfg)
 	if err != nil {
 		return plugin.UnknownResult(err, "")
-	}
-	var disk *x509.Certificate
-	if cfg.CertFile != "" {
-		if disk, err = imaptls.LoadCertFile(cfg.CertFile); err != nil {
-			return plugin.UnknownResult(err, "run the check as a user that can read the certificate (e.g. through NRPE as nagios, in the group that owns it)")
-		}
 	}
 	f := Gather(ctx, cfg, roots, password)
 	f.DiskCert = disk
@@ -57,5 +50,5 @@ func keywords(s Session) []string { return slices.Sorted(maps.Keys(s.Ext.Keyword
 // readPassword takes the password for --login from --password-file (first
 // line), an --extra-opts file, or SMTP_PASSWORD; never from argv.
 func readPassword(cfg Config) (string, error) {
-	return imaptls.ReadPassword(cfg.Login, cfg.PasswordFile, cfg.Password, PasswordEnv, cfg.getenv)
+	return tlsjudge.ReadPassword(cfg.Login, cfg.PasswordFile, cfg.Password, PasswordEnv, cfg.getenv)
 }

@@ -1,14 +1,10 @@
 package smtptls
 
 import (
-	"crypto/tls"
 	"strings"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
-
-// imaptlsVersion names a negotiated TLS version ("TLS 1.3").
-func imaptlsVersion(v uint16) string { return tls.VersionName(v) }
 
 // missingFacts lists what an OK for session s would speak about but the
 // facts do not establish: the guard that makes an unverified OK

@@ -1,15 +1,15 @@
 // Package smtptls is check_smtp_tls: can a client reach SMTP submission
 // (STARTTLS on 587 or 25, implicit TLS on 465) with a certificate it
 // accepts, and will it keep being able to. The SMTP dialogue is
-// internal/smtpdialog; the TLS judgement is check_imaps_tls's
-// (internal/imaptls, engine.go), reworded for Postfix. Gather (gather.go)
-// → evaluate (evaluate.go), as the other plugins.
+// internal/smtpdialog; the TLS engine and judgement are check_imaps_tls's
+// (internal/tlsjudge), with Postfix's settings and reload (postfix.go).
+// Gather (gather.go) → evaluate (evaluate.go), as the other plugins.
 package smtptls
 
 import (
 	"os"
 
-	"github.com/mailhost-checks/mailchecks/internal/imaptls"
+	"github.com/mailhost-checks/mailchecks/internal/tlsjudge"
 )
 
 // Config is what the command line asks for, already parsed.
@@ -29,7 +29,7 @@ type Config struct {
 	EHLOName string
 	// TLS is the shared TLS judgement's configuration: SNI, CA file,
 	// network, all addresses, all certificates, -w/-c, --min-tls.
-	TLS imaptls.Config
+	TLS tlsjudge.Config
 
 	// Getenv reads SMTP_PASSWORD; nil means os.Getenv.
 	Getenv func(string) string

@@ -1,13 +1,14 @@
 package smtptls
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
 
-	"github.com/mailhost-checks/mailchecks/internal/imaptls"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/tlsjudge"
 )
 
 // Evaluate judges the gathered facts. It is pure: no I/O, the clock is
@@ -16,8 +17,8 @@ import (
 func Evaluate(cfg Config, f Facts) plugin.Result {
 	var r plugin.Result
 	if f.ResolveErr != nil {
-		r.Add(plugin.Critical, fmt.Sprintf("DNS: cannot resolve %s: %s", cfg.Host, imaptls.RootCause(f.ResolveErr.Err)),
-			fmt.Sprintf("check the name and its records: dig +short A %[1]s; dig +short AAAA %[1]s", cfg.Host))
+		text, fix := tlsjudge.ExplainResolve(cfg.Host, f.ResolveErr)
+		r.Add(plugin.Critical, text, fix)
 	}
 	multi := len(f.Sessions) > 1
 	for i, s := range f.Sessions {
@@ -54,7 +55,7 @@ func (e *sessionEval) add(state plugin.State, text, fix string) {
 
 // failed reports the session's error as CRITICAL when it happened in one of
 // phases; true when it did (the dialogue ended there).
-func (e *sessionEval) failed(phases ...imaptls.Phase) bool {
+func (e *sessionEval) failed(phases ...tlsjudge.Phase) bool {
 	pe := e.s.TLS.Err
 	if pe == nil {
 		return false
@@ -76,14 +77,14 @@ func (e *sessionEval) run() {
 		e.add(plugin.Warning, text+"; fell back to the next address, as clients do (after the same delay)", fix)
 		return
 	}
-	if e.failed(imaptls.PhaseConnect) {
+	if e.failed(tlsjudge.PhaseConnect) {
 		return
 	}
-	e.add(plugin.OK, fmt.Sprintf("connect: %s accepted in %s", s.TLS.Addr, imaptls.Seconds(s.TLS.Connect)), "")
+	e.add(plugin.OK, fmt.Sprintf("connect: %s accepted in %s", s.TLS.Addr, tlsjudge.Seconds(s.TLS.Connect)), "")
 	if !e.f.Implicit && !e.plainPhase() {
 		return
 	}
-	if e.failed(imaptls.PhaseTLS) {
+	if e.failed(tlsjudge.PhaseTLS) {
 		return
 	}
 	e.tlsFacts()
@@ -91,7 +92,7 @@ func (e *sessionEval) run() {
 		if e.failed(PhaseGreeting) {
 			return
 		}
-		e.add(plugin.OK, fmt.Sprintf("greeting: 220 in %s", imaptls.Seconds(s.TLS.GreetingTime)), "")
+		e.add(plugin.OK, fmt.Sprintf("greeting: 220 in %s", tlsjudge.Seconds(s.TLS.GreetingTime)), "")
 	}
 	if e.failed(PhaseEHLO) {
 		return
@@ -113,7 +114,7 @@ func (e *sessionEval) plainPhase() bool {
 	if e.failed(PhaseGreeting) {
 		return false
 	}
-	e.add(plugin.OK, fmt.Sprintf("greeting: 220 in %s", imaptls.Seconds(s.TLS.GreetingTime)), "")
+	e.add(plugin.OK, fmt.Sprintf("greeting: 220 in %s", tlsjudge.Seconds(s.TLS.GreetingTime)), "")
 	if e.failed(PhaseEHLO, PhaseStartTLS) {
 		return false
 	}
@@ -130,14 +131,9 @@ func (e *sessionEval) plainPhase() bool {
 	return true
 }
 
-// tlsFacts is the shared TLS judgement, reworded for Postfix.
+// tlsFacts is the shared TLS judgement in Postfix's words.
 func (e *sessionEval) tlsFacts() {
-	j := imaptls.JudgeTLS(e.cfg.TLS, e.f.Now, e.f.DiskCert, e.s.TLS, e.prefix)
-	for _, fd := range j.Findings {
-		e.r.Add(fd.State, postfixWords.Replace(fd.Text), postfixWords.Replace(fd.Fix))
-	}
-	e.r.Details = append(e.r.Details, j.Details...)
-	e.r.Debug = append(e.r.Debug, j.Debug...)
+	tlsjudge.Judge(e.r, e.cfg.TLS, postfix, e.f.Now, e.f.DiskCert, e.s.TLS, e.prefix)
 }
 
 // login judges AUTH.
@@ -149,33 +145,22 @@ func (e *sessionEval) login() {
 		e.add(plugin.Warning, "AUTH: not attempted: "+s.LoginSkipped, "")
 	case e.failed(PhaseAuth):
 	case s.LoggedIn:
-		e.add(plugin.OK, fmt.Sprintf("AUTH %s: logged in as %s in %s", s.Mechanism, cfg.Login, imaptls.Seconds(s.AuthTime)), "")
+		e.add(plugin.OK, fmt.Sprintf("AUTH %s: logged in as %s in %s", s.Mechanism, cfg.Login, tlsjudge.Seconds(s.AuthTime)), "")
 	}
 }
 
 // summary is the first line: the worst problems, or what was verified.
 func summary(r plugin.Result, cfg Config, f Facts) string {
-	if worst := r.State(); worst != plugin.OK {
-		var texts []string
-		for _, fd := range r.Findings {
-			if fd.State == worst {
-				texts = append(texts, fd.Text)
-			}
-		}
-		more := ""
-		if len(texts) > 2 {
-			more = fmt.Sprintf(" (+%d more)", len(texts)-2)
-			texts = texts[:2]
-		}
-		return strings.Join(texts, "; ") + more
+	if r.State() != plugin.OK {
+		return tlsjudge.ProblemSummary(r)
 	}
 	mode := "SMTP STARTTLS"
 	if f.Implicit {
 		mode = "SMTPS"
 	}
 	s := f.Sessions[len(f.Sessions)-1]
-	parts := []string{imaptlsVersion(s.TLS.TLSVersion), fmt.Sprintf("certificate for %s trusted", s.TLS.Cert.Name)}
-	if lifetime, left, ok := imaptls.SoonestExpiring(s.TLS, f.Now); ok {
+	parts := []string{tls.VersionName(s.TLS.TLSVersion), fmt.Sprintf("certificate for %s trusted", s.TLS.Cert.Name)}
+	if lifetime, left, ok := tlsjudge.SoonestExpiring(s.TLS, f.Now); ok {
 		parts = append(parts, fmt.Sprintf("%s certificate, %s left", lifetime, left))
 	}
 	parts = append(parts, "220 greeting")

@@ -7,24 +7,24 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/mailhost-checks/mailchecks/internal/imaptls"
 	"github.com/mailhost-checks/mailchecks/internal/smtpdialog"
+	"github.com/mailhost-checks/mailchecks/internal/tlsjudge"
 )
 
 // The phases of an SMTP probe, in dialogue order; connect, DNS and the TLS
 // handshake are the shared engine's.
 const (
-	PhaseGreeting imaptls.Phase = "greeting"
-	PhaseEHLO     imaptls.Phase = "EHLO"
-	PhaseStartTLS imaptls.Phase = "STARTTLS"
-	PhaseAuth     imaptls.Phase = "AUTH"
+	PhaseGreeting tlsjudge.Phase = "greeting"
+	PhaseEHLO     tlsjudge.Phase = "EHLO"
+	PhaseStartTLS tlsjudge.Phase = "STARTTLS"
+	PhaseAuth     tlsjudge.Phase = "AUTH"
 )
 
 // Session is what one connection to one address showed.
 type Session struct {
 	// TLS holds the address, the phase error and everything of the
 	// handshake, as the shared engine judges it.
-	TLS imaptls.Session
+	TLS tlsjudge.Session
 
 	Greeting    smtpdialog.Reply
 	PlainExt    smtpdialog.Extensions // EHLO before STARTTLS; empty with implicit TLS
@@ -44,7 +44,7 @@ type Facts struct {
 	Now        time.Time
 	Port       int
 	Implicit   bool
-	ResolveErr *imaptls.PhaseError
+	ResolveErr *tlsjudge.PhaseError
 	Sessions   []Session
 	DiskCert   *x509.Certificate
 }
@@ -59,9 +59,9 @@ func Gather(ctx context.Context, cfg Config, roots *x509.CertPool, password stri
 		network = "ip"
 	}
 	started := time.Now()
-	addrs, err := imaptls.Resolve(ctx, cfg.Host, network)
+	addrs, err := tlsjudge.Resolve(ctx, cfg.Host, network, nil)
 	if err != nil {
-		f.ResolveErr = imaptls.ClassifyError(ctx, imaptls.PhaseResolve, err, started)
+		f.ResolveErr = tlsjudge.Classify(ctx, tlsjudge.PhaseResolve, err, started)
 		return f
 	}
 	for i, a := range addrs {
@@ -69,7 +69,7 @@ func Gather(ctx context.Context, cfg Config, roots *x509.CertPool, password stri
 		if !cfg.TLS.AllAddresses {
 			s := probe(ctx, cfg, f, ap, roots, password)
 			f.Sessions = append(f.Sessions, s)
-			if s.TLS.Err == nil || s.TLS.Err.Phase != imaptls.PhaseConnect || ctx.Err() != nil {
+			if s.TLS.Err == nil || s.TLS.Err.Phase != tlsjudge.PhaseConnect || ctx.Err() != nil {
 				break
 			}
 			continue
@@ -92,22 +92,22 @@ func probe(ctx context.Context, cfg Config, f Facts, addr netip.AddrPort, roots 
 	t.Addr = addr
 	start := time.Now()
 	defer func() { t.Total = time.Since(start) }()
-	fail := func(phase imaptls.Phase, err error, began time.Time) {
-		t.Err = imaptls.ClassifyError(ctx, phase, err, began)
+	fail := func(phase tlsjudge.Phase, err error, began time.Time) {
+		t.Err = tlsjudge.Classify(ctx, phase, err, began)
 		t.Err.Kind = smtpKind(t.Err)
 	}
 
-	conn, stop, took, err := imaptls.Connect(ctx, addr)
+	conn, stop, took, err := tlsjudge.Connect(ctx, addr)
 	t.Connect = took
 	if err != nil {
-		fail(imaptls.PhaseConnect, err, start)
+		fail(tlsjudge.PhaseConnect, err, start)
 		return
 	}
 	defer conn.Close()
 	defer stop()
 
 	sni, name := cfg.TLS.ServerName()
-	tlsCfg := imaptls.ClientTLSConfig(sni)
+	tlsCfg := tlsjudge.ClientConfig(sni)
 	var c *smtpdialog.Client
 	defer func() {
 		if c != nil {
@@ -121,7 +121,7 @@ func probe(ctx context.Context, cfg Config, f Facts, addr netip.AddrPort, roots 
 		err = tc.HandshakeContext(ctx)
 		t.Handshake = time.Since(began)
 		if err != nil {
-			fail(imaptls.PhaseTLS, err, began)
+			fail(tlsjudge.PhaseTLS, err, began)
 			return
 		}
 		cs = tc.ConnectionState()
@@ -140,7 +140,7 @@ func probe(ctx context.Context, cfg Config, f Facts, addr netip.AddrPort, roots 
 			return
 		}
 		if !s.PlainExt.StartTLS {
-			t.Err = &imaptls.PhaseError{Phase: PhaseStartTLS, Kind: imaptls.KindNotOffered, Err: errNotOffered}
+			t.Err = &tlsjudge.PhaseError{Phase: PhaseStartTLS, Kind: tlsjudge.KindNotOffered, Err: errNotOffered}
 			return
 		}
 		began = time.Now()
@@ -153,7 +153,7 @@ func probe(ctx context.Context, cfg Config, f Facts, addr netip.AddrPort, roots 
 		err = tc.HandshakeContext(ctx)
 		t.Handshake = time.Since(began)
 		if err != nil {
-			fail(imaptls.PhaseTLS, err, began)
+			fail(tlsjudge.PhaseTLS, err, began)
 			return
 		}
 		cs = tc.ConnectionState()
@@ -162,8 +162,8 @@ func probe(ctx context.Context, cfg Config, f Facts, addr netip.AddrPort, roots 
 	t.Handshaked, t.TLSVersion, t.CipherSuite, t.Chain = true, cs.Version, cs.CipherSuite, cs.PeerCertificates
 	// The verdict and the second handshake run beside the dialogue, as in
 	// check_imaps_tls; both are in s before AUTH and when probe returns.
-	verdict := make(chan imaptls.ChainCheck, 1)
-	go func() { verdict <- imaptls.JudgeConnection(cs, roots, name, f.Now) }()
+	verdict := make(chan tlsjudge.ChainCheck, 1)
+	go func() { verdict <- tlsjudge.JudgeConnection(cs, roots, name, f.Now) }()
 	awaitVerdict := func() {
 		if verdict != nil {
 			t.Cert, verdict = <-verdict, nil
@@ -171,7 +171,7 @@ func probe(ctx context.Context, cfg Config, f Facts, addr netip.AddrPort, roots 
 	}
 	defer awaitVerdict()
 	if cfg.TLS.AllCertificates && len(cs.PeerCertificates) > 0 {
-		alt := make(chan imaptls.AltCert, 1)
+		alt := make(chan tlsjudge.AltCert, 1)
 		go func() { alt <- probeAltCert(ctx, cfg, f, addr, cs, roots) }()
 		defer func() { a := <-alt; t.Alt = &a }()
 	}
@@ -211,7 +211,7 @@ func probe(ctx context.Context, cfg Config, f Facts, addr netip.AddrPort, roots 
 }
 
 // greet reads the 220 greeting; false when the probe must stop.
-func (s *Session) greet(ctx context.Context, c *smtpdialog.Client, fail func(imaptls.Phase, error, time.Time)) bool {
+func (s *Session) greet(ctx context.Context, c *smtpdialog.Client, fail func(tlsjudge.Phase, error, time.Time)) bool {
 	began := time.Now()
 	g, err := c.Greeting(ctx)
 	s.TLS.GreetingTime = time.Since(began)
@@ -224,16 +224,16 @@ func (s *Session) greet(ctx context.Context, c *smtpdialog.Client, fail func(ima
 }
 
 // probeAltCert asks, on a second connection, for the certificate of the
-// key type the main handshake did not get (see imaptls/altcert.go).
-func probeAltCert(ctx context.Context, cfg Config, f Facts, addr netip.AddrPort, cs tls.ConnectionState, roots *x509.CertPool) imaptls.AltCert {
-	have := imaptls.KeyTypeOf(cs.PeerCertificates[0])
+// key type the main handshake did not get (see tlsjudge/altcert.go).
+func probeAltCert(ctx context.Context, cfg Config, f Facts, addr netip.AddrPort, cs tls.ConnectionState, roots *x509.CertPool) tlsjudge.AltCert {
+	have := tlsjudge.KeyTypeOf(cs.PeerCertificates[0])
 	if have == "" {
-		return imaptls.AltCert{Outcome: imaptls.AltNotAttempted}
+		return tlsjudge.AltCert{Outcome: tlsjudge.AltNotAttempted}
 	}
 	want := have.Other()
-	conn, stop, _, err := imaptls.Connect(ctx, addr)
+	conn, stop, _, err := tlsjudge.Connect(ctx, addr)
 	if err != nil {
-		return imaptls.AltCert{Type: want, Outcome: imaptls.AltFailed, Err: err}
+		return tlsjudge.AltCert{Type: want, Outcome: tlsjudge.AltFailed, Err: err}
 	}
 	defer conn.Close()
 	defer stop()
@@ -245,8 +245,8 @@ func probeAltCert(ctx context.Context, cfg Config, f Facts, addr netip.AddrPort,
 			}
 		}
 		if err != nil {
-			return imaptls.AltCert{Type: want, Outcome: imaptls.AltFailed, Err: err}
+			return tlsjudge.AltCert{Type: want, Outcome: tlsjudge.AltFailed, Err: err}
 		}
 	}
-	return imaptls.AltHandshake(ctx, conn, cfg.TLS, want, cs.Version, roots, f.Now)
+	return tlsjudge.AltHandshake(ctx, conn, cfg.TLS, want, cs.Version, roots, f.Now)
 }

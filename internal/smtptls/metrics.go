@@ -3,8 +3,8 @@ package smtptls
 import (
 	"time"
 
-	"github.com/mailhost-checks/mailchecks/internal/imaptls"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/tlsjudge"
 )
 
 // PerfLabels are the perfdata labels, the same in every state.
@@ -16,12 +16,12 @@ var PerfLabels = []string{"connect_time", "greeting_time", "tls_time", "auth_tim
 func addMetrics(r *plugin.Result, cfg Config, f Facts) {
 	var connect, greeting, handshake, auth, total time.Duration
 	var hasConnect, hasGreeting, hasTLS, hasAuth bool
-	tlsSessions := make([]imaptls.Session, 0, len(f.Sessions))
+	tlsSessions := make([]tlsjudge.Session, 0, len(f.Sessions))
 	for _, s := range f.Sessions {
 		t := s.TLS
 		tlsSessions = append(tlsSessions, t)
 		total = max(total, t.Total)
-		if t.Err == nil || t.Err.Phase != imaptls.PhaseConnect {
+		if t.Err == nil || t.Err.Phase != tlsjudge.PhaseConnect {
 			connect, hasConnect = max(connect, t.Connect), true
 		}
 		if s.Greeting.Code != 0 {
@@ -42,5 +42,5 @@ func addMetrics(r *plugin.Result, cfg Config, f Facts) {
 	timeMetric("tls_time", handshake, hasTLS)
 	timeMetric("auth_time", auth, hasAuth)
 	timeMetric("total_time", total, len(f.Sessions) > 0)
-	r.Metric(imaptls.DaysLeftMetric(cfg.TLS, f.Now, tlsSessions))
+	r.Metric(tlsjudge.DaysLeftMetric(cfg.TLS, f.Now, tlsSessions))
 }

@@ -1,4 +1,4 @@
-package imaptls
+package tlsjudge
 
 import (
 	"crypto/x509"
@@ -52,9 +52,9 @@ func LoadRoots(caFile string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// verifyChain is the whole of certificate verification; dial.go calls it on
-// every handshake, because the handshake itself is done without Go's built-in
-// check (see tlsConfig). It does what crypto/tls would do, in three parts we
+// VerifyChain is the whole of certificate verification; JudgeConnection calls it
+// on every handshake, because the handshake itself is done without Go's built-in
+// check (see ClientConfig). It does what crypto/tls would do, in three parts we
 // can report separately:
 //
 //  1. chain: leaf -> served intermediates -> a root from roots, signatures,
@@ -64,7 +64,7 @@ func LoadRoots(caFile string) (*x509.CertPool, error) {
 //  3. dates: Verify at now; if only dates fail, 1 is repeated at a moment
 //     inside every certificate's validity to tell "expired" from
 //     "untrusted" (evaluate reports the dates themselves).
-func verifyChain(served []*x509.Certificate, roots *x509.CertPool, name string, now time.Time) ChainCheck {
+func VerifyChain(served []*x509.Certificate, roots *x509.CertPool, name string, now time.Time) ChainCheck {
 	cc := ChainCheck{Name: name}
 	if len(served) == 0 {
 		cc.TrustErr = errors.New("the server sent no certificate")
@@ -155,7 +155,7 @@ func commonValidity(chain []*x509.Certificate) []time.Time {
 	return []time.Time{from, from.Add(to.Sub(from) / 2), to}
 }
 
-// LoadCertFile reads the certificate Dovecot is configured with (the first
+// LoadCertFile reads the certificate the server is configured with (the first
 // certificate of a PEM file such as fullchain.pem, or a DER file).
 func LoadCertFile(path string) (*x509.Certificate, error) {
 	b, err := regfile.Read(path, regfile.DefaultMax)

@@ -1,4 +1,4 @@
-package imaptls
+package tlsjudge
 
 import (
 	"net"
@@ -6,17 +6,17 @@ import (
 	"time"
 )
 
-// countingConn remembers when the server last sent something, so that a
+// CountingConn remembers when the server last sent something, so that a
 // deadline that passes while bytes are still trickling in (one a second, a
 // tarpit, a congested path) is reported as a trickle and not as silence:
 // the two have different causes and fixes.
-type countingConn struct {
+type CountingConn struct {
 	net.Conn
 	bytes    atomic.Int64
 	lastRead atomic.Int64 // UnixNano of the last read that returned data
 }
 
-func (c *countingConn) Read(p []byte) (int, error) {
+func (c *CountingConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
 		c.bytes.Add(int64(n))
@@ -25,11 +25,11 @@ func (c *countingConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// trickling reports whether the server was still sending when a phase
+// Trickling reports whether the server was still sending when a phase
 // that began at began timed out: something arrived in the second half of
 // the phase. A server that sent a little and then stalled is silent, not
 // trickling.
-func (c *countingConn) trickling(began time.Time) bool {
+func (c *CountingConn) Trickling(began time.Time) bool {
 	half := began.Add(time.Since(began) / 2)
 	return c.lastRead.Load() > half.UnixNano()
 }

@@ -1,4 +1,4 @@
-package imaptls
+package tlsjudge
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package imaptls
+package tlsjudge
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/linereader"
 )
 
 // Phase names a step of the dialogue; every failure is reported in the phase
@@ -18,17 +20,12 @@ import (
 // fixes.
 type Phase string
 
-// The phases, in dialogue order.
+// The phases every protocol shares; the dialogue's own phases (greeting,
+// STARTTLS, LOGIN, AUTH...) are declared by its package.
 const (
-	PhaseResolve    Phase = "DNS"
-	PhaseConnect    Phase = "connect"
-	PhaseGreeting   Phase = "greeting"
-	PhaseCapability Phase = "CAPABILITY"
-	PhaseStartTLS   Phase = "STARTTLS"
-	PhaseTLS        Phase = "TLS handshake"
-	PhaseLogin      Phase = "LOGIN"
-	PhaseSelect     Phase = "SELECT"
-	PhaseLogout     Phase = "LOGOUT"
+	PhaseResolve Phase = "DNS"
+	PhaseConnect Phase = "connect"
+	PhaseTLS     Phase = "TLS handshake"
 )
 
 // Kind classifies a failure so that evaluate can choose the hint.
@@ -62,16 +59,15 @@ type PhaseError struct {
 func (e *PhaseError) Error() string { return fmt.Sprintf("%s: %v", e.Phase, e.Err) }
 func (e *PhaseError) Unwrap() error { return e.Err }
 
-// phaseError classifies err. ctx tells a stall (our deadline passed) from a
-// server that actively failed.
-func phaseError(ctx context.Context, phase Phase, err error, started time.Time) *PhaseError {
+// Classify tags err with its phase and kind. ctx tells a stall (our
+// deadline passed) from a server that actively failed. A refusal in the
+// protocol's own words (an IMAP NO, an SMTP 5xx) is the protocol package's
+// to mark as KindRejected.
+func Classify(ctx context.Context, phase Phase, err error, started time.Time) *PhaseError {
 	pe := &PhaseError{Phase: phase, Err: err, After: time.Since(started)}
 	var dnsErr *net.DNSError
 	var netErr net.Error
-	var status *StatusError
 	switch {
-	case errors.As(err, &status):
-		pe.Kind = KindRejected
 	case errors.Is(err, syscall.ECONNREFUSED):
 		pe.Kind = KindRefused
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
@@ -83,7 +79,7 @@ func phaseError(ctx context.Context, phase Phase, err error, started time.Time) 
 		pe.Kind = KindReset
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		pe.Kind = KindClosed
-	case errors.Is(err, ErrLineTooLong), errors.Is(err, ErrResponseTooLong), errors.Is(err, ErrLiteralTooLong):
+	case errors.Is(err, linereader.ErrLineTooLong), errors.Is(err, linereader.ErrTooMuch):
 		pe.Kind = KindTooLong
 	case errors.Is(err, syscall.EHOSTUNREACH):
 		pe.Kind = KindHostUnreachable
@@ -93,9 +89,9 @@ func phaseError(ctx context.Context, phase Phase, err error, started time.Time) 
 	return pe
 }
 
-// resolve turns the host into addresses of the wanted family ("ip", "ip4",
+// Resolve turns the host into addresses of the wanted family ("ip", "ip4",
 // "ip6"), in the resolver's order. An IP literal is used as is.
-func resolve(ctx context.Context, host, network string, lookup func(context.Context, string, string) ([]netip.Addr, error)) ([]netip.Addr, error) {
+func Resolve(ctx context.Context, host, network string, lookup func(context.Context, string, string) ([]netip.Addr, error)) ([]netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		a = a.Unmap()
 		if (network == "ip4" && !a.Is4()) || (network == "ip6" && !a.Is6()) {
@@ -119,12 +115,12 @@ func resolve(ctx context.Context, host, network string, lookup func(context.Cont
 	return addrs, nil
 }
 
-// connect opens the TCP connection and bounds every later read and write on
+// Connect opens the TCP connection and bounds every later read and write on
 // it by ctx: its deadline
 // becomes the socket deadline, and a cancellation sets a deadline in the
 // past, which unblocks whatever phase is waiting. The returned stop must be
 // called when the connection is done; took is the time the dial took.
-func connect(ctx context.Context, addr netip.AddrPort) (net.Conn, func() bool, time.Duration, error) {
+func Connect(ctx context.Context, addr netip.AddrPort) (net.Conn, func() bool, time.Duration, error) {
 	start := time.Now()
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", addr.String())
@@ -139,8 +135,8 @@ func connect(ctx context.Context, addr netip.AddrPort) (net.Conn, func() bool, t
 	return c, stop, took, nil
 }
 
-// tlsConfig is the client configuration for one handshake.
-func tlsConfig(sni string) *tls.Config {
+// ClientConfig is the client configuration for one handshake.
+func ClientConfig(sni string) *tls.Config {
 	return &tls.Config{
 		ServerName: sni,
 		// Offer everything Go can speak, so a server stuck on TLS 1.0 is
@@ -154,7 +150,7 @@ func tlsConfig(sni string) *tls.Config {
 		// learns nothing about the chain that was served (which
 		// certificate expired, which issuer is unknown, which names it
 		// covers). The check is not dropped but replaced: right after the
-		// handshake, probe runs judgeConnection (verifyChain: chain to the
+		// handshake, the probe runs JudgeConnection (verifyChain: chain to the
 		// roots with the served intermediates, server-auth usage, host
 		// name, dates; and the clients' own refusals: key usage, key
 		// sizes, SHA-1, DSA, keys.go) on the served chain, and never sends

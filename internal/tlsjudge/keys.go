@@ -1,4 +1,4 @@
-package imaptls
+package tlsjudge
 
 import (
 	"crypto/ecdsa"
@@ -32,14 +32,30 @@ import (
 //   - DSA: TLS 1.3 has no DSA signatures; Go, NSS, Apple and Windows clients
 //     have dropped DSA certificates.
 type Refusal struct {
-	Text, Fix string
+	Text string
+	// Fix is what to do in no server's words; FixFor adds where the new
+	// key is set (NewKey) and the server's reload (Reload).
+	Fix            string
+	NewKey, Reload bool
 }
 
-// judgeConnection is the whole verdict on a handshake: the chain, the name,
-// the dates (verifyChain) and what clients refuse on top. A refusal makes
+// FixFor is the refusal's fix in srv's words.
+func (rf Refusal) FixFor(srv Server) string {
+	fix := rf.Fix
+	if rf.NewKey {
+		fix += ", set " + srv.CertAndKeySetting
+	}
+	if rf.Reload {
+		fix += ", then " + srv.Reload
+	}
+	return fix
+}
+
+// JudgeConnection is the whole verdict on a handshake: the chain, the name,
+// the dates (VerifyChain) and what clients refuse on top. A refusal makes
 // the chain not AcceptedNow, so no password is sent to it.
-func judgeConnection(cs tls.ConnectionState, roots *x509.CertPool, name string, now time.Time) ChainCheck {
-	cc := verifyChain(cs.PeerCertificates, roots, name, now)
+func JudgeConnection(cs tls.ConnectionState, roots *x509.CertPool, name string, now time.Time) ChainCheck {
+	cc := VerifyChain(cs.PeerCertificates, roots, name, now)
 	cc.Refusals = refusals(cs.PeerCertificates, cc.Verified, cs.Version, cs.CipherSuite)
 	if len(cc.Refusals) > 0 {
 		cc.AcceptedNow = false
@@ -68,10 +84,10 @@ func refusals(served, verified []*x509.Certificate, version, suite uint16) []Ref
 	}
 	for i, c := range certs {
 		role := "the leaf certificate"
-		fix := "issue a new key and certificate: an ECDSA P-256 key (certbot --key-type ecdsa) or RSA of at least 2048 bits (certbot --rsa-key-size 4096), set " + settingCertAndKey + ", then doveadm reload"
+		fix := Refusal{Fix: "issue a new key and certificate: an ECDSA P-256 key (certbot --key-type ecdsa) or RSA of at least 2048 bits (certbot --rsa-key-size 4096)", NewKey: true, Reload: true}
 		if i > 0 {
 			role = "the CA certificate"
-			fix = "the CA must be replaced by one with a stronger key: serve a chain from a current CA (fullchain.pem of your ACME client), or re-create the private CA with an ECDSA P-256 or RSA 2048+ key and pass it with --ca-file"
+			fix = Refusal{Fix: "the CA must be replaced by one with a stronger key: serve a chain from a current CA (fullchain.pem of your ACME client), or re-create the private CA with an ECDSA P-256 or RSA 2048+ key and pass it with --ca-file"}
 		}
 		who := fmt.Sprintf("%s %q", role, c.Subject.String())
 		switch k := c.PublicKey.(type) {
@@ -81,28 +97,33 @@ func refusals(served, verified []*x509.Certificate, version, suite uint16) []Ref
 				if i > 0 {
 					what = "CA certificate key too weak"
 				}
-				out = append(out, Refusal{fmt.Sprintf("certificate: %s has a %d-bit RSA key: OpenSSL at security level 2 (Debian 12's default) refuses RSA keys under 2048 bits (%s)", who, bits, what), fix})
+				fix.Text = fmt.Sprintf("certificate: %s has a %d-bit RSA key: OpenSSL at security level 2 (Debian 12's default) refuses RSA keys under 2048 bits (%s)", who, bits, what)
+				out = append(out, fix)
 			}
 		case *ecdsa.PublicKey:
 			if bits := k.Curve.Params().BitSize; bits < 224 {
-				out = append(out, Refusal{fmt.Sprintf("certificate: %s has a %d-bit EC key: OpenSSL at security level 2 refuses EC keys under 224 bits", who, bits), fix})
+				fix.Text = fmt.Sprintf("certificate: %s has a %d-bit EC key: OpenSSL at security level 2 refuses EC keys under 224 bits", who, bits)
+				out = append(out, fix)
 			}
 		}
 		if c.PublicKeyAlgorithm == x509.DSA {
-			out = append(out, Refusal{fmt.Sprintf("certificate: %s has a DSA key: TLS 1.3 cannot use DSA, and Go, NSS, Apple and Windows clients refuse DSA certificates", who), fix})
+			fix.Text = fmt.Sprintf("certificate: %s has a DSA key: TLS 1.3 cannot use DSA, and Go, NSS, Apple and Windows clients refuse DSA certificates", who)
+			out = append(out, fix)
 		}
 		if selfSigned(c) {
 			continue // a trust anchor's own signature is not checked
 		}
 		if weakSignature(c.SignatureAlgorithm) {
 			out = append(out, Refusal{
-				fmt.Sprintf("certificate: %s is signed with %s: OpenSSL 3 (security level 1 and up), NSS and Go refuse SHA-1 and MD5 signatures (CA signature digest algorithm too weak)", who, c.SignatureAlgorithm),
-				"have it reissued with a SHA-256 signature (every current CA signs so; for a private CA: openssl ca -md sha256, or default_md = sha256), then doveadm reload"})
+				Text:   fmt.Sprintf("certificate: %s is signed with %s: OpenSSL 3 (security level 1 and up), NSS and Go refuse SHA-1 and MD5 signatures (CA signature digest algorithm too weak)", who, c.SignatureAlgorithm),
+				Fix:    "have it reissued with a SHA-256 signature (every current CA signs so; for a private CA: openssl ca -md sha256, or default_md = sha256)",
+				Reload: true})
 		}
 		if dsaSignature(c.SignatureAlgorithm) {
 			out = append(out, Refusal{
-				fmt.Sprintf("certificate: %s is signed with %s by a DSA CA key: Go, NSS, Apple and Windows clients cannot verify DSA signatures", who, c.SignatureAlgorithm),
-				"have it reissued by a CA with an ECDSA or RSA key, then doveadm reload"})
+				Text:   fmt.Sprintf("certificate: %s is signed with %s by a DSA CA key: Go, NSS, Apple and Windows clients cannot verify DSA signatures", who, c.SignatureAlgorithm),
+				Fix:    "have it reissued by a CA with an ECDSA or RSA key",
+				Reload: true})
 		}
 	}
 	return out
@@ -129,8 +150,9 @@ func keyUsageRefusal(leaf *x509.Certificate, version, suite uint16) (Refusal, bo
 		who = "OpenSSL and NSS clients refuse it (unsuitable certificate purpose)"
 	}
 	return Refusal{
-		fmt.Sprintf("certificate: the leaf's keyUsage (%s) lacks %s, %s: %s", keyUsageNames(leaf.KeyUsage), needName, why, who),
-		"reissue the certificate with keyUsage = critical, digitalSignature (plus keyEncipherment for an RSA key), as every public CA does; in an openssl extension file: keyUsage = critical, digitalSignature, keyEncipherment; then doveadm reload",
+		Text:   fmt.Sprintf("certificate: the leaf's keyUsage (%s) lacks %s, %s: %s", keyUsageNames(leaf.KeyUsage), needName, why, who),
+		Fix:    "reissue the certificate with keyUsage = critical, digitalSignature (plus keyEncipherment for an RSA key), as every public CA does; in an openssl extension file: keyUsage = critical, digitalSignature, keyEncipherment",
+		Reload: true,
 	}, true
 }
 
@@ -148,8 +170,9 @@ func anyEKURefusal(leaf *x509.Certificate) (Refusal, bool) {
 		return Refusal{}, false
 	}
 	return Refusal{
-		"certificate: the leaf's extendedKeyUsage is anyExtendedKeyUsage without serverAuth: OpenSSL (openssl s_client, Python, curl, mutt) refuses it (unsuitable certificate purpose)",
-		"reissue the certificate with extendedKeyUsage = serverAuth (as every public CA does; in an openssl extension file: extendedKeyUsage = serverAuth), then doveadm reload",
+		Text:   "certificate: the leaf's extendedKeyUsage is anyExtendedKeyUsage without serverAuth: OpenSSL (openssl s_client, Python, curl, mutt) refuses it (unsuitable certificate purpose)",
+		Fix:    "reissue the certificate with extendedKeyUsage = serverAuth (as every public CA does; in an openssl extension file: extendedKeyUsage = serverAuth)",
+		Reload: true,
 	}, true
 }
 
