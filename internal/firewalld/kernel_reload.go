@@ -89,10 +89,17 @@ func (p reloadPlan) fate(rule netfilter.RuleRef, after arrivalVerdict) string {
 		return "whether firewall-cmd --reload removes it is not known (" + p.why + ")"
 	case !p.flush:
 		return "it survives firewall-cmd --reload (" + p.why + ")"
-	case after.v.Outcome == netfilter.Refused && after.v.Rule.Origin == netfilter.OriginDirect:
+	case p.reappliedByDirect(rule, after):
 		return "the next firewall-cmd --reload removes it (" + p.why + "), but firewalld's permanent direct rules refuse it again (see below)"
 	}
 	return "the next firewall-cmd --reload removes it (" + p.why + "; only firewalld's permanent direct rules come back)"
+}
+
+// reappliedByDirect: the next reload flushes the refusing rule, and a
+// permanent direct rule refuses the packet again afterwards.
+func (p reloadPlan) reappliedByDirect(rule netfilter.RuleRef, after arrivalVerdict) bool {
+	return rule.InIptablesTable() && p.flushKnown && p.flush &&
+		after.v.Outcome == netfilter.Refused && after.v.Rule.Origin == netfilter.OriginDirect
 }
 
 // finding words the kernel's verdicts for one requirement, family and port.
@@ -135,7 +142,13 @@ func (fi finding) now(now, after arrivalVerdict, p reloadPlan) (plugin.State, st
 		return plugin.OK, "", "" // firewalld's own verdict, reported from its configuration
 	}
 	line := fmt.Sprintf("%s is refused by the kernel outside firewalld's zones%s: %s; %s", what, now.on(), v.Rule, p.fate(v.Rule, after))
-	return now.state(), line, v.Rule.Fix(netip.Addr{}, fi.port)
+	fix := v.Rule.Fix(netip.Addr{}, fi.port)
+	if p.reappliedByDirect(v.Rule, after) {
+		// Deleting it from the kernel lasts until the next reload only:
+		// the permanent direct rule is what to remove.
+		fix = directFix(after.v.Rule.Text)
+	}
+	return now.state(), line, fix
 }
 
 // afterReload words what the next reload leaves refusing, when that is
