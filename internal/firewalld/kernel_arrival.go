@@ -25,6 +25,9 @@ type arrivalVerdict struct {
 	// firewalld's own table (firewalld 2.x dispatches zones by iifname),
 	// which firewalld's verdict judges for the default zone.
 	fwOnly bool
+	// unlisted: the ruleset decides on interfaces not all tried (too
+	// many, or in a form not read), none tried refused: cannot tell.
+	unlisted bool
 }
 
 // judgeArrival judges q; when the arrival interface is not known (no
@@ -39,9 +42,9 @@ func judgeArrival(rs *netfilter.Ruleset, q netfilter.Query) arrivalVerdict {
 	if v.Outcome != netfilter.CannotTell || q.Iface != "" {
 		return arrivalVerdict{v: v}
 	}
-	names := netfilter.InterfaceNames(rs, maxArrivalNames)
+	names, complete := netfilter.InterfaceNames(rs, maxArrivalNames)
 	var refused, some, unsure *arrivalVerdict
-	refusedOn, fwRefused := 0, false
+	refusedOn, unsureOn, fwRefused := 0, 0, false
 	for _, name := range names {
 		qi := q
 		qi.Iface = name
@@ -50,6 +53,7 @@ func judgeArrival(rs *netfilter.Ruleset, q netfilter.Query) arrivalVerdict {
 		switch {
 		case vi.Outcome == netfilter.Accepted:
 		case vi.Outcome == netfilter.CannotTell:
+			unsureOn++
 			if unsure == nil {
 				unsure = at
 			}
@@ -71,8 +75,16 @@ func judgeArrival(rs *netfilter.Ruleset, q netfilter.Query) arrivalVerdict {
 		return arrivalVerdict{v: refused.v, onAll: true}
 	case refused != nil:
 		return *refused
+	case unsure != nil && unsureOn == len(names):
+		// Not told on any interface either: the interface is not what
+		// is missing, and --interface would not help.
+		return arrivalVerdict{v: unsure.v}
 	case unsure != nil:
 		return *unsure
+	case !complete:
+		// Interfaces a rule decides on were not tried: an accept on
+		// those tried proves nothing.
+		return arrivalVerdict{v: v, iface: netfilter.OtherInterface, unlisted: true}
 	case some != nil:
 		return *some
 	case fwRefused:
@@ -86,6 +98,8 @@ func (a arrivalVerdict) on() string {
 	switch {
 	case a.iface == "":
 		return ""
+	case a.unlisted:
+		return fmt.Sprintf(" for clients arriving on some interfaces (the ruleset decides on interfaces beyond the %d tried, and the arrival interface is not known: give --interface)", maxArrivalNames)
 	case a.iface == netfilter.OtherInterface:
 		return " for clients arriving on an interface no rule names (the arrival interface is not known: give --interface)"
 	}

@@ -35,6 +35,22 @@ func TestKernelArrivalUnknownHidesNoRefusal(t *testing.T) {
 			true, plugin.Warning, "for clients arriving on an interface no rule names"},
 		{"a drop on every interface but lo", `table inet mine { chain input { type filter hook input priority 0; iifname != "lo" tcp dport 993 drop; }; }`,
 			true, plugin.Critical, "imaps (993/tcp) over ipv4 is refused by the kernel outside firewalld's zones: rule"},
+		// The interface in a verdict map, a named set or a concatenation:
+		// an accept on the interfaces tried must not hide the refusal.
+		{"a verdict map on the interface", `table inet mine { chain input { type filter hook input priority 0; tcp dport 993 iifname vmap { "mail0" : drop, "eth7" : accept }; }; }`,
+			true, plugin.Warning, "for clients arriving on mail0 (the arrival interface is not known: give --interface)"},
+		{"a named set of interfaces", `table inet mine { set ifs { type ifname; elements = { "mail0" }; }; chain input { type filter hook input priority 0; iifname @ifs tcp dport 993 drop; }; }`,
+			true, plugin.Warning, "for clients arriving on mail0 (the arrival interface is not known: give --interface)"},
+		{"the interface in a concatenation", `table inet mine { set s { type ifname . inet_service; elements = { "mail0" . 993 }; }; chain input { type filter hook input priority 0; iifname . tcp dport @s drop; }; }`,
+			true, plugin.Warning, "cannot tell whether the kernel accepts imaps (993/tcp) over ipv4"},
+		// nft 1.0.6 (Debian 12) leaves the device out of its JSON, later
+		// versions name it: either way not OK.
+		{"a netdev ingress chain on the client's device", `table netdev mine { chain in { type filter hook ingress device "mail0" priority 0; tcp dport 993 drop; }; }`,
+			true, plugin.Warning, "cannot tell whether the kernel accepts imaps (993/tcp) over ipv4: rule 'tcp dport 993 drop' in chain in of table netdev mine (nftables) (nft did not say which device|for clients arriving on mail0 (the arrival interface is not known"},
+		// A rule the judge cannot read whatever the interface: saying
+		// "give --interface" would send the admin the wrong way.
+		{"a match not understood, whatever the interface", `table inet mine { chain input { type filter hook input priority 0; tcp dport 993 meta cpu 99 drop; }; }`,
+			false, plugin.Warning, "cannot tell whether the kernel accepts imaps (993/tcp) over ipv4: rule 'tcp dport 993 meta cpu 99 drop'"},
 		{"firewalld's own dispatch by interface", `table inet firewalld { chain filter_INPUT { type filter hook input priority 10; iifname "mail0" tcp dport 993 reject; }; }`,
 			true, plugin.OK, "depends on the arrival interface, which is not known"},
 	}
@@ -63,7 +79,7 @@ func TestKernelArrivalUnknownHidesNoRefusal(t *testing.T) {
 			r.Add(plugin.OK, "firewalld's verdict", "")
 			evaluateKernel(&r, kernelFacts{mode: netfilter.ModeAuto, got: netfilter.Gathered{Ruleset: rs}}, Facts{Served: []string{IPv4}}, []Requirement{imaps})
 			text := resultText(r)
-			if r.State() != c.state || !strings.Contains(text, c.text) {
+			if r.State() != c.state || !containsAny(text, strings.Split(c.text, "|")) {
 				t.Errorf("state %s, want %s with %q:\n%s", r.State(), c.state, c.text, text)
 			}
 		})
@@ -79,4 +95,13 @@ func resultText(r plugin.Result) string {
 		b.WriteString(d + "\n")
 	}
 	return b.String()
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
