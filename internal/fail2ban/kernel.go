@@ -113,8 +113,20 @@ func kernelTarget(r *plugin.Result, rs *netfilter.Ruleset, ports []uint16, a net
 	}
 	if len(jails) > 0 && len(order) == 0 && len(accepted) > 0 {
 		r.Add(plugin.Warning, fmt.Sprintf("fail2ban lists %s as banned in %s, but the kernel lets it through on %s: the ban rules are gone (firewalld reloaded, or the banaction's table flushed), so it is served now and these bans do not work",
-			a, plugin.Join(jails), portList(accepted)), fmt.Sprintf("fail2ban-client reload (re-applies the bans), or unban it: fail2ban-client set %s unbanip %s", jails[0], a))
+			a, plugin.Join(jails), portList(accepted)), reapplyFix(jails, a))
 	}
+}
+
+// reapplyFix brings lost ban rules back: a plain `fail2ban-client reload`
+// does not (fail2ban 1.0 keeps the jail and its action running, and the
+// action does not notice its table is gone); restarting the jail sets its
+// banaction up again and re-bans from fail2ban's database.
+func reapplyFix(jails []string, a netip.Addr) string {
+	restarts := make([]string, len(jails))
+	for i, j := range jails {
+		restarts[i] = "fail2ban-client reload --restart " + j
+	}
+	return fmt.Sprintf("%s (restarts the jail: its banaction is set up again and the bans come back from fail2ban's database), or unban it: fail2ban-client set %s unbanip %s", strings.Join(restarts, " && "), jails[0], a)
 }
 
 func prefixSummary(first, rest string) string {
