@@ -98,6 +98,10 @@ func evaluateKernel(r *plugin.Result, k kernelFacts, f Facts, reqs []Requirement
 					}
 					fin := finding{req: req, fam: fam, port: port, fwOpens: firewalldOpens(f, req, fam)}
 					say(fin.now(now, after, reload))
+					if now.v.Outcome == netfilter.Refused && now.v.Rule.InIptablesTable() && reload.why != reload.short {
+						// The finding's line says it briefly.
+						say(plugin.OK, "kernel after the next reload: "+reload.why, "")
+					}
 					say(fin.afterReload(now, after, reload))
 				}
 			}

@@ -20,7 +20,8 @@ import (
 type reloadPlan struct {
 	after             *netfilter.Ruleset
 	flush, flushKnown bool
-	why               string // why iptables' tables are (not) flushed
+	why               string // why iptables' tables are (not) flushed, in full (a detail line)
+	short             string // the same, short enough for a finding's line (400 runes)
 	note              string // what of direct.xml was not judged (a WARNING)
 	directPath        string
 }
@@ -30,16 +31,21 @@ func planReload(rs *netfilter.Ruleset, v FirewalldVersion, k kernelFacts) reload
 	switch {
 	case !v.Known():
 		p.flushKnown = false
+		p.short = "firewalld's version is not known"
 		p.why = "firewalld's version is not known: 1.x flushes iptables' tables at every reload, 2.x only while it holds direct rules"
 	case v.Major < 2:
 		p.flush, p.why = true, fmt.Sprintf("firewalld %s flushes iptables' tables at every reload", v.Text)
+		p.short = p.why
 	case k.runtime.err != nil:
 		p.flushKnown = false
+		p.short = "asking firewalld for its direct rules failed"
 		p.why = fmt.Sprintf("firewalld %s flushes iptables' tables at a reload only while it holds direct rules, and asking it failed: %v", v.Text, k.runtime.err)
 	case k.runtime.any:
 		p.flush, p.why = true, fmt.Sprintf("firewalld %s flushes iptables' tables at a reload while it holds direct rules, as it does now", v.Text)
+		p.short = fmt.Sprintf("firewalld %s holds direct rules, so it flushes iptables' tables", v.Text)
 	default:
 		p.why = fmt.Sprintf("firewalld %s flushes iptables' tables at a reload only while it holds direct rules, and it holds none", v.Text)
+		p.short = fmt.Sprintf("firewalld %s holds no direct rule, so it leaves iptables' tables", v.Text)
 	}
 	direct, notJudged := netfilter.DirectRuleset(k.direct.rules)
 	var notes []string
@@ -86,13 +92,13 @@ func (p reloadPlan) fate(rule netfilter.RuleRef, after arrivalVerdict) string {
 	case !rule.InIptablesTable():
 		return "it survives firewall-cmd --reload"
 	case !p.flushKnown:
-		return "whether firewall-cmd --reload removes it is not known (" + p.why + ")"
+		return "whether firewall-cmd --reload removes it is not known (" + p.short + ")"
 	case !p.flush:
-		return "it survives firewall-cmd --reload (" + p.why + ")"
+		return "it survives firewall-cmd --reload (" + p.short + ")"
 	case p.reappliedByDirect(rule, after):
-		return "the next firewall-cmd --reload removes it (" + p.why + "), but firewalld's permanent direct rules refuse it again (see below)"
+		return "the next firewall-cmd --reload removes it, but a permanent direct rule refuses it again (see below)"
 	}
-	return "the next firewall-cmd --reload removes it (" + p.why + "; only firewalld's permanent direct rules come back)"
+	return "the next firewall-cmd --reload removes it (" + p.short + ")"
 }
 
 // reappliedByDirect: the next reload flushes the refusing rule, and a
