@@ -146,6 +146,11 @@ func TestSudoersAllowOnlyWhatThePluginsRun(t *testing.T) {
 		{false, []string{"/usr/bin/firewall-cmd", "--version", "--reload"}},
 		{true, []string{"/usr/bin/firewall-cmd", "--info-ipset=blocklist"}},
 		{false, []string{"/usr/bin/firewall-cmd", "--info-ipset=x", "--reload"}},
+		// whether firewalld holds direct rules (what the next reload flushes)
+		{true, []string{"/usr/bin/firewall-cmd", "--direct", "--get-all-rules"}},
+		{true, []string{"/usr/bin/firewall-cmd", "--direct", "--get-all-passthroughs"}},
+		{false, []string{"/usr/bin/firewall-cmd", "--direct", "--remove-rules", "ipv4", "filter", "INPUT"}},
+		{false, []string{"/usr/bin/firewall-cmd", "--direct", "--get-all-rules", "--permanent"}},
 		{false, []string{"/usr/bin/firewall-cmd", "--zone=public", "--add-service=imaps"}},
 		{false, []string{"/usr/bin/firewall-cmd", "--reload"}},
 		{false, []string{"/usr/bin/firewall-cmd", "--zone=public", "--list-all", "--permanent"}},
