@@ -163,6 +163,10 @@ func TestSudoersAllowOnlyWhatThePluginsRun(t *testing.T) {
 		{true, []string{"/usr/sbin/ip6tables-nft-save"}},
 		{false, []string{"/usr/sbin/iptables-legacy-save", "-M", "/tmp/evil"}},
 		{false, []string{"/usr/sbin/iptables-legacy-restore"}},
+		{true, []string{"/usr/sbin/ipset", "save"}},
+		{false, []string{"/usr/sbin/ipset", "flush"}},
+		{false, []string{"/usr/sbin/ipset", "save", "-f", "/etc/shadow"}},
+		{false, []string{"/usr/sbin/ipset", "restore"}},
 		{true, []string{fw, "--service", "imaps", "--kernel", "require"}},
 		// the whole firewalld plugin as root, with what-to-check flags only
 		{true, []string{fw}},

@@ -128,3 +128,57 @@ func TestKernelNftablesBanListedButFlushed(t *testing.T) {
 		t.Fatalf("fail2ban-client reload did not bring the ban back; the ruleset:\n%s", nft)
 	}
 }
+
+// fail2ban's iptables-ipset banaction (the ban is an entry of ipset
+// f2b-dovecot, matched by an iptables rule): a ban left behind after
+// fail2ban is killed and restarted with the office whitelisted. The judge
+// reads the set (`ipset save`), so the check names the rule, says
+// CRITICAL and gives `ipset del`; once that ran, the office is served and
+// the check is OK: the set is read, not "cannot tell".
+func TestKernelIpsetBanactionLeftover(t *testing.T) {
+	h := startNetHost(t)
+	jail := sandbox.Fail2banJail{Name: "dovecot",
+		Extra: "action = iptables-ipset[type=multiport, name=dovecot, port=\"110,995,143,993,587,465,4190\", protocol=tcp]\nignoreself = false"}
+	first, err := sandbox.StartFail2banBanning(filepath.Join(t.TempDir(), "f2b"), "127.0.0.1/8", h.NetNS(), jail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(first.Stop)
+	if err := first.DovecotFailures(trusted, 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.WaitBanned("dovecot", trusted, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if !waitRefused(t, h.Client, true) {
+		log, _ := os.ReadFile(first.F2BLog)
+		save, _ := h.Run("iptables-save")
+		t.Fatalf("fail2ban's ipset ban did not refuse the office\n%s\n%s", log, save)
+	}
+	first.Crash()
+	f, err := sandbox.StartFail2banBanning(filepath.Join(t.TempDir(), "f2b-again"), "127.0.0.1/8 "+trusted, h.NetNS(), jail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Stop)
+	if !refused(t, h.Client) {
+		t.Fatal("after fail2ban's restart the office is served: no leftover to find")
+	}
+	args := []string{"--socket", f.Socket, "--ip", trusted, "--proc-net", h.ProcNet()}
+	code, out := run(t, args...)
+	fix := "ipset del f2b-dovecot " + trusted
+	if code != 2 || !strings.HasPrefix(out, "CRITICAL: "+trusted+" is refused by the kernel on ") || !strings.Contains(out, "993/tcp") ||
+		!strings.Contains(out, "--match-set f2b-dovecot src") || !strings.Contains(out, "that fail2ban no longer tracks") ||
+		!strings.Contains(out, "Fix: "+fix) || strings.Contains(out, "cannot tell") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if _, err := h.Run(strings.Fields(fix)...); err != nil {
+		t.Fatal(err)
+	}
+	if !waitRefused(t, h.Client, false) {
+		t.Fatal("the check's fix did not let the office in")
+	}
+	if code, out := run(t, args...); code != 0 || strings.Contains(out, "refused") || strings.Contains(out, "cannot tell") {
+		t.Fatalf("after the fix: exit %d:\n%s", code, out)
+	}
+}

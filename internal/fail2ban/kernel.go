@@ -149,6 +149,10 @@ func closedForAll(rs *netfilter.Ruleset, a netip.Addr, port uint16) bool {
 // kernelFix: a rich rule in firewalld's table is removed through
 // firewall-cmd, anything else as netfilter words it.
 func kernelFix(rule netfilter.RuleRef, a netip.Addr, port uint16) string {
+	if name := ipsetMatched(rule.Text); name != "" {
+		// fail2ban's iptables-ipset banactions: the ban is the entry.
+		return fmt.Sprintf("ipset del %s %s", name, a)
+	}
 	if rule.FirewalldOwned() {
 		return fmt.Sprintf("firewall-cmd --list-rich-rules shows the rule naming %s; firewall-cmd --remove-rich-rule='THAT RULE' removes it (also with --permanent if it is there)", a)
 	}
@@ -161,4 +165,16 @@ func portList(ports []uint16) string {
 		parts[i] = fmt.Sprintf("%d/tcp", p)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// ipsetMatched is the ipset an iptables rule matches by source ("" when
+// none).
+func ipsetMatched(text string) string {
+	f := strings.Fields(text)
+	for i := 0; i+2 < len(f); i++ {
+		if f[i] == "--match-set" && f[i+2] == "src" {
+			return f[i+1]
+		}
+	}
+	return ""
 }
