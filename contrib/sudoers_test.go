@@ -157,6 +157,8 @@ func TestSudoersAllowOnlyWhatThePluginsRun(t *testing.T) {
 		// the kernel's ruleset, read-only, exactly as internal/netfilter runs it
 		{true, []string{"/usr/sbin/nft", "-j", "list", "ruleset"}},
 		{false, []string{"/usr/sbin/nft", "flush", "ruleset"}},
+		{true, []string{"/usr/sbin/nft", "list", "ruleset"}},
+		{false, []string{"/usr/sbin/nft", "list", "ruleset", "-f", "/tmp/evil.nft"}},
 		{false, []string{"/usr/sbin/nft", "-f", "/tmp/evil.nft"}},
 		{false, []string{"/usr/sbin/nft", "-j", "list", "ruleset", "-f", "/tmp/evil.nft"}},
 		{true, []string{"/usr/sbin/iptables-legacy-save"}},

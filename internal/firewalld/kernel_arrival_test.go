@@ -43,10 +43,10 @@ func TestKernelArrivalUnknownHidesNoRefusal(t *testing.T) {
 			true, plugin.Warning, "for clients arriving on mail0 (the arrival interface is not known: give --interface)"},
 		{"the interface in a concatenation", `table inet mine { set s { type ifname . inet_service; elements = { "mail0" . 993 }; }; chain input { type filter hook input priority 0; iifname . tcp dport @s drop; }; }`,
 			true, plugin.Warning, "cannot tell whether the kernel accepts imaps (993/tcp) over ipv4"},
-		// nft 1.0.6 (Debian 12) leaves the device out of its JSON, later
-		// versions name it: either way not OK.
+		// nft 1.0.6 (Debian 12) leaves the device out of its JSON; its
+		// text listing names it.
 		{"a netdev ingress chain on the client's device", `table netdev mine { chain in { type filter hook ingress device "mail0" priority 0; tcp dport 993 drop; }; }`,
-			true, plugin.Warning, "cannot tell whether the kernel accepts imaps (993/tcp) over ipv4: rule 'tcp dport 993 drop' in chain in of table netdev mine (nftables) (nft did not say which device|for clients arriving on mail0 (the arrival interface is not known"},
+			true, plugin.Warning, "is refused by the kernel outside firewalld's zones for clients arriving on mail0 (the arrival interface is not known: give --interface): rule 'tcp dport 993 drop' in chain in of table netdev mine"},
 		// A rule the judge cannot read whatever the interface: saying
 		// "give --interface" would send the admin the wrong way.
 		{"a match not understood, whatever the interface", `table inet mine { chain input { type filter hook input priority 0; tcp dport 993 meta cpu 99 drop; }; }`,
