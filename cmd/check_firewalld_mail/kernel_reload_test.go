@@ -102,6 +102,9 @@ func TestKernelAfterTheNextReload(t *testing.T) {
 				strings.Contains(out, "refuses it again") ||
 				strings.Contains(out, "panic mode stays on across reloads")
 			t.Logf("before the reload:\n%s", out)
+			if !strings.HasPrefix(out, "CRITICAL: the kernel refuses, or may refuse, required ports beyond what firewalld's configuration says (") {
+				t.Errorf("the first line reads as if firewalld's verdict were all:\n%s", out)
+			}
 			if strings.Contains(out, "…") {
 				t.Errorf("a line was cut at the plugin's 400 runes: the finding must say it shorter:\n%s", out)
 			}

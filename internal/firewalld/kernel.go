@@ -72,7 +72,7 @@ func evaluateKernel(r *plugin.Result, k kernelFacts, f Facts, reqs []Requirement
 		return
 	}
 	reload := planReload(rs, f.Version, k)
-	said := map[string]bool{}
+	said, findings := map[string]bool{}, 0
 	say := func(state plugin.State, line, fix string) {
 		if line == "" || said[line] {
 			return
@@ -82,6 +82,7 @@ func evaluateKernel(r *plugin.Result, k kernelFacts, f Facts, reqs []Requirement
 			r.Detailf("%s", line)
 		} else {
 			r.Add(state, line, fix)
+			findings++
 		}
 	}
 	accepted := 0
@@ -111,6 +112,12 @@ func evaluateKernel(r *plugin.Result, k kernelFacts, f Facts, reqs []Requirement
 		// A direct rule not judged may refuse after the reload: never OK
 		// on it.
 		r.Add(plugin.Warning, "cannot tell all the kernel holds after the next firewall-cmd --reload: "+reload.note, "")
+		findings++
+	}
+	if findings > 0 {
+		// firewalld's own summary ("all … open") is true of its zones
+		// only: the first line must not read as if the port were served.
+		r.Summary = fmt.Sprintf("the kernel refuses, or may refuse, required ports beyond what firewalld's configuration says (%d finding%s below); firewalld: %s", findings, plural(findings), r.Summary)
 	}
 	if rs.LegacyNotRead != "" {
 		r.Detailf("kernel: %s; judged from nftables alone", rs.LegacyNotRead)
