@@ -18,11 +18,11 @@ import (
 var dovecotNftables = sandbox.Fail2banJail{Name: "dovecot",
 	Extra: "action = nftables[name=dovecot, port=\"110,995,143,993,587,465,4190\", protocol=tcp]\nignoreself = false"}
 
-// banThroughNftables starts fail2ban inside the mail host's namespace with
-// the nftables banaction and has it ban the office for real.
-func banThroughNftables(t *testing.T, h *sandbox.NetHost) *sandbox.Fail2ban {
+// banThrough starts fail2ban inside the mail host's namespace with the
+// jail's banaction and has it ban the office for real.
+func banThrough(t *testing.T, h *sandbox.NetHost, jail sandbox.Fail2banJail) *sandbox.Fail2ban {
 	t.Helper()
-	f, err := sandbox.StartFail2banBanning(filepath.Join(t.TempDir(), "f2b"), "127.0.0.1/8", h.NetNS(), dovecotNftables)
+	f, err := sandbox.StartFail2banBanning(filepath.Join(t.TempDir(), "f2b"), "127.0.0.1/8", h.NetNS(), jail)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,27 @@ func banThroughNftables(t *testing.T, h *sandbox.NetHost) *sandbox.Fail2ban {
 		t.Fatalf("%v\nserver.out: %s\nstatus: %s", err, so, st)
 	}
 	if !waitRefused(t, h.Client, true) {
-		t.Fatal("fail2ban's nftables ban did not refuse the office")
+		log, _ := os.ReadFile(f.F2BLog)
+		t.Fatalf("fail2ban's ban did not refuse the office; fail2ban.log:\n%s", log)
+	}
+	return f
+}
+
+// leftoverBan: fail2ban bans the office through the jail's banaction, then
+// dies (SIGKILL: a crash, an OOM kill, systemd's stop timeout) without its
+// actionstop; the admin whitelists the office and starts fail2ban again.
+// It returns the new fail2ban, which lists no ban while the office is
+// still refused.
+func leftoverBan(t *testing.T, h *sandbox.NetHost, jail sandbox.Fail2banJail) *sandbox.Fail2ban {
+	t.Helper()
+	banThrough(t, h, jail).Crash()
+	f, err := sandbox.StartFail2banBanning(filepath.Join(t.TempDir(), "f2b-again"), "127.0.0.1/8 "+trusted, h.NetNS(), jail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Stop)
+	if !refused(t, h.Client) {
+		t.Fatal("after fail2ban's restart the office is served: no leftover to find")
 	}
 	return f
 }
@@ -65,16 +85,7 @@ func waitRefused(t *testing.T, c *sandbox.Client, want bool) bool {
 // element, and that command lets the office in.
 func TestKernelNftablesBanactionLeftover(t *testing.T) {
 	h := startNetHost(t)
-	first := banThroughNftables(t, h)
-	first.Crash()
-	f, err := sandbox.StartFail2banBanning(filepath.Join(t.TempDir(), "f2b-again"), "127.0.0.1/8 "+trusted, h.NetNS(), dovecotNftables)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.Stop)
-	if !refused(t, h.Client) {
-		t.Fatal("after fail2ban's restart the office is served: no leftover to find")
-	}
+	f := leftoverBan(t, h, dovecotNftables)
 	args := []string{"--socket", f.Socket, "--ip", trusted, "--proc-net", h.ProcNet()}
 	code, out := run(t, args...)
 	fix := "nft delete element inet f2b-table addr-set-dovecot { " + trusted + " }"
@@ -101,7 +112,7 @@ func TestKernelNftablesBanactionLeftover(t *testing.T) {
 // "banned" as if the ban worked: it says the ban rules are gone.
 func TestKernelNftablesBanListedButFlushed(t *testing.T) {
 	h := startNetHost(t)
-	f := banThroughNftables(t, h)
+	f := banThrough(t, h, dovecotNftables)
 	if out, err := h.Run("nft", "flush", "ruleset"); err != nil {
 		t.Fatalf("nft flush ruleset: %v %s", err, out)
 	}
@@ -139,31 +150,7 @@ func TestKernelIpsetBanactionLeftover(t *testing.T) {
 	h := startNetHost(t)
 	jail := sandbox.Fail2banJail{Name: "dovecot",
 		Extra: "action = iptables-ipset[type=multiport, name=dovecot, port=\"110,995,143,993,587,465,4190\", protocol=tcp]\nignoreself = false"}
-	first, err := sandbox.StartFail2banBanning(filepath.Join(t.TempDir(), "f2b"), "127.0.0.1/8", h.NetNS(), jail)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(first.Stop)
-	if err := first.DovecotFailures(trusted, 10); err != nil {
-		t.Fatal(err)
-	}
-	if err := first.WaitBanned("dovecot", trusted, 20*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	if !waitRefused(t, h.Client, true) {
-		log, _ := os.ReadFile(first.F2BLog)
-		save, _ := h.Run("iptables-save")
-		t.Fatalf("fail2ban's ipset ban did not refuse the office\n%s\n%s", log, save)
-	}
-	first.Crash()
-	f, err := sandbox.StartFail2banBanning(filepath.Join(t.TempDir(), "f2b-again"), "127.0.0.1/8 "+trusted, h.NetNS(), jail)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.Stop)
-	if !refused(t, h.Client) {
-		t.Fatal("after fail2ban's restart the office is served: no leftover to find")
-	}
+	f := leftoverBan(t, h, jail)
 	args := []string{"--socket", f.Socket, "--ip", trusted, "--proc-net", h.ProcNet()}
 	code, out := run(t, args...)
 	fix := "ipset del f2b-dovecot " + trusted

@@ -27,20 +27,7 @@ type reloadCase struct {
 // reload; what it says the reload removes lets the client in; a permanent
 // direct rule that refuses nothing yet refuses after the reload.
 func TestKernelAfterTheNextReload(t *testing.T) {
-	fw := startFirewalld(t)
-	client, err := fw.AttachServing(993)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Stop)
-	mustCmd(t, fw, "--permanent", "--add-service=imaps")
-	mustCmd(t, fw, "--reload")
-	inNS := func(t *testing.T, argv ...string) {
-		t.Helper()
-		if out, err := sandbox.Run(t.Context(), nil, append([]string{"nsenter", "--net=" + fw.NetNS()}, argv...)...); err != nil {
-			t.Fatalf("%v: %v %s", argv, err, out)
-		}
-	}
+	fw, client, inNS := imapsBehindFirewalld(t)
 	nftFile := filepath.Join(fw.Dir, "mine.nft")
 	if err := sandbox.WriteFile(nftFile, `table inet mine { chain input { type filter hook input priority filter; policy accept; tcp dport 993 drop; }; }`, 0o600); err != nil {
 		t.Fatal(err)
@@ -137,4 +124,26 @@ func probeRefused(c *sandbox.Client) bool {
 	}
 	_, err := c.Connect(sandbox.ClientIPv4, sandbox.MailIPv4, 993, 3*time.Second)
 	return err != nil
+}
+
+// imapsBehindFirewalld: firewalld opening imaps permanently and at
+// runtime, a client served on 993 from another namespace, and a runner of
+// commands in firewalld's namespace.
+func imapsBehindFirewalld(t *testing.T) (*sandbox.Firewalld, *sandbox.Client, func(t *testing.T, argv ...string)) {
+	t.Helper()
+	fw := startFirewalld(t)
+	client, err := fw.AttachServing(993)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Stop)
+	mustCmd(t, fw, "--permanent", "--add-service=imaps")
+	mustCmd(t, fw, "--reload")
+	inNS := func(t *testing.T, argv ...string) {
+		t.Helper()
+		if out, err := sandbox.Run(t.Context(), nil, append([]string{"nsenter", "--net=" + fw.NetNS()}, argv...)...); err != nil {
+			t.Fatalf("%v: %v %s", argv, err, out)
+		}
+	}
+	return fw, client, inNS
 }
