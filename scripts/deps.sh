@@ -31,8 +31,9 @@ packages=(
   # NetworkManager inside the firewalld sandbox (its zone bindings survive a
   # reload); installed without Recommends and masked on the host below
   network-manager
-  # kernel-ruleset tests (internal/netfilter): iptables-nft, iptables-legacy
-  iptables
+  # kernel-ruleset tests (internal/netfilter): iptables-nft, iptables-legacy;
+  # ipset for fail2ban's iptables-ipset banaction (check_fail2ban_trusted)
+  iptables ipset
   # contrib tests: sudo rules, ACL recipes, polkit rule, systemd drop-in
   sudo acl polkitd systemd
   # fail2ban sandbox (the system /usr/bin/python3 runs it)

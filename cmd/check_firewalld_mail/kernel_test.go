@@ -24,20 +24,7 @@ type kernelCase struct {
 // probing from another namespace is refused; the plugin must say CRITICAL,
 // name the rule and how to remove it, and after the undo say OK again.
 func TestKernelRefusalsOutsideFirewalld(t *testing.T) {
-	fw := startFirewalld(t)
-	client, err := fw.AttachServing(993)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Stop)
-	mustCmd(t, fw, "--permanent", "--add-service=imaps")
-	mustCmd(t, fw, "--reload")
-	inNS := func(t *testing.T, argv ...string) {
-		t.Helper()
-		if out, err := sandbox.Run(t.Context(), nil, append([]string{"nsenter", "--net=" + fw.NetNS()}, argv...)...); err != nil {
-			t.Fatalf("%v: %v %s", argv, err, out)
-		}
-	}
+	fw, client, inNS := imapsBehindFirewalld(t)
 	nftFile := filepath.Join(fw.Dir, "other.nft")
 	if err := sandbox.WriteFile(nftFile, `table inet filter { chain input { type filter hook input priority filter; policy drop; ct state established,related accept; tcp dport 22 accept; }; }`, 0o600); err != nil {
 		t.Fatal(err)

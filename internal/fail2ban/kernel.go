@@ -113,8 +113,20 @@ func kernelTarget(r *plugin.Result, rs *netfilter.Ruleset, ports []uint16, a net
 	}
 	if len(jails) > 0 && len(order) == 0 && len(accepted) > 0 {
 		r.Add(plugin.Warning, fmt.Sprintf("fail2ban lists %s as banned in %s, but the kernel lets it through on %s: the ban rules are gone (firewalld reloaded, or the banaction's table flushed), so it is served now and these bans do not work",
-			a, plugin.Join(jails), portList(accepted)), fmt.Sprintf("fail2ban-client reload (re-applies the bans), or unban it: fail2ban-client set %s unbanip %s", jails[0], a))
+			a, plugin.Join(jails), portList(accepted)), reapplyFix(jails, a))
 	}
+}
+
+// reapplyFix brings lost ban rules back: a plain `fail2ban-client reload`
+// does not (fail2ban 1.0 keeps the jail and its action running, and the
+// action does not notice its table is gone); restarting the jail sets its
+// banaction up again and re-bans from fail2ban's database.
+func reapplyFix(jails []string, a netip.Addr) string {
+	restarts := make([]string, len(jails))
+	for i, j := range jails {
+		restarts[i] = "fail2ban-client reload --restart " + j
+	}
+	return fmt.Sprintf("%s (restarts the jail: its banaction is set up again and the bans come back from fail2ban's database), or unban it: fail2ban-client set %s unbanip %s", strings.Join(restarts, " && "), jails[0], a)
 }
 
 func prefixSummary(first, rest string) string {
@@ -137,6 +149,10 @@ func closedForAll(rs *netfilter.Ruleset, a netip.Addr, port uint16) bool {
 // kernelFix: a rich rule in firewalld's table is removed through
 // firewall-cmd, anything else as netfilter words it.
 func kernelFix(rule netfilter.RuleRef, a netip.Addr, port uint16) string {
+	if name := ipsetMatched(rule.Text); name != "" {
+		// fail2ban's iptables-ipset banactions: the ban is the entry.
+		return fmt.Sprintf("ipset del %s %s", name, a)
+	}
 	if rule.FirewalldOwned() {
 		return fmt.Sprintf("firewall-cmd --list-rich-rules shows the rule naming %s; firewall-cmd --remove-rich-rule='THAT RULE' removes it (also with --permanent if it is there)", a)
 	}
@@ -149,4 +165,16 @@ func portList(ports []uint16) string {
 		parts[i] = fmt.Sprintf("%d/tcp", p)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// ipsetMatched is the ipset an iptables rule matches by source ("" when
+// none).
+func ipsetMatched(text string) string {
+	f := strings.Fields(text)
+	for i := 0; i+2 < len(f); i++ {
+		if f[i] == "--match-set" && f[i+2] == "src" {
+			return f[i+1]
+		}
+	}
+	return ""
 }

@@ -69,7 +69,7 @@ func Check(ctx context.Context, host remote.Host, cfg Config) plugin.Result {
 		return plugin.UnknownResult(err, accessFix(err, false))
 	}
 	r := Evaluate(f, Policy{Requirements: f.Requirements, RequirementsErr: f.RequirementsErr, Drift: cfg.Drift})
-	evaluateKernel(&r, gatherKernel(ctx, host, cfg), f, f.Requirements)
+	evaluateKernel(&r, gatherKernel(ctx, host, cfg, f.Version), f, f.Requirements)
 	if f.RuntimeFallback != nil {
 		r.Debugf("runtime from firewall-cmd on the mail host, not its D-Bus: %v", f.RuntimeFallback)
 	}

@@ -15,24 +15,40 @@ import (
 type kernelFacts struct {
 	mode string
 	got  netfilter.Gathered
+	// direct is direct.xml; runtime whether firewalld holds direct rules
+	// at runtime (asked only when iptables' tables hold rules).
+	direct  directConfig
+	runtime runtimeDirect
 }
 
-// gatherKernel reads the live ruleset unless --kernel=skip. Through the
-// host: with --sudo it is already wrapped in sudo -n.
-func gatherKernel(ctx context.Context, host remote.Host, cfg Config) kernelFacts {
+// gatherKernel reads the live ruleset unless --kernel=skip, and what
+// decides what of it the next reload keeps. Through the host: with --sudo
+// it is already wrapped in sudo -n.
+func gatherKernel(ctx context.Context, host remote.Host, cfg Config, version FirewalldVersion) kernelFacts {
 	mode := cfg.Kernel
 	if mode == "" {
 		mode = netfilter.ModeSkip
 	}
-	return kernelFacts{mode: mode, got: netfilter.ReadForMode(ctx, host, mode, netfilter.OptionsFor(false, cfg.ProcNet))}
+	k := kernelFacts{mode: mode, got: netfilter.ReadForMode(ctx, host, mode, netfilter.OptionsFor(false, cfg.ProcNet))}
+	if k.got.Ruleset == nil {
+		return k
+	}
+	k.direct = readDirectXML(ctx, host, cfg.Dirs.ConfigDir)
+	// firewalld 1.x flushes iptables' tables at every reload: only 2.x's
+	// answer depends on its runtime direct rules.
+	if hasIptablesRules(k.got.Ruleset) && !(version.Known() && version.Major < 2) {
+		k.runtime = askRuntimeDirect(ctx, host, cfg.FirewallCmd)
+	}
+	return k
 }
 
 // evaluateKernel adds the kernel's verdict for every required port and
-// served family beside firewalld's: a refusal outside firewalld's zones
-// (another table, a direct or iptables rule, panic mode) is CRITICAL with
-// the rule and its removal; a refusal in firewalld's own table where
-// firewalld's runtime view opens the port means the kernel does not hold
-// what firewalld reports.
+// served family beside firewalld's, now and after the next reload: a
+// refusal outside firewalld's zones (another table, a direct or iptables
+// rule, panic mode) is CRITICAL with the rule and its removal, and says
+// whether the next reload removes it; a refusal in firewalld's own table
+// where firewalld's runtime view opens the port means the kernel does not
+// hold what firewalld reports.
 func evaluateKernel(r *plugin.Result, k kernelFacts, f Facts, reqs []Requirement) {
 	switch {
 	case k.mode == netfilter.ModeSkip:
@@ -55,74 +71,58 @@ func evaluateKernel(r *plugin.Result, k kernelFacts, f Facts, reqs []Requirement
 		r.Detailf("the kernel's ruleset read has no firewalld table although firewalld runs: either `nft flush ruleset` was run (firewalld filters nothing; fix: systemctl restart firewalld) or this check runs in another network namespace than firewalld (use --kernel=skip there); kernel verdicts not given")
 		return
 	}
-	said := map[string]bool{}
+	reload := planReload(rs, f.Version, k)
+	said, findings := map[string]bool{}, 0
+	say := func(state plugin.State, line, fix string) {
+		if line == "" || said[line] {
+			return
+		}
+		said[line] = true
+		if state == plugin.OK {
+			r.Detailf("%s", line)
+		} else {
+			r.Add(state, line, fix)
+			findings++
+		}
+	}
 	accepted := 0
 	for _, req := range reqs {
 		for _, fam := range f.Served {
 			for _, port := range tcpPorts(req) {
 				for _, iface := range arrivalIfaces(f, fam) {
 					q := kernelQuery(f, fam, iface, port)
-					v := netfilter.Judge(rs, q)
-					if v.Outcome == netfilter.Accepted {
+					now := judgeArrival(rs, q)
+					after := judgeArrival(reload.after, q)
+					if now.v.Outcome == netfilter.Accepted && after.v.Outcome == netfilter.Accepted {
 						accepted++
 						continue
 					}
-					if v.Outcome == netfilter.CannotTell && iface == "" {
-						// No arrival interface known (no default route, no
-						// --interface): rules on iifname cannot be decided,
-						// and firewalld's verdict above already says it
-						// judged the default zone for the same reason.
-						line := fmt.Sprintf("the kernel's verdict on %s over %s depends on the arrival interface, which is not known (%s): give --interface", req.Describe(), fam, v.Rule.Text)
-						if !said[line] {
-							said[line] = true
-							r.Detailf("%s", line)
-						}
-						continue
+					fin := finding{req: req, fam: fam, port: port, fwOpens: firewalldOpens(f, req, fam)}
+					say(fin.now(now, after, reload))
+					if now.v.Outcome == netfilter.Refused && now.v.Rule.InIptablesTable() && reload.why != reload.short {
+						// The finding's line says it briefly.
+						say(plugin.OK, "kernel after the next reload: "+reload.why, "")
 					}
-					line, state, fix := kernelFinding(v, req, fam, port, firewalldOpens(f, req, fam))
-					if line != "" && !said[line] {
-						said[line] = true
-						if state == plugin.OK {
-							r.Detailf("%s", line)
-						} else {
-							r.Add(state, line, fix)
-						}
-					}
+					say(fin.afterReload(now, after, reload))
 				}
 			}
 		}
 	}
+	if reload.note != "" {
+		// A direct rule not judged may refuse after the reload: never OK
+		// on it.
+		r.Add(plugin.Warning, "cannot tell all the kernel holds after the next firewall-cmd --reload: "+reload.note, "")
+		findings++
+	}
+	if findings > 0 {
+		// firewalld's own summary ("all … open") is true of its zones
+		// only: the first line must not read as if the port were served.
+		r.Summary = fmt.Sprintf("the kernel refuses, or may refuse, required ports beyond what firewalld's configuration says (%d finding%s below); firewalld: %s", findings, plural(findings), r.Summary)
+	}
 	if rs.LegacyNotRead != "" {
 		r.Detailf("kernel: %s; judged from nftables alone", rs.LegacyNotRead)
 	}
-	r.Debugf("kernel: %d tables read (nft %s); %d port/family verdicts accepted", len(rs.Tables), rs.NftVersion, accepted)
-}
-
-// kernelFinding words one verdict that is not a plain accept.
-func kernelFinding(v netfilter.Verdict, req Requirement, fam string, port uint16, fwOpens bool) (string, plugin.State, string) {
-	what := fmt.Sprintf("%s over %s", req.Describe(), fam)
-	switch v.Outcome {
-	case netfilter.CannotTell:
-		return fmt.Sprintf("cannot tell whether the kernel accepts %s: %s (%s)", what, v.Rule, v.Why), plugin.Warning, ""
-	case netfilter.RefusedSome:
-		if v.Rule.FirewalldOwned() {
-			return "", plugin.OK, "" // firewalld's own rich rules: judged from its configuration
-		}
-		return fmt.Sprintf("kernel: %s is refused for %s by %s", what, refusedList(v), v.Rule), plugin.OK, ""
-	}
-	switch {
-	case v.Rule.Panic():
-		return "firewalld's panic mode is on: the kernel drops every packet, " + what + " included", plugin.Critical, "firewall-cmd --panic-off"
-	case v.Rule.FirewalldOwned() && fwOpens:
-		return fmt.Sprintf("the kernel refuses %s by %s, though firewalld's runtime configuration opens it: the kernel does not hold what firewalld reports", what, v.Rule), plugin.Critical, "firewall-cmd --reload"
-	case v.Rule.FirewalldOwned():
-		return "", plugin.OK, "" // firewalld's own verdict, reported from its configuration
-	}
-	survives := "it survives firewall-cmd --reload"
-	if v.Rule.Origin == "iptables-nft" {
-		survives += " (unless it is a runtime-only firewalld direct rule)"
-	}
-	return fmt.Sprintf("%s is refused by the kernel outside firewalld's zones: %s; %s", what, v.Rule, survives), plugin.Critical, v.Rule.Fix(netip.Addr{}, port)
+	r.Debugf("kernel: %d tables read (nft %s); %d port/family verdicts accepted now and after the next reload", len(rs.Tables), rs.NftVersion, accepted)
 }
 
 func refusedList(v netfilter.Verdict) string {

@@ -3,6 +3,7 @@ package netfilter
 import (
 	"net/netip"
 	"sort"
+	"strings"
 )
 
 // judge holds what one Judge call shares between its walks: the step
@@ -49,7 +50,9 @@ func inboundChains(rs *Ruleset, q Query) []baseChain {
 			}
 			// nft 1.0.6's JSON omits an ingress chain's device: such a
 			// chain is walked, and a refusal from it is "cannot tell".
-			if c.Hook == "ingress" && len(c.Devices) > 0 && !contains(c.Devices, q.Iface) {
+			// With the arrival interface not known, a device's chain is
+			// walked too, and a refusal from it is "cannot tell".
+			if c.Hook == "ingress" && len(c.Devices) > 0 && q.Iface != "" && !contains(c.Devices, q.Iface) {
 				continue
 			}
 			out = append(out, baseChain{t, c})
@@ -97,6 +100,8 @@ func (j *judge) judgeSource(rs *Ruleset, chains []baseChain, pkt *packet) source
 		v := combineLeaves(w.walkBase())
 		if v.outcome == Refused && bc.chain.Hook == "ingress" && len(bc.chain.Devices) == 0 {
 			v.outcome, v.why = CannotTell, "nft did not say which device this ingress chain is on (nft 1.0.6 leaves it out of its JSON)"
+		} else if v.outcome == Refused && bc.chain.Hook == "ingress" && pkt.q.Iface == "" {
+			v.outcome, v.why = CannotTell, "this ingress chain is on "+strings.Join(bc.chain.Devices, ", ")+" and the arrival interface is not known"
 		}
 		switch v.outcome {
 		case Refused:

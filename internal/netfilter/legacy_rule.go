@@ -66,10 +66,20 @@ func translateRule(words []string, family string) []any {
 			match(map[string]any{"meta": map[string]any{"key": "l4proto"}}, proto)
 		case "-m", "--match":
 			switch arg() {
-			case "tcp", "udp", "comment", "state", "conntrack", "multiport":
+			case "tcp", "udp", "comment", "state", "conntrack", "multiport", "set":
 			default:
 				unknownMatch("-m " + words[i])
 			}
+		case "--match-set":
+			// An ipset (attachIPSets gives the table it by name); one
+			// dimension only: src,dst pairs are not judged.
+			name, dir := arg(), arg()
+			if dir != "src" && dir != "dst" {
+				unknownMatch("--match-set")
+				continue
+			}
+			field := map[string]string{"src": "saddr", "dst": "daddr"}[dir]
+			match(map[string]any{"payload": map[string]any{"protocol": family, "field": field}}, "@"+name)
 		case "--comment", "--reject-with", "--log-prefix", "--log-level":
 			arg()
 		case "--dport", "--destination-port", "--dports", "--destination-ports":

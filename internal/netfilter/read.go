@@ -55,6 +55,8 @@ func Read(ctx context.Context, host remote.Host, opt ReadOptions) (*Ruleset, err
 	}
 	readXtTables(ctx, host, opt, rs)
 	rs.LegacyNotRead = readLegacy(ctx, host, opt, rs)
+	attachIPSets(ctx, host, opt, rs)
+	fillIngressDevices(ctx, host, opt, rs)
 	return rs, nil
 }
 
