@@ -1,7 +1,6 @@
 package netfilter
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,16 +25,11 @@ func ParseNftJSON(data []byte) (*Ruleset, error) {
 	if len(data) > MaxJSONBytes {
 		return nil, fmt.Errorf("%w: nft output over %d MiB", ErrTooLarge, MaxJSONBytes>>20)
 	}
-	var doc struct {
-		Nftables []map[string]json.RawMessage `json:"nftables"`
+	doc, err := openNftJSON(data) // parse_stream.go: one object at a time
+	if err != nil {
+		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("nft -j output is not JSON: %v", err)
-	}
-	if doc.Nftables == nil {
-		return nil, errors.New(`nft -j output has no "nftables" array`)
-	}
+	shared := newExprInterner()
 	rs := &Ruleset{}
 	tables := map[string]*Table{}
 	table := func(family, name string) *Table {
@@ -49,7 +43,7 @@ func ParseNftJSON(data []byte) (*Ruleset, error) {
 		return t
 	}
 	rules, elements, chains := 0, 0, 0
-	for _, obj := range doc.Nftables {
+	for obj := range doc.objects() {
 		for kind, raw := range obj {
 			switch kind {
 			case "metainfo":
@@ -96,7 +90,7 @@ func ParseNftJSON(data []byte) (*Ruleset, error) {
 					return nil, fmt.Errorf("%w: over %d rules", ErrTooLarge, MaxRules)
 				}
 				ch := chainOf(table(r.Family, r.Table), r.Chain)
-				ch.Rules = append(ch.Rules, Rule{Handle: r.Handle, Exprs: r.Expr, Text: RenderRule(r.Expr)})
+				ch.Rules = append(ch.Rules, Rule{Handle: r.Handle, Exprs: shared.exprs(r.Expr), Text: RenderRule(r.Expr)})
 			case "set", "map":
 				var s struct {
 					Family, Table, Name string
@@ -118,6 +112,9 @@ func ParseNftJSON(data []byte) (*Ruleset, error) {
 				table(s.Family, s.Table).Sets[s.Name] = set
 			}
 		}
+	}
+	if doc.err != nil {
+		return nil, doc.err
 	}
 	return rs, nil
 }
