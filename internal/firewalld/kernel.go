@@ -57,12 +57,13 @@ func evaluateKernel(r *plugin.Result, k kernelFacts, f Facts, reqs []Requirement
 	}
 	said := map[string]bool{}
 	accepted := 0
+	judge := netfilter.NewJudger(rs) // one source split per family for every port
 	for _, req := range reqs {
 		for _, fam := range f.Served {
 			for _, port := range tcpPorts(req) {
 				for _, iface := range arrivalIfaces(f, fam) {
 					q := kernelQuery(f, fam, iface, port)
-					v := netfilter.Judge(rs, q)
+					v := judge.Judge(q)
 					if v.Outcome == netfilter.Accepted {
 						accepted++
 						continue
