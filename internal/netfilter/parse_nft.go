@@ -81,7 +81,7 @@ func ParseNftJSON(data []byte) (*Ruleset, error) {
 				var r struct {
 					Family, Table, Chain string
 					Handle               int
-					Expr                 []any
+					Expr                 []json.RawMessage
 				}
 				if err := json.Unmarshal(raw, &r); err != nil {
 					return nil, fmt.Errorf("nft -j: bad rule: %v", err)
@@ -89,8 +89,12 @@ func ParseNftJSON(data []byte) (*Ruleset, error) {
 				if rules++; rules > MaxRules {
 					return nil, fmt.Errorf("%w: over %d rules", ErrTooLarge, MaxRules)
 				}
+				exprs, err := shared.rawExprs(r.Expr)
+				if err != nil {
+					return nil, fmt.Errorf("nft -j: bad rule: %v", err)
+				}
 				ch := chainOf(table(r.Family, r.Table), r.Chain)
-				ch.Rules = append(ch.Rules, Rule{Handle: r.Handle, Exprs: shared.exprs(r.Expr), Text: RenderRule(r.Expr)})
+				ch.Rules = append(ch.Rules, Rule{Handle: r.Handle, Exprs: exprs, Text: RenderRule(exprs)})
 			case "set", "map":
 				var s struct {
 					Family, Table, Name string

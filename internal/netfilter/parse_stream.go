@@ -80,19 +80,37 @@ func (d *nftDoc) objects() iter.Seq[map[string]json.RawMessage] {
 
 // exprInterner shares identical decoded values: each list or map is
 // replaced by the first one equal to it, bottom up, so that equal
-// operands of different rules are one value in memory.
+// operands of different rules are one value in memory. An expression
+// whose text was seen before is not decoded again: of a ban rule's
+// expressions only the one naming its address is new.
 type exprInterner struct {
 	ids    map[string]int // a list's or map's key: its parts' keys
 	values []any
-	others int // values of other types seen (never shared)
+	others int            // values of other types seen (never shared)
+	byText map[string]any // an expression's JSON text: its shared value
 }
 
-func newExprInterner() *exprInterner { return &exprInterner{ids: map[string]int{}} }
+func newExprInterner() *exprInterner {
+	return &exprInterner{ids: map[string]int{}, byText: map[string]any{}}
+}
 
-// exprs interns a rule's expressions.
-func (in *exprInterner) exprs(list []any) []any {
-	shared, _ := in.value(list)
-	return shared.([]any)
+// rawExprs decodes a rule's expressions, each shared with an equal one
+// seen before.
+func (in *exprInterner) rawExprs(raws []json.RawMessage) ([]any, error) {
+	out := make([]any, len(raws))
+	for i, raw := range raws {
+		if v, ok := in.byText[string(raw)]; ok {
+			out[i] = v
+			continue
+		}
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, err
+		}
+		out[i], _ = in.value(v)
+		in.byText[string(raw)] = out[i]
+	}
+	return out, nil
 }
 
 // value returns the shared value equal to v and its key: a scalar's own
