@@ -58,14 +58,53 @@ func openNftJSON(data []byte) (*nftDoc, error) {
 	return nil, errors.New(`nft -j output has no "nftables" array`)
 }
 
+// nftObject is one element of the array, decoded into the fields the
+// judge reads; other kinds (flowtables, counters, quotas, ct helpers) and
+// fields are skipped by the decoder without being kept.
+type nftObject struct {
+	Metainfo *struct {
+		Version any `json:"version"`
+	} `json:"metainfo"`
+	Table *struct{ Family, Name string } `json:"table"`
+	Chain *nftChain                      `json:"chain"`
+	Rule  *nftRule                       `json:"rule"`
+	Set   *nftSet                        `json:"set"`
+	Map   *nftSet                        `json:"map"`
+}
+
+type nftChain struct {
+	Family, Table, Name, Type, Hook, Policy string
+	Prio                                    int
+	Dev                                     any
+}
+
+// nftRule keeps each expression's JSON text: identical ones are decoded
+// once (exprInterner.rawExprs).
+type nftRule struct {
+	Family, Table, Chain string
+	Handle               int
+	Expr                 []json.RawMessage
+}
+
+type nftSet struct {
+	Family, Table, Name string
+	Type, Map           any
+	Elem                []any
+}
+
 // objects yields the array's objects one by one; after the loop, err says
 // whether the array was read to its end.
-func (d *nftDoc) objects() iter.Seq[map[string]json.RawMessage] {
-	return func(yield func(map[string]json.RawMessage) bool) {
+func (d *nftDoc) objects() iter.Seq[*nftObject] {
+	return func(yield func(*nftObject) bool) {
 		for d.dec.More() {
-			var obj map[string]json.RawMessage
-			if err := d.dec.Decode(&obj); err != nil {
-				d.err = fmt.Errorf("nft -j output is not JSON: %v", err)
+			obj := &nftObject{}
+			if err := d.dec.Decode(obj); err != nil {
+				var typeErr *json.UnmarshalTypeError
+				if errors.As(err, &typeErr) {
+					d.err = fmt.Errorf("nft -j: bad object: %v", err)
+				} else {
+					d.err = fmt.Errorf("nft -j output is not JSON: %v", err)
+				}
 				return
 			}
 			if !yield(obj) {
