@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/godbus/dbus/v5"
 
@@ -42,6 +43,9 @@ type DBusSource struct {
 	// Address (see dbus_ssh.go).
 	Remote *RemoteBus
 	conn   *dbus.Conn
+	// pending are the calls sent ahead (dbus_prefetch.go).
+	pendingMu sync.Mutex
+	pending   map[string]*pendingCall
 }
 
 // Connect opens a private connection to the bus.
@@ -69,7 +73,7 @@ func (s *DBusSource) Close() {
 
 func (s *DBusSource) call(ctx context.Context, iface, method string, out any, args ...any) error {
 	obj := s.conn.Object(busName, objectPath)
-	err := obj.CallWithContext(ctx, iface+"."+method, 0, args...).Store(out)
+	err := s.answer(ctx, obj, iface+"."+method, args...).Store(out)
 	if err != nil && ctx.Err() != nil {
 		// The connection was made WithContext: at the deadline godbus
 		// closes it, and the pending call may fail with "use of closed
@@ -136,6 +140,14 @@ const ifaceIPSet = "org.fedoraproject.FirewallD1.ipset"
 // by service name alone.
 func (s *DBusSource) runtimeRuleset(ctx context.Context, explicit string) (*Ruleset, error) {
 	rs := &Ruleset{Source: "D-Bus", Zones: map[string]*Zone{}, Services: map[string]Service{}, IPSets: map[string]*IPSet{}}
+	// Sent together; the zones' and policies' settings as soon as their
+	// names are known (dbus_prefetch.go). NetworkManager's presence on the
+	// bus is asked of the bus itself (networkManager).
+	obj := s.conn.Object(busName, objectPath)
+	s.askAhead(ctx, obj, ifaceMain+".getDefaultZone")
+	s.askAhead(ctx, obj, ifaceZone+".getActiveZones")
+	s.askAhead(ctx, obj, ifacePolicy+".getActivePolicies")
+	s.askAhead(ctx, s.conn.BusObject(), "org.freedesktop.DBus.NameHasOwner", nmBusName)
 	if err := s.call(ctx, ifaceMain, "getDefaultZone", &rs.DefaultZone); err != nil {
 		return nil, err
 	}
@@ -150,6 +162,7 @@ func (s *DBusSource) runtimeRuleset(ctx context.Context, explicit string) (*Rule
 	if explicit != "" {
 		names = appendUnique(names, explicit)
 	}
+	s.askZonesAhead(ctx, names)
 	for _, name := range names {
 		z, err := s.zone(ctx, name)
 		if err != nil {
@@ -160,6 +173,7 @@ func (s *DBusSource) runtimeRuleset(ctx context.Context, explicit string) (*Rule
 		}
 		rs.Zones[name] = z
 	}
+	s.askServicesAhead(ctx, rs, explicit) // the zones' services, while the policies are read
 	for _, name := range referencedIPSets(rs) {
 		rs.IPSets[name] = s.ipset(ctx, name)
 	}
@@ -167,6 +181,7 @@ func (s *DBusSource) runtimeRuleset(ctx context.Context, explicit string) (*Rule
 	if rs.Policies, err = s.runtimePolicies(ctx); err != nil {
 		return nil, err
 	}
+	s.askServicesAhead(ctx, rs, explicit)
 	rs.resolve = func(name string) (Service, error) { return s.serviceDef(ctx, name, map[string]bool{}) }
 	return rs, nil
 }

@@ -64,12 +64,17 @@ type Facts struct {
 
 // Check gathers, builds the requirements and evaluates.
 func Check(ctx context.Context, host remote.Host, cfg Config) plugin.Result {
+	// The kernel's ruleset (nft -j list ruleset: 0.3 s at 10,000 rules)
+	// is read while firewalld answers over D-Bus.
+	kernel := make(chan kernelFacts, 1)
+	go func() { kernel <- gatherKernel(ctx, host, cfg) }()
 	f, err := Gather(ctx, host, cfg)
+	k := <-kernel // ends with ctx: no command outlives the check
 	if err != nil {
 		return plugin.UnknownResult(err, accessFix(err, false))
 	}
 	r := Evaluate(f, Policy{Requirements: f.Requirements, RequirementsErr: f.RequirementsErr, Drift: cfg.Drift})
-	evaluateKernel(&r, gatherKernel(ctx, host, cfg, f.Version), f, f.Requirements)
+	evaluateKernel(&r, gatherReloadFacts(ctx, host, cfg, f.Version, k), f, f.Requirements)
 	if f.RuntimeFallback != nil {
 		r.Debugf("runtime from firewall-cmd on the mail host, not its D-Bus: %v", f.RuntimeFallback)
 	}
@@ -228,6 +233,28 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 // opens it as its definition says). Evaluate then runs on data alone.
 func prefetchServices(rs *Ruleset, explicit string, fetch ServiceLookup) {
 	rs.Services, rs.ServiceErrs = map[string]Service{}, map[string]error{}
+	names := servicesNamed(rs, explicit)
+	{
+		for _, n := range names {
+			if _, done := rs.Services[n]; done {
+				continue
+			}
+			if _, failed := rs.ServiceErrs[n]; failed {
+				continue
+			}
+			if s, err := fetch(n); err != nil {
+				rs.ServiceErrs[n] = err
+			} else {
+				rs.Services[n] = s
+			}
+		}
+	}
+	rs.resolve = nil
+}
+
+// servicesNamed lists the services the zones (or --zone) and policies of
+// the view name, with repeats.
+func servicesNamed(rs *Ruleset, explicit string) []string {
 	var names []string
 	sets := []*Zone{}
 	for name, z := range rs.Zones {
@@ -248,22 +275,7 @@ func prefetchServices(rs *Ruleset, explicit string, fetch ServiceLookup) {
 			}
 		}
 	}
-	{
-		for _, n := range names {
-			if _, done := rs.Services[n]; done {
-				continue
-			}
-			if _, failed := rs.ServiceErrs[n]; failed {
-				continue
-			}
-			if s, err := fetch(n); err != nil {
-				rs.ServiceErrs[n] = err
-			} else {
-				rs.Services[n] = s
-			}
-		}
-	}
-	rs.resolve = nil
+	return names
 }
 
 func zoneKnown(rs *Ruleset, name string) bool {

@@ -21,15 +21,21 @@ type kernelFacts struct {
 	runtime runtimeDirect
 }
 
-// gatherKernel reads the live ruleset unless --kernel=skip, and what
-// decides what of it the next reload keeps. Through the host: with --sudo
-// it is already wrapped in sudo -n.
-func gatherKernel(ctx context.Context, host remote.Host, cfg Config, version FirewalldVersion) kernelFacts {
+// gatherKernel reads the live ruleset unless --kernel=skip. Through the
+// host: with --sudo it is already wrapped in sudo -n. It runs while
+// firewalld answers over D-Bus (Check); what decides the next reload's
+// fate needs firewalld's version and is added by gatherReloadFacts.
+func gatherKernel(ctx context.Context, host remote.Host, cfg Config) kernelFacts {
 	mode := cfg.Kernel
 	if mode == "" {
 		mode = netfilter.ModeSkip
 	}
-	k := kernelFacts{mode: mode, got: netfilter.ReadForMode(ctx, host, mode, netfilter.OptionsFor(false, cfg.ProcNet))}
+	return kernelFacts{mode: mode, got: netfilter.ReadForMode(ctx, host, mode, netfilter.OptionsFor(false, cfg.ProcNet))}
+}
+
+// gatherReloadFacts adds to k what decides what of the ruleset the next
+// reload keeps: direct.xml, and firewalld 2.x's runtime direct rules.
+func gatherReloadFacts(ctx context.Context, host remote.Host, cfg Config, version FirewalldVersion, k kernelFacts) kernelFacts {
 	if k.got.Ruleset == nil {
 		return k
 	}
@@ -86,13 +92,15 @@ func evaluateKernel(r *plugin.Result, k kernelFacts, f Facts, reqs []Requirement
 		}
 	}
 	accepted := 0
+	// One Judger per ruleset: what every port's question shares is built once.
+	judgeNow, judgeAfter := netfilter.NewJudger(rs), netfilter.NewJudger(reload.after)
 	for _, req := range reqs {
 		for _, fam := range f.Served {
 			for _, port := range tcpPorts(req) {
 				for _, iface := range arrivalIfaces(f, fam) {
 					q := kernelQuery(f, fam, iface, port)
-					now := judgeArrival(rs, q)
-					after := judgeArrival(reload.after, q)
+					now := judgeArrival(judgeNow, q)
+					after := judgeArrival(judgeAfter, q)
 					if now.v.Outcome == netfilter.Accepted && after.v.Outcome == netfilter.Accepted {
 						accepted++
 						continue

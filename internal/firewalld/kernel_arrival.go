@@ -37,18 +37,18 @@ type arrivalVerdict struct {
 // (a WARNING naming the interface, CRITICAL when on every one), never a
 // detail line; only a verdict that varies through firewalld's own table
 // alone is left to firewalld's verdict.
-func judgeArrival(rs *netfilter.Ruleset, q netfilter.Query) arrivalVerdict {
-	v := netfilter.Judge(rs, q)
+func judgeArrival(judge *netfilter.Judger, q netfilter.Query) arrivalVerdict {
+	v := judge.Judge(q)
 	if v.Outcome != netfilter.CannotTell || q.Iface != "" {
 		return arrivalVerdict{v: v}
 	}
-	names, complete := netfilter.InterfaceNames(rs, maxArrivalNames)
+	names, complete := netfilter.InterfaceNames(judge.Ruleset(), maxArrivalNames)
 	var refused, some, unsure *arrivalVerdict
 	refusedOn, unsureOn, fwRefused := 0, 0, false
 	for _, name := range names {
 		qi := q
 		qi.Iface = name
-		vi := netfilter.Judge(rs, qi)
+		vi := judge.Judge(qi)
 		at := &arrivalVerdict{v: vi, iface: name}
 		switch {
 		case vi.Outcome == netfilter.Accepted:

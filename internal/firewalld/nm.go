@@ -61,7 +61,7 @@ func (n NMFacts) Restores(iface string) (NMDevice, bool) {
 // (no call to an unowned name, which the bus could activate).
 func (s *DBusSource) networkManager(ctx context.Context, ifaces []string) NMFacts {
 	n := NMFacts{Asked: true, Devices: map[string]NMDevice{}}
-	if err := s.conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, nmBusName).Store(&n.Running); err != nil {
+	if err := s.answer(ctx, s.conn.BusObject(), "org.freedesktop.DBus.NameHasOwner", nmBusName).Store(&n.Running); err != nil {
 		n.Err = fmt.Errorf("D-Bus NameHasOwner %s: %v", nmBusName, err)
 		return n
 	}

@@ -187,15 +187,21 @@ func combineLeaves(leaves []leaf) sourceVerdict {
 // bounded: a ruleset too costly to walk gives CannotTell naming the rule
 // where the budget ran out.
 func Judge(rs *Ruleset, q Query) Verdict {
-	return judgeIndexed(rs, q, indexFrom)
+	return NewJudger(rs).Judge(q)
 }
 
 // judgeIndexed is Judge with the chain length from which rules are
 // indexed by source (tests compare it with a walk that never skips).
 func judgeIndexed(rs *Ruleset, q Query, from int) Verdict {
-	j := &judge{index: map[*Set]*addrIndex{}, sources: map[*Chain]*sourceIndex{}, indexFrom: from}
-	chains := inboundChains(rs, q)
-	marksKnown := !setsMarks(rs)
+	return newJudger(rs, from).Judge(q)
+}
+
+// Judge answers the query (see the package's Judge); what the queries
+// share is built on the first that needs it (judger.go).
+func (jr *Judger) Judge(q Query) Verdict {
+	rs := jr.rs
+	j := &judge{index: jr.sets, sources: jr.sources, indexFrom: jr.from}
+	marksKnown := jr.marksKnown
 	src := q.Source.Masked()
 	if !src.IsValid() {
 		if q.IPv6 {
@@ -204,7 +210,9 @@ func judgeIndexed(rs *Ruleset, q Query, from int) Verdict {
 			src = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
 		}
 	}
-	reps, tooMany := sourceRepresentatives(rs, chains, src)
+	split := jr.split(q, src)
+	reps, tooMany := split.reps, split.tooMany
+	memo := map[int]memoVerdict{}
 	out := Verdict{LegacyNotRead: rs.LegacyNotRead}
 	if tooMany {
 		out.Outcome, out.Why = CannotTell, "the ruleset splits the source addresses into too many ranges to judge each"
@@ -217,7 +225,7 @@ func judgeIndexed(rs *Ruleset, q Query, from int) Verdict {
 	accepted := 0
 	for i, a := range reps {
 		pkt := &packet{q: q, src: a, marksKnow: marksKnown, candidates: map[*Chain][]int{}}
-		v := j.judgeSource(rs, chains, pkt)
+		v := jr.judgeRep(j, split, memo, i, pkt)
 		switch v.outcome {
 		case CannotTell:
 			out.Outcome, out.Why = CannotTell, v.why

@@ -1,8 +1,6 @@
 package netfilter
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -26,16 +24,11 @@ func ParseNftJSON(data []byte) (*Ruleset, error) {
 	if len(data) > MaxJSONBytes {
 		return nil, fmt.Errorf("%w: nft output over %d MiB", ErrTooLarge, MaxJSONBytes>>20)
 	}
-	var doc struct {
-		Nftables []map[string]json.RawMessage `json:"nftables"`
+	doc, err := openNftJSON(data) // parse_stream.go: one object at a time
+	if err != nil {
+		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("nft -j output is not JSON: %v", err)
-	}
-	if doc.Nftables == nil {
-		return nil, errors.New(`nft -j output has no "nftables" array`)
-	}
+	shared := newExprInterner()
 	rs := &Ruleset{}
 	tables := map[string]*Table{}
 	table := func(family, name string) *Table {
@@ -49,77 +42,64 @@ func ParseNftJSON(data []byte) (*Ruleset, error) {
 		return t
 	}
 	rules, elements, chains := 0, 0, 0
-	for _, obj := range doc.Nftables {
-		for kind, raw := range obj {
-			switch kind {
-			case "metainfo":
-				var m struct {
-					Version string `json:"version"`
-				}
-				_ = json.Unmarshal(raw, &m)
-				rs.NftVersion = m.Version
-			case "table":
-				var t struct{ Family, Name string }
-				if err := json.Unmarshal(raw, &t); err != nil {
-					return nil, fmt.Errorf("nft -j: bad table: %v", err)
-				}
-				table(t.Family, t.Name)
-			case "chain":
-				var c struct {
-					Family, Table, Name, Type, Hook, Policy string
-					Prio                                    int
-					Dev                                     any
-				}
-				if err := json.Unmarshal(raw, &c); err != nil {
-					return nil, fmt.Errorf("nft -j: bad chain: %v", err)
-				}
-				if chains++; chains > MaxChains {
-					return nil, fmt.Errorf("%w: over %d chains", ErrTooLarge, MaxChains)
-				}
-				t := table(c.Family, c.Table)
-				ch := chainOf(t, c.Name)
-				ch.Hook, ch.Type, ch.Priority, ch.Policy = c.Hook, c.Type, c.Prio, c.Policy
-				if ch.Hook != "" && ch.Policy == "" {
-					ch.Policy = "accept"
-				}
-				ch.Devices = devices(c.Dev)
-			case "rule":
-				var r struct {
-					Family, Table, Chain string
-					Handle               int
-					Expr                 []any
-				}
-				if err := json.Unmarshal(raw, &r); err != nil {
-					return nil, fmt.Errorf("nft -j: bad rule: %v", err)
-				}
-				if rules++; rules > MaxRules {
-					return nil, fmt.Errorf("%w: over %d rules", ErrTooLarge, MaxRules)
-				}
-				ch := chainOf(table(r.Family, r.Table), r.Chain)
-				ch.Rules = append(ch.Rules, Rule{Handle: r.Handle, Exprs: r.Expr, Text: RenderRule(r.Expr)})
-			case "set", "map":
-				var s struct {
-					Family, Table, Name string
-					Type, Map           any
-					Elem                []any
-				}
-				if err := json.Unmarshal(raw, &s); err != nil {
-					return nil, fmt.Errorf("nft -j: bad %s: %v", kind, err)
-				}
-				if elements += len(s.Elem); elements > MaxSetElements {
-					return nil, fmt.Errorf("%w: over %d set elements", ErrTooLarge, MaxSetElements)
-				}
-				set := &Set{Name: s.Name, Type: s.Type, Map: s.Map}
-				for _, e := range s.Elem {
-					key, data := splitElement(e, kind == "map")
-					set.Elements = append(set.Elements, key)
-					set.Data = append(set.Data, data)
-				}
-				table(s.Family, s.Table).Sets[s.Name] = set
+	for obj := range doc.objects() {
+		if m := obj.Metainfo; m != nil {
+			rs.NftVersion, _ = m.Version.(string) // said, not judged: any other type is ignored
+		}
+		if t := obj.Table; t != nil {
+			table(t.Family, t.Name)
+		}
+		if c := obj.Chain; c != nil {
+			if chains++; chains > MaxChains {
+				return nil, fmt.Errorf("%w: over %d chains", ErrTooLarge, MaxChains)
 			}
+			ch := chainOf(table(c.Family, c.Table), c.Name)
+			ch.Hook, ch.Type, ch.Priority, ch.Policy = c.Hook, c.Type, c.Prio, c.Policy
+			if ch.Hook != "" && ch.Policy == "" {
+				ch.Policy = "accept"
+			}
+			ch.Devices = devices(c.Dev)
+		}
+		if r := obj.Rule; r != nil {
+			if rules++; rules > MaxRules {
+				return nil, fmt.Errorf("%w: over %d rules", ErrTooLarge, MaxRules)
+			}
+			exprs, err := shared.rawExprs(r.Expr)
+			if err != nil {
+				return nil, fmt.Errorf("nft -j: bad rule: %v", err)
+			}
+			ch := chainOf(table(r.Family, r.Table), r.Chain)
+			ch.Rules = append(ch.Rules, Rule{Handle: r.Handle, Exprs: exprs, Text: RenderRule(exprs)})
+		}
+		for _, s := range []struct {
+			set   *nftSet
+			isMap bool
+		}{{obj.Set, false}, {obj.Map, true}} {
+			if s.set == nil {
+				continue
+			}
+			if elements += len(s.set.Elem); elements > MaxSetElements {
+				return nil, fmt.Errorf("%w: over %d set elements", ErrTooLarge, MaxSetElements)
+			}
+			table(s.set.Family, s.set.Table).Sets[s.set.Name] = newSet(s.set, s.isMap)
 		}
 	}
+	if doc.err != nil {
+		return nil, doc.err
+	}
 	return rs, nil
+}
+
+// newSet is a set or map as the judge reads it: keys, and for a map
+// each key's data.
+func newSet(s *nftSet, isMap bool) *Set {
+	set := &Set{Name: s.Name, Type: s.Type, Map: s.Map}
+	for _, e := range s.Elem {
+		key, data := splitElement(e, isMap)
+		set.Elements = append(set.Elements, key)
+		set.Data = append(set.Data, data)
+	}
+	return set
 }
 
 func chainOf(t *Table, name string) *Chain {

@@ -23,4 +23,5 @@ func collectOnlyPastLimit() {
 	}
 	debug.SetMemoryLimit(gcMemoryLimit)
 	debug.SetGCPercent(-1)
+	paceWhenLarge() // gc_pace.go
 }
