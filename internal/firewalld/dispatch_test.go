@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
 
@@ -15,10 +16,10 @@ import (
 // 2.x carries a priority). With the priority at 0, 2.x too dispatches by
 // source first.
 func TestDispatchByIngressPriority(t *testing.T) {
-	views := func(prio int) *Ruleset {
-		block := &Zone{Name: "block", Target: "%%REJECT%%", Sources: []string{"0.0.0.0/0"}}
-		internal := &Zone{Name: "internal", Target: "default", Services: []string{"imaps"}, Interfaces: []string{"eth+"}, IngressPriority: prio}
-		return rulesetOf(block, internal, &Zone{Name: "public", Target: "default"})
+	views := func(prio int) *ruleset.Ruleset {
+		block := &ruleset.Zone{Name: "block", Target: "%%REJECT%%", Sources: []string{"0.0.0.0/0"}}
+		internal := &ruleset.Zone{Name: "internal", Target: "default", Services: []string{"imaps"}, Interfaces: []string{"eth+"}, IngressPriority: prio}
+		return rulesetOf(block, internal, &ruleset.Zone{Name: "public", Target: "default"})
 	}
 	for _, c := range []struct {
 		name    string
@@ -34,9 +35,9 @@ func TestDispatchByIngressPriority(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := Facts{Runtime: views(c.prio), Permanent: views(c.prio), Version: c.version,
-				Families: []string{IPv4}, Served: []string{IPv4},
-				Arrival: Arrival{Interfaces: map[string][]string{IPv4: {"eth0"}}}}
-			r := Evaluate(f, Policy{Requirements: []Requirement{{Name: "imaps", Service: "imaps", Ports: []Port{{"993", "tcp"}}}}, Drift: plugin.Warning})
+				Families: []string{ruleset.IPv4}, Served: []string{ruleset.IPv4},
+				Arrival: ruleset.Arrival{Interfaces: map[string][]string{ruleset.IPv4: {"eth0"}}}}
+			r := Evaluate(f, Policy{Requirements: []ruleset.Requirement{{Name: "imaps", Service: "imaps", Ports: []ruleset.Port{{Port: "993", Protocol: "tcp"}}}}, Drift: plugin.Warning})
 			text := evalText(r)
 			if r.State() != c.state || !strings.Contains(text, "zone "+c.zone) {
 				t.Errorf("%v, want %v in zone %s:\n%s", r.State(), c.state, c.zone, text)

@@ -13,6 +13,7 @@ import (
 	"github.com/godbus/dbus/v5"
 	"go.uber.org/goleak"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
@@ -76,7 +77,7 @@ func openFDs(t *testing.T) int {
 }
 
 func sandboxConfig(busAddress, configDir, defaultDir string) Config {
-	return Config{Family: "both", Services: DefaultServices, RuntimeSource: "dbus", BusAddress: busAddress,
+	return Config{Family: "both", Services: ruleset.DefaultServices, RuntimeSource: "dbus", BusAddress: busAddress,
 		FirewallCmd: "/usr/bin/firewall-cmd", Dirs: Dirs{ConfigDir: configDir, DefaultDir: defaultDir}, Drift: plugin.Warning}
 }
 
@@ -92,7 +93,7 @@ func wantResult(t *testing.T, r plugin.Result, state plugin.State, first string)
 // runs healthy with every mail service open.
 func TestHostileConfigFiles(t *testing.T) {
 	fw := startFirewalld(t)
-	if err := fw.OpenPermanently(DefaultServices...); err != nil {
+	if err := fw.OpenPermanently(ruleset.DefaultServices...); err != nil {
 		t.Fatal(err)
 	}
 	cfg := sandboxConfig(fw.BusAddress, fw.ConfigDir, fw.DefaultDir)
@@ -206,7 +207,7 @@ func TestHostileFirewallCmdHangs(t *testing.T) {
 // check leaves no goroutine or fd behind.
 func TestHostileDBusPeer(t *testing.T) {
 	fw := startFirewalld(t)
-	if err := fw.OpenPermanently(DefaultServices...); err != nil {
+	if err := fw.OpenPermanently(ruleset.DefaultServices...); err != nil {
 		t.Fatal(err)
 	}
 	fw.StopDaemon()

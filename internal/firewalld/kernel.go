@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/netfilter"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
@@ -33,7 +34,7 @@ func gatherKernel(ctx context.Context, host remote.Host, cfg Config) kernelFacts
 // the rule and its removal; a refusal in firewalld's own table where
 // firewalld's runtime view opens the port means the kernel does not hold
 // what firewalld reports.
-func evaluateKernel(r *plugin.Result, k kernelFacts, f Facts, reqs []Requirement) {
+func evaluateKernel(r *plugin.Result, k kernelFacts, f Facts, reqs []ruleset.Requirement) {
 	switch {
 	case k.mode == netfilter.ModeSkip:
 		return
@@ -99,7 +100,7 @@ func evaluateKernel(r *plugin.Result, k kernelFacts, f Facts, reqs []Requirement
 }
 
 // kernelFinding words one verdict that is not a plain accept.
-func kernelFinding(v netfilter.Verdict, req Requirement, fam string, port uint16, fwOpens bool) (string, plugin.State, string) {
+func kernelFinding(v netfilter.Verdict, req ruleset.Requirement, fam string, port uint16, fwOpens bool) (string, plugin.State, string) {
 	what := fmt.Sprintf("%s over %s", req.Describe(), fam)
 	switch v.Outcome {
 	case netfilter.CannotTell:
@@ -138,16 +139,16 @@ func refusedList(v netfilter.Verdict) string {
 }
 
 // firewalldOpens is firewalld's own runtime verdict for the requirement.
-func firewalldOpens(f Facts, req Requirement, fam string) bool {
+func firewalldOpens(f Facts, req ruleset.Requirement, fam string) bool {
 	if f.Runtime == nil {
 		return false
 	}
-	fc, ok := Judge(f.Runtime, req, []string{fam}, f.Arrival, f.Zone).Of(fam)
+	fc, ok := ruleset.Judge(f.Runtime, req, []string{fam}, f.Arrival, f.Zone).Of(fam)
 	return ok && fc.Open()
 }
 
 // tcpPorts lists the TCP ports of a requirement (a range by its ends).
-func tcpPorts(req Requirement) []uint16 {
+func tcpPorts(req ruleset.Requirement) []uint16 {
 	var out []uint16
 	for _, p := range req.Ports {
 		if p.Protocol != "tcp" {
@@ -174,7 +175,7 @@ func arrivalIfaces(f Facts, fam string) []string {
 }
 
 func kernelQuery(f Facts, fam, iface string, port uint16) netfilter.Query {
-	q := netfilter.Query{IPv6: fam == IPv6, Iface: iface, Port: port}
+	q := netfilter.Query{IPv6: fam == ruleset.IPv6, Iface: iface, Port: port}
 	if q.IPv6 {
 		q.Source = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
 	} else {

@@ -3,13 +3,15 @@ package firewalld
 import (
 	"strconv"
 	"strings"
+
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 )
 
 // portRange is functions.getPortRange: a port, a range or a service name
 // (or a range of names, "imap-imaps") as firewalld turns it into numbers
 // when it builds its nftables rules (portStr). ok is false where firewalld
 // finds no single answer (unknown name, ambiguous split).
-func (db netDB) portRange(ports string) (lo, hi int64, ok bool) {
+func (db NetDB) portRange(ports string) (lo, hi int64, ok bool) {
 	order := func(a, b int64) (int64, int64, bool) {
 		if a > b {
 			a, b = b, a
@@ -52,7 +54,7 @@ func (db netDB) portRange(ports string) (lo, hi int64, ok bool) {
 // numericPort rewrites a port written as a name ("imaps", as firewall-cmd
 // stores it) to the numbers firewalld's rule opens ("993"); a port already
 // numeric, or one firewalld cannot resolve, is left as written.
-func (db netDB) numericPort(p Port) Port {
+func (db NetDB) numericPort(p ruleset.Port) ruleset.Port {
 	if _, _, err := p.Range(); err == nil || p.Port == "" {
 		return p
 	}
@@ -67,15 +69,15 @@ func (db netDB) numericPort(p Port) Port {
 	return p
 }
 
-// resolvePortNames resolves, in place, every port of a view that is
+// ResolvePortNames resolves, in place, every port of a view that is
 // written as a name: zone and policy ports, source ports, forward ports,
 // rich rules' ports (their Text stays as firewalld prints it, so drift
 // and fix commands keep the stored spelling) and service definitions.
-func resolvePortNames(rs *Ruleset, db netDB) {
+func ResolvePortNames(rs *ruleset.Ruleset, db NetDB) {
 	if rs == nil {
 		return
 	}
-	sets := make([]*Zone, 0, len(rs.Zones)+len(rs.Policies))
+	sets := make([]*ruleset.Zone, 0, len(rs.Zones)+len(rs.Policies))
 	for _, z := range rs.Zones {
 		sets = append(sets, z)
 	}
@@ -84,7 +86,7 @@ func resolvePortNames(rs *Ruleset, db netDB) {
 			sets = append(sets, p.Set)
 		}
 	}
-	numeric := func(ports []Port) {
+	numeric := func(ports []ruleset.Port) {
 		for i := range ports {
 			ports[i] = db.numericPort(ports[i])
 		}
@@ -100,7 +102,7 @@ func resolvePortNames(rs *Ruleset, db netDB) {
 		}
 	}
 	for name, s := range rs.Services {
-		s.Ports = append([]Port(nil), s.Ports...)
+		s.Ports = append([]ruleset.Port(nil), s.Ports...)
 		numeric(s.Ports)
 		rs.Services[name] = s
 	}

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 )
 
 // getPortRangeScript prints firewalld's own functions.getPortRange for
@@ -30,7 +32,7 @@ func TestPortNamesMatchFirewalldsGetPortRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := netDB{services: parseNetDB(services)}
+	db := NetDB{services: parseNetDB(services)}
 	inputs := []string{"imaps", "imap-imaps", "993", "10-1", "ftp-data", "ftp-data-ssh", "nosuch", "0993", "65536",
 		"imaps-10", "submission", "smtp-submission", "x11-1", "http-alt", "https-nosuch", "1-2-3", "smtp-smtp"}
 	cmd := exec.Command("/usr/bin/python3", "-c", getPortRangeScript)
@@ -59,7 +61,7 @@ func TestPortNamesMatchFirewalldsGetPortRange(t *testing.T) {
 			t.Errorf("%q: we resolve %s, firewalld %s", in, gj, mustJSON(t, w))
 		}
 	}
-	if p := db.numericPort(Port{"imaps", "tcp"}); p != (Port{"993", "tcp"}) {
+	if p := db.numericPort(ruleset.Port{Port: "imaps", Protocol: "tcp"}); p != (ruleset.Port{Port: "993", Protocol: "tcp"}) {
 		t.Errorf("numericPort(imaps/tcp) = %v", p)
 	}
 }

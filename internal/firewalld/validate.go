@@ -6,12 +6,14 @@ import (
 	"io/fs"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/beevik/etree"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/expat"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
@@ -59,16 +61,16 @@ func PermanentPatterns(d Dirs) []string {
 	return paths
 }
 
-// permanentConfig is every object firewalld would load, in its load order.
-type permanentConfig struct {
-	rules    ruleSet
-	v2       bool   // rules == rules2: firewalld 2.x's readers raise where 1.3's skip
+// Tree is every object firewalld would load, in its load order.
+type Tree struct {
+	Rules    RuleSet
+	V2       bool   // rules == Rules2: firewalld 2.x's readers raise where 1.3's skip
 	backend  string // FirewallBackend, for the policy masquerade check
-	db       netDB
+	DB       NetDB
 	problems []ConfigProblem
 	failed   map[string]bool              // paths already refused
-	names    map[string][]string          // kind -> names in load order
-	paths    map[string]map[string]string // kind -> name -> winning file
+	Names    map[string][]string          // kind -> names in load order
+	Paths    map[string]map[string]string // kind -> name -> winning file
 	broken   map[string]map[string]bool   // kind -> names whose winning file was refused
 	zones    map[string]*vZone            // zones and policies ("policies/"+name)
 	// defaultZone is the zone firewalld will make the default: it and the
@@ -114,7 +116,7 @@ func parseAll(byDir map[string][]remote.File) map[string]parsedXML {
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
-				results[i].root, results[i].err = parseXML(files[i].Data)
+				results[i].root, results[i].err = expat.Parse(files[i].Data)
 			}
 		}()
 	}
@@ -126,7 +128,7 @@ func parseAll(byDir map[string][]remote.File) map[string]parsedXML {
 	return out
 }
 
-func (c *permanentConfig) refuse(path, reason string) {
+func (c *Tree) refuse(path, reason string) {
 	if c.failed[path] {
 		return
 	}
@@ -136,8 +138,8 @@ func (c *permanentConfig) refuse(path, reason string) {
 	c.problems = append(c.problems, ConfigProblem{Path: path, Reason: reason})
 }
 
-func (c *permanentConfig) exists(kind, name string) bool {
-	_, ok := c.paths[kind][name]
+func (c *Tree) exists(kind, name string) bool {
+	_, ok := c.Paths[kind][name]
 	return ok
 }
 
@@ -155,17 +157,17 @@ func (c *permanentConfig) exists(kind, name string) bool {
 // ConfigWarnings). For an unknown version both releases' rules are
 // applied, and a file only one of them refuses says which (OnlyUnder).
 func ValidatePermanent(d Dirs, files []remote.File, v FirewalldVersion) []ConfigProblem {
-	problems, _ := loadPermanent(d, files, v)
+	problems, _ := LoadPermanent(d, files, v)
 	return problems
 }
 
-// loadPermanent is ValidatePermanent that also returns what the readers
+// LoadPermanent is ValidatePermanent that also returns what the readers
 // kept: the first release's config when both are applied (1.3's: 2.x's
 // refuses more, which the problems say).
-func loadPermanent(d Dirs, files []remote.File, v FirewalldVersion) ([]ConfigProblem, *permanentConfig) {
+func LoadPermanent(d Dirs, files []remote.File, v FirewalldVersion) ([]ConfigProblem, *Tree) {
 	in := sortFiles(d, files)
-	sets := v.ruleSets()
-	configs := make([]*permanentConfig, len(sets))
+	sets := v.RuleSets()
+	configs := make([]*Tree, len(sets))
 	verdicts := make([][]ConfigProblem, len(sets))
 	for i, rules := range sets {
 		configs[i] = in.validate(d, files, rules)
@@ -181,7 +183,7 @@ func loadPermanent(d Dirs, files []remote.File, v FirewalldVersion) ([]ConfigPro
 // the XML files by directory (parsed once, whatever the rules), the
 // directories that could not be listed.
 type configInput struct {
-	db       netDB
+	DB       NetDB
 	byDir    map[string][]remote.File
 	unlisted []remote.File
 	lockdown *remote.File // firewalld 1.3 checks it (see validate_lockdown.go)
@@ -192,11 +194,11 @@ func sortFiles(d Dirs, files []remote.File) *configInput {
 	in := &configInput{byDir: map[string][]remote.File{}}
 	for i, f := range files {
 		switch {
-		case xmlContains(netDBFiles, f.Path):
+		case slices.Contains(netDBFiles, f.Path):
 			if f.Err == nil && f.Path == "/etc/services" {
-				in.db.services = parseNetDB(f.Data)
+				in.DB.services = parseNetDB(f.Data)
 			} else if f.Err == nil {
-				in.db.protocols = parseNetDB(f.Data)
+				in.DB.protocols = parseNetDB(f.Data)
 			}
 		case f.Path == lockdownPath(d):
 			in.lockdown = &files[i]
@@ -213,18 +215,18 @@ func sortFiles(d Dirs, files []remote.File) *configInput {
 
 // validate is check_on_disk_config with one release's rules; what the
 // readers kept is the permanent config the verdict is judged on
-// (permanentRuleset).
-func (in *configInput) validate(d Dirs, files []remote.File, rules ruleSet) *permanentConfig {
-	c := &permanentConfig{
-		rules: rules, v2: rules == rules2, db: in.db, parsed: in.parsed, dirs: d, unlisted: in.unlisted,
+// (PermanentRuleset).
+func (in *configInput) validate(d Dirs, files []remote.File, rules RuleSet) *Tree {
+	c := &Tree{
+		Rules: rules, V2: rules == Rules2, DB: in.DB, parsed: in.parsed, dirs: d, unlisted: in.unlisted,
 		stockServices: map[string]*vService{}, unreadable: map[string]bool{},
-		failed: map[string]bool{}, names: map[string][]string{}, paths: map[string]map[string]string{},
+		failed: map[string]bool{}, Names: map[string][]string{}, Paths: map[string]map[string]string{},
 		broken: map[string]map[string]bool{}, zones: map[string]*vZone{}, services: map[string]*vService{},
 		icmp: map[string]*vICMPType{}, defaultZone: effectiveDefaultZone(d, files, rules),
 		ipsetTypes: map[string]string{}, ipsetFamilies: map[string]string{}, ipsets: map[string]*vIPSet{},
 	}
 	c.backend = "nftables"
-	if conf, _ := confAndZones(d, files); conf != nil {
+	if conf, _ := ConfAndZones(d, files); conf != nil {
 		c.backend = firewallBackend(conf.Data, rules)
 	}
 	if msg := confRefusal(d, files, rules); msg != "" {
@@ -234,7 +236,7 @@ func (in *configInput) validate(d Dirs, files []remote.File, rules ruleSet) *per
 		c.refuse(f.Path, "cannot list the directory: "+f.Err.Error())
 	}
 	for _, kind := range loadKinds {
-		c.paths[kind], c.broken[kind] = map[string]string{}, map[string]bool{}
+		c.Paths[kind], c.broken[kind] = map[string]string{}, map[string]bool{}
 		for _, dir := range []string{d.DefaultDir, d.ConfigDir} {
 			for _, f := range in.byDir[filepath.Join(dir, kind)] {
 				c.load(kind, f)
@@ -247,7 +249,7 @@ func (in *configInput) validate(d Dirs, files []remote.File, rules ruleSet) *per
 			c.refuse(filepath.Join(d.DefaultDir, "zones", z+".xml"), fmt.Sprintf("INVALID_ZONE: Zone '%s' is not available.", z))
 		}
 	}
-	if !c.v2 && in.lockdown != nil {
+	if !c.V2 && in.lockdown != nil {
 		c.checkLockdown(*in.lockdown)
 	}
 	return c
@@ -256,10 +258,10 @@ func (in *configInput) validate(d Dirs, files []remote.File, rules ruleSet) *per
 // mergeVerdicts joins the verdicts of both releases' rules (the version
 // is unknown): a file both refuse is refused, with the second reason when
 // it differs; a file only one refuses carries that release in OnlyUnder.
-func mergeVerdicts(sets []ruleSet, verdicts [][]ConfigProblem) []ConfigProblem {
+func mergeVerdicts(sets []RuleSet, verdicts [][]ConfigProblem) []ConfigProblem {
 	var out []ConfigProblem
 	index := map[string]int{}
-	refusedBy := map[string][]ruleSet{}
+	refusedBy := map[string][]RuleSet{}
 	for i, problems := range verdicts {
 		for _, p := range problems {
 			refusedBy[p.Path] = append(refusedBy[p.Path], sets[i])
@@ -297,15 +299,15 @@ var readerCode = map[string]string{
 }
 
 // load reads one file as its reader would and records the object.
-func (c *permanentConfig) load(kind string, f remote.File) {
+func (c *Tree) load(kind string, f remote.File) {
 	name := strings.TrimSuffix(filepath.Base(f.Path), ".xml")
 	// Whatever happens next, the name exists for firewalld's cross-checks
 	// (or firewalld stops here): a broken file must not also make every
 	// reference to it look dangling.
 	if !c.exists(kind, name) {
-		c.names[kind] = append(c.names[kind], name)
+		c.Names[kind] = append(c.Names[kind], name)
 	}
-	c.paths[kind][name] = f.Path
+	c.Paths[kind][name] = f.Path
 	c.broken[kind][name] = true
 	if f.Err != nil {
 		c.unreadable[f.Path] = true
@@ -321,7 +323,7 @@ func (c *permanentConfig) load(kind string, f remote.File) {
 	}
 	parsed, ok := c.parsed[f.Path]
 	if !ok {
-		parsed.root, parsed.err = parseXML(f.Data)
+		parsed.root, parsed.err = expat.Parse(f.Data)
 	}
 	root, err := parsed.root, parsed.err
 	if err != nil {
@@ -335,9 +337,9 @@ func (c *permanentConfig) load(kind string, f remote.File) {
 		if z.isPolicy {
 			z.target = "CONTINUE"
 		}
-		r := &zoneReader{z: z, db: c.db, v2: c.v2, spec: zoneSpecs[c.rules]}
+		r := &zoneReader{z: z, db: c.DB, v2: c.V2, spec: zoneSpecs[c.Rules]}
 		if z.isPolicy {
-			r.spec = policySpecs[c.rules]
+			r.spec = policySpecs[c.Rules]
 		}
 		if msg = saxWalk(root, r.start, r.end); msg == "" {
 			z.skipped = r.skipped
@@ -345,7 +347,7 @@ func (c *permanentConfig) load(kind string, f remote.File) {
 		}
 	case "services":
 		s := &vService{name: name, path: f.Path}
-		if msg = readService(root, c.db, s); msg == "" {
+		if msg = readService(root, c.DB, s); msg == "" {
 			c.services[name] = s
 			if filepath.Dir(f.Path) == filepath.Join(c.dirs.DefaultDir, "services") {
 				c.stockServices[name] = s
@@ -366,7 +368,7 @@ func (c *permanentConfig) load(kind string, f remote.File) {
 			c.icmp[name] = t
 		}
 	case "helpers":
-		msg = readHelper(root, c.db)
+		msg = readHelper(root, c.DB)
 	}
 	if msg != "" {
 		c.refuse(f.Path, msg)

@@ -2,7 +2,9 @@ package firewalld
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/mailhost-checks/mailchecks/internal/remote"
@@ -12,8 +14,8 @@ import (
 // release (compared lower-cased where firewalld lowers them); a key
 // missing here is unknown to that release (logged and ignored), a key
 // with no values takes any value.
-var confValues = map[ruleSet]map[string][]string{
-	rules13: {
+var confValues = map[RuleSet]map[string][]string{
+	Rules13: {
 		"CleanupOnExit": yesNo, "CleanupModulesOnExit": yesNo, "Lockdown": yesNo, "IPv6_rpfilter": yesNo,
 		"IndividualCalls": yesNo, "FlushAllOnReload": yesNo, "RFC3964_IPv4": yesNo, "AllowZoneDrifting": yesNo,
 		"LogDenied":        {"all", "unicast", "broadcast", "multicast", "off"},
@@ -24,7 +26,7 @@ var confValues = map[ruleSet]map[string][]string{
 	// takes loose and the -forward modes, ReloadPolicy and the Nftables*
 	// and StrictForwardPorts keys are new; Lockdown is read but has no
 	// effect any more (see confWarning).
-	rules2: {
+	Rules2: {
 		"CleanupOnExit": yesNo, "CleanupModulesOnExit": yesNo, "Lockdown": nil,
 		"IPv6_rpfilter":   {"yes", "true", "no", "false", "strict", "loose", "loose-forward", "strict-forward"},
 		"IndividualCalls": yesNo, "FlushAllOnReload": yesNo, "RFC3964_IPv4": yesNo, "AllowZoneDrifting": yesNo,
@@ -47,11 +49,11 @@ var yesNo = []string{"yes", "true", "no", "false"}
 // one release warns about names it.
 func ConfigWarnings(d Dirs, files []remote.File, v FirewalldVersion) []ConfigProblem {
 	confPath := filepath.Join(d.ConfigDir, "firewalld.conf")
-	conf, zones := confAndZones(d, files)
+	conf, zones := ConfAndZones(d, files)
 	if conf == nil {
 		return nil // missing: firewalld uses its defaults, as intended
 	}
-	sets := v.ruleSets()
+	sets := v.RuleSets()
 	var out []ConfigProblem
 	count := map[string]int{}
 	var order []string
@@ -71,7 +73,7 @@ func ConfigWarnings(d Dirs, files []remote.File, v FirewalldVersion) []ConfigPro
 		if count[w] < len(sets) {
 			// only one release of an unknown version warns: say which
 			for _, rules := range sets {
-				if _, ws := readFirewalldConf(conf.Data, rules); xmlContains(ws, w) {
+				if _, ws := readFirewalldConf(conf.Data, rules); slices.Contains(ws, w) {
 					w += " (" + rules.String() + ")"
 					break
 				}
@@ -82,9 +84,9 @@ func ConfigWarnings(d Dirs, files []remote.File, v FirewalldVersion) []ConfigPro
 	return out
 }
 
-// confAndZones finds firewalld.conf (nil when missing or unreadable) and
+// ConfAndZones finds firewalld.conf (nil when missing or unreadable) and
 // the names of the zone files of both trees.
-func confAndZones(d Dirs, files []remote.File) (*remote.File, map[string]bool) {
+func ConfAndZones(d Dirs, files []remote.File) (*remote.File, map[string]bool) {
 	confPath := filepath.Join(d.ConfigDir, "firewalld.conf")
 	zones := map[string]bool{}
 	var conf *remote.File
@@ -111,8 +113,8 @@ func fallbackZone(zones map[string]bool) string {
 }
 
 // effectiveDefaultZone is the zone firewalld will use as its default.
-func effectiveDefaultZone(d Dirs, files []remote.File, rules ruleSet) string {
-	conf, zones := confAndZones(d, files)
+func effectiveDefaultZone(d Dirs, files []remote.File, rules RuleSet) string {
+	conf, zones := ConfAndZones(d, files)
 	zone := FallbackZone
 	if conf != nil {
 		zone, _ = readFirewalldConf(conf.Data, rules)
@@ -130,9 +132,9 @@ func effectiveDefaultZone(d Dirs, files []remote.File, rules ruleSet) string {
 // both values case-insensitively), which fails --check-config and the
 // reload (fw.py _start_load_firewalld_conf instead falls back to the
 // default settings, DefaultZone included, at a start).
-func confRefusal(d Dirs, files []remote.File, rules ruleSet) string {
-	conf, _ := confAndZones(d, files)
-	if conf == nil || rules != rules2 {
+func confRefusal(d Dirs, files []remote.File, rules RuleSet) string {
+	conf, _ := ConfAndZones(d, files)
+	if conf == nil || rules != Rules2 {
 		return ""
 	}
 	values, _ := readConfValues(conf.Data, rules)
@@ -145,18 +147,18 @@ func confRefusal(d Dirs, files []remote.File, rules ruleSet) string {
 
 // readFirewalldConf is firewalld_conf.read: the DefaultZone it settles on
 // and a line for everything it logs and ignores or replaces.
-func readFirewalldConf(data []byte, rules ruleSet) (defaultZone string, warnings []string) {
+func readFirewalldConf(data []byte, rules RuleSet) (defaultZone string, warnings []string) {
 	values, warnings := readConfValues(data, rules)
 	defaultZone = FallbackZone
 	if z, ok := values["DefaultZone"]; ok {
 		defaultZone = z
 	}
-	for _, key := range sortedKeys(values) {
+	for _, key := range slices.Sorted(maps.Keys(values)) {
 		if w := confWarning(key, values[key], rules); w != "" {
 			warnings = append(warnings, w)
 		}
 	}
-	if rules == rules2 {
+	if rules == Rules2 {
 		if rp := values["IPv6_rpfilter"]; values["FirewallBackend"] == "iptables" && (rp == "loose-forward" || rp == "strict-forward") {
 			// sanity_check raised: _start_load_firewalld_conf keeps none of the file
 			defaultZone = FallbackZone
@@ -167,7 +169,7 @@ func readFirewalldConf(data []byte, rules ruleSet) (defaultZone string, warnings
 
 // readConfValues is read's line loop: the first value of each key it
 // knows, and a warning for each line it ignores.
-func readConfValues(data []byte, rules ruleSet) (map[string]string, []string) {
+func readConfValues(data []byte, rules RuleSet) (map[string]string, []string) {
 	values := map[string]string{}
 	var warnings []string
 	for n, line := range strings.Split(string(data), "\n") {
@@ -201,14 +203,14 @@ func readConfValues(data []byte, rules ruleSet) (map[string]string, []string) {
 }
 
 // confWarning is read's check of one value it keeps.
-func confWarning(key, value string, rules ruleSet) string {
+func confWarning(key, value string, rules RuleSet) string {
 	allowed := confValues[rules][key]
 	switch {
 	case key == "MinimalMark":
 		if _, ok := pyInt(value); !ok {
 			return fmt.Sprintf("MinimalMark '%s' is not valid, firewalld uses its default", value)
 		}
-	case key == "Lockdown" && rules == rules2:
+	case key == "Lockdown" && rules == Rules2:
 		if v := strings.ToLower(value); v != "no" && v != "false" {
 			return fmt.Sprintf("Lockdown '%s': %s has no lockdown any more (the option is deprecated and has no effect)", value, rules)
 		}
@@ -221,7 +223,7 @@ func confWarning(key, value string, rules ruleSet) string {
 		if key != "LogDenied" {
 			v = strings.ToLower(v)
 		}
-		if !xmlContains(allowed, v) {
+		if !slices.Contains(allowed, v) {
 			return fmt.Sprintf("%s '%s' is not valid, firewalld uses its default", key, value)
 		}
 	}
@@ -234,7 +236,7 @@ func confWarning(key, value string, rules ruleSet) string {
 func reloadPolicyOK(value string) bool {
 	value = strings.TrimSpace(value)
 	policies := []string{"ACCEPT", "REJECT", "DROP"}
-	if xmlContains(policies, strings.ToUpper(value)) {
+	if slices.Contains(policies, strings.ToUpper(value)) {
 		return true
 	}
 	for _, a := range strings.Split(strings.ReplaceAll(value, ";", ","), ",") {
@@ -243,10 +245,23 @@ func reloadPolicyOK(value string) bool {
 			continue
 		}
 		kv := strings.SplitN(strings.ReplaceAll(a, "=", ":"), ":", 3)
-		if len(kv) != 2 || !xmlContains([]string{"INPUT", "FORWARD", "OUTPUT"}, strings.ToUpper(strings.TrimSpace(kv[0]))) ||
-			!xmlContains(policies, strings.ToUpper(strings.TrimSpace(kv[1]))) {
+		if len(kv) != 2 || !slices.Contains([]string{"INPUT", "FORWARD", "OUTPUT"}, strings.ToUpper(strings.TrimSpace(kv[0]))) ||
+			!slices.Contains(policies, strings.ToUpper(strings.TrimSpace(kv[1]))) {
 			return false
 		}
+	}
+	return true
+}
+
+// FlushAllOnReload is firewalld.conf's FlushAllOnReload as
+// core/io/firewalld_conf.py reads it and core/fw.py applies it: only "no"
+// or "false" (any case) keep the runtime bindings; a missing, empty or
+// invalid value is the fallback, yes.
+func FlushAllOnReload(conf []byte, rules RuleSet) bool {
+	values, _ := readConfValues(conf, rules)
+	switch strings.ToLower(values["FlushAllOnReload"]) {
+	case "no", "false":
+		return false
 	}
 	return true
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/expat"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
@@ -33,8 +34,8 @@ type corpusCase struct {
 }
 
 // expectFile is the expectation file of a case for a release line.
-func expectFile(dir string, rules ruleSet) string {
-	if rules == rules2 {
+func expectFile(dir string, rules RuleSet) string {
+	if rules == Rules2 {
 		if p := filepath.Join(dir, "expect.firewalld2"); fileExists(p) {
 			return p
 		}
@@ -46,10 +47,10 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // readCorpus reads every case's expectation for the release line of v.
 func readCorpus(t *testing.T, v FirewalldVersion) []corpusCase {
-	return readCorpusFor(t, v.ruleSets()[0])
+	return readCorpusFor(t, v.RuleSets()[0])
 }
 
-func readCorpusFor(t *testing.T, rules ruleSet) []corpusCase {
+func readCorpusFor(t *testing.T, rules RuleSet) []corpusCase {
 	entries, err := os.ReadDir("testdata/config")
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +150,7 @@ func offlineCheck(t *testing.T, d Dirs) string {
 
 // validateTree validates a tree with the installed release's rules.
 func validateTree(t *testing.T, d Dirs) ([]ConfigProblem, []ConfigProblem) {
-	files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(d), maxXMLBytes)
+	files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(d), expat.MaxFileBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +237,7 @@ func TestValidatePermanentAgreesWithFirewalld(t *testing.T) {
 // (about 200 files) plus one admin zone, as a check run does.
 func BenchmarkValidatePermanentStock(b *testing.B) {
 	d := Dirs{ConfigDir: "/nonexistent/etc/firewalld", DefaultDir: "/usr/lib/firewalld"}
-	files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(d), maxXMLBytes)
+	files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(d), expat.MaxFileBytes)
 	if err != nil || len(files) < 100 {
 		b.Fatalf("stock tree: %d files, %v (%s)", len(files), err, firewalldInstall)
 	}

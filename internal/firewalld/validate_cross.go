@@ -2,6 +2,7 @@ package firewalld
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -9,11 +10,11 @@ import (
 // (2.x's maxelem), services, then zones, then policies (helpers and ICMP
 // types have nothing left to check once read). A reference to an object
 // whose own file was refused is not reported again.
-func (c *permanentConfig) crossCheck() {
-	if c.v2 {
+func (c *Tree) crossCheck() {
+	if c.V2 {
 		c.checkIPSetSizes()
 	}
-	for _, name := range c.names["services"] {
+	for _, name := range c.Names["services"] {
 		s := c.services[name]
 		if s == nil {
 			continue
@@ -25,7 +26,7 @@ func (c *permanentConfig) crossCheck() {
 		}
 	}
 	for _, kind := range []string{"zones", "policies"} {
-		for _, name := range c.names[kind] {
+		for _, name := range c.Names[kind] {
 			if z := c.zones[kind+"/"+name]; z != nil {
 				if msg := c.checkZone(z); msg != "" {
 					c.refuse(z.path, msg)
@@ -44,8 +45,8 @@ func (z *vZone) kind() string {
 
 // checkZone is common_check_config plus Zone._check_config or
 // Policy._check_config, in the order of the object's export structure.
-func (c *permanentConfig) checkZone(z *vZone) string {
-	if msg := z.unsortableRules2(c.v2); msg != "" {
+func (c *Tree) checkZone(z *vZone) string {
+	if msg := z.unsortableRules2(c.V2); msg != "" {
 		return msg
 	}
 	k := z.kind()
@@ -82,7 +83,7 @@ func (c *permanentConfig) checkZone(z *vZone) string {
 			return msg
 		}
 	}
-	if msg := z.priorityError2(c.v2); msg != "" {
+	if msg := z.priorityError2(c.V2); msg != "" {
 		return msg
 	}
 	if !z.isPolicy && (z.name == c.defaultZone || len(z.interfaces) > 0 || len(z.sources) > 0) {
@@ -98,7 +99,7 @@ func (c *permanentConfig) checkZone(z *vZone) string {
 // reload fails (INVALID_SERVICE, INVALID_IPSET; firewall-cmd --state then
 // says "failed"), for the zones firewalld applies: the default zone and
 // those with interfaces or sources, tried against the real daemon.
-func (c *permanentConfig) checkApplied(z *vZone) string {
+func (c *Tree) checkApplied(z *vZone) string {
 	const why = " (firewall-cmd --check-config passes, but the reload fails applying zone %s)"
 	for _, src := range z.sources {
 		if name, ok := strings.CutPrefix(src, "ipset:"); ok {
@@ -139,7 +140,7 @@ func (c *permanentConfig) checkApplied(z *vZone) string {
 }
 
 // checkBindings: an interface or a source belongs to one zone only.
-func (c *permanentConfig) checkBindings(z *vZone) string {
+func (c *Tree) checkBindings(z *vZone) string {
 	for _, iface := range z.interfaces {
 		if !checkInterface(iface) {
 			return fmt.Sprintf("INVALID_INTERFACE: Zone '%s': invalid interface '%s'", z.name, iface)
@@ -159,9 +160,9 @@ func (c *permanentConfig) checkBindings(z *vZone) string {
 	return ""
 }
 
-func (c *permanentConfig) boundElsewhere(z *vZone, list func(*vZone) []string, item string) string {
-	for _, name := range c.names["zones"] {
-		if o := c.zones["zones/"+name]; o != nil && name != z.name && xmlContains(list(o), item) {
+func (c *Tree) boundElsewhere(z *vZone, list func(*vZone) []string, item string) string {
+	for _, name := range c.Names["zones"] {
+		if o := c.zones["zones/"+name]; o != nil && name != z.name && slices.Contains(list(o), item) {
 			return name
 		}
 	}
@@ -175,9 +176,9 @@ func (c *permanentConfig) boundElsewhere(z *vZone, list func(*vZone) []string, i
 // and, in 2.x's common_check_config (1.3 finds these only when the reload
 // applies the zone: checkApplied), a rule's service, else its source
 // ipset, else its destination ipset must exist.
-func (c *permanentConfig) checkRuleString(z *vZone, r *vRule) string {
+func (c *Tree) checkRuleString(z *vZone, r *vRule) string {
 	text := r.String()
-	back, err := parseRuleString(text, c.db, c.v2)
+	back, err := parseRuleString(text, c.DB, c.V2)
 	if err != nil {
 		return fmt.Sprintf("%s (firewalld re-reads the rule %s from its own spelling and fails)", err, text)
 	}
@@ -189,10 +190,10 @@ func (c *permanentConfig) checkRuleString(z *vZone, r *vRule) string {
 		switch {
 		case !c.exists("icmptypes", name):
 			return fmt.Sprintf("INVALID_ICMPTYPE: %s '%s': '%s' not among existing ICMP types", z.kind(), z.name, name)
-		case ok && back.family != "" && len(t.destinations) > 0 && !xmlContains(t.destinations, back.family):
+		case ok && back.family != "" && len(t.destinations) > 0 && !slices.Contains(t.destinations, back.family):
 			return fmt.Sprintf("INVALID_ICMPTYPE: %s '%s': rich rule family '%s' conflicts with icmp type '%s'", z.kind(), z.name, back.family, name)
 		}
-	case !c.v2:
+	case !c.V2:
 	case e != nil && e.kind == "service":
 		if !c.exists("services", e.get("name")) {
 			return fmt.Sprintf("INVALID_SERVICE: %s '%s': '%s' not among existing services", z.kind(), z.name, e.get("name"))
@@ -226,7 +227,7 @@ func (z *vZone) priorityError2(v2 bool) string {
 // serviceHelpers: the helpers and conntrack modules a service (and what
 // it includes) names must exist as helpers (fw_policy.py
 // get_helpers_for_service_modules/_helpers raise INVALID_HELPER).
-func (c *permanentConfig) serviceHelpers(name string, seen map[string]bool) string {
+func (c *Tree) serviceHelpers(name string, seen map[string]bool) string {
 	s := c.services[name]
 	if s == nil || seen[name] {
 		return ""
@@ -247,11 +248,11 @@ func (c *permanentConfig) serviceHelpers(name string, seen map[string]bool) stri
 
 // sourceIPSet is fw_zone/fw_policy _check_ipset_type_for_source: the
 // ipset exists and its type can match a source.
-func (c *permanentConfig) sourceIPSet(name string) string {
+func (c *Tree) sourceIPSet(name string) string {
 	if !c.exists("ipsets", name) {
 		return "INVALID_IPSET: " + name
 	}
-	if t, ok := c.ipsetTypes[name]; ok && !xmlContains(sourceIPSetTypes, t) {
+	if t, ok := c.ipsetTypes[name]; ok && !slices.Contains(sourceIPSetTypes, t) {
 		return fmt.Sprintf("INVALID_IPSET: ipset '%s' with type '%s' not usable as source", name, t)
 	}
 	return ""

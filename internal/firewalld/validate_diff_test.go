@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/expat"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
@@ -95,7 +96,7 @@ func TestValidatePermanentAgreesOnGeneratedConfigs(t *testing.T) {
 		texts[d] = p + ": " + z
 		diffWrite(t, filepath.Join(d, p), z)
 		dd := Dirs{ConfigDir: d, DefaultDir: defaults}
-		files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(dd), maxXMLBytes)
+		files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(dd), expat.MaxFileBytes)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,11 +10,11 @@ import (
 	"unicode/utf8"
 )
 
-// netDB is what glibc's getservbyname and getprotobyname consult on the
+// NetDB is what glibc's getservbyname and getprotobyname consult on the
 // mail host: /etc/services and /etc/protocols, read with the config files.
 // firewalld accepts a port written as a service name ("imaps") and a
 // protocol written as a name ("tcp", "esp") when these files know it.
-type netDB struct {
+type NetDB struct {
 	services  map[string]int64 // name or alias -> port, as getservbyname(name) answers
 	protocols map[string]int64
 }
@@ -136,7 +136,7 @@ func isPyDigits(s string) bool {
 
 // portID is functions.getPortID: a number or a service name; -1 unknown,
 // -2 above 65535.
-func (db netDB) portID(port string) int64 {
+func (db NetDB) portID(port string) int64 {
 	port = strings.TrimSpace(port)
 	id, ok := pyInt(port)
 	if !ok {
@@ -155,7 +155,7 @@ func (db netDB) portID(port string) int64 {
 // portRangeError is io_object.check_port's verdict on a port or range
 // (functions.getPortRange, including its search for "name-name" splits):
 // "" when valid, else firewalld's INVALID_PORT message.
-func (db netDB) portRangeError(ports string) string {
+func (db NetDB) portRangeError(ports string) string {
 	if isPyDigits(ports) {
 		switch id := db.portID(ports); {
 		case id == -2:
@@ -195,7 +195,7 @@ func (db netDB) portRangeError(ports string) string {
 	return ""
 }
 
-func (db netDB) portOK(port string) bool { return db.portRangeError(port) == "" }
+func (db NetDB) portOK(port string) bool { return db.portRangeError(port) == "" }
 
 // tcpudpError is io_object.check_tcpudp.
 func tcpudpError(protocol string) string {
@@ -207,7 +207,7 @@ func tcpudpError(protocol string) string {
 }
 
 // protocolOK is functions.checkProtocol: 0-255 or a name getprotobyname knows.
-func (db netDB) protocolOK(protocol string) bool {
+func (db NetDB) protocolOK(protocol string) bool {
 	if n, ok := pyInt(protocol); ok {
 		return n >= 0 && n <= 255
 	}

@@ -38,8 +38,8 @@ func saxCharacters(el *etree.Element) string {
 // checkIPSetSizes is firewalld 2.x's IPSet._check_config for maxelem: an
 // ipset whose entries (those ipset_reader keeps) outnumber its maxelem
 // option is refused, in full_check_config's first round (ipsets).
-func (c *permanentConfig) checkIPSetSizes() {
-	for _, name := range c.names["ipsets"] {
+func (c *Tree) checkIPSetSizes() {
+	for _, name := range c.Names["ipsets"] {
 		set := c.ipsets[name]
 		if set == nil {
 			continue
@@ -49,7 +49,7 @@ func (c *permanentConfig) checkIPSetSizes() {
 			continue
 		}
 		max, _ := pyInt(v) // the reader has checked it
-		if n := len(keptEntries(set, c.db)); int64(n) > max {
+		if n := len(keptEntries(set, c.DB)); int64(n) > max {
 			c.refuse(set.path, fmt.Sprintf("INVALID_IPSET: the number of ipset entries exceeds the maximum set size of %d", max))
 		}
 	}
@@ -57,7 +57,7 @@ func (c *permanentConfig) checkIPSetSizes() {
 
 // keptEntries is the end of ipset_reader: with a timeout every entry is
 // dropped; a repeated entry and one check_entry refuses are dropped too.
-func keptEntries(set *vIPSet, db netDB) []string {
+func keptEntries(set *vIPSet, db NetDB) []string {
 	if t, ok := set.options["timeout"]; ok && t != "0" {
 		return nil
 	}
@@ -74,7 +74,7 @@ func keptEntries(set *vIPSet, db netDB) []string {
 }
 
 // ipsetEntryOK is IPSet.check_entry (io/ipset.py).
-func ipsetEntryOK(entry string, options map[string]string, ipsetType string, db netDB) bool {
+func ipsetEntryOK(entry string, options map[string]string, ipsetType string, db NetDB) bool {
 	family := "ipv4"
 	if options["family"] == "inet6" {
 		family = "ipv6"
@@ -138,7 +138,7 @@ func ipsetEntryOK(entry string, options map[string]string, ipsetType string, db 
 
 // ipsetPortOK is check_entry's "port" item: PORT or PROTO:PORT, where an
 // ICMP item names a type (core/icmp.py).
-func ipsetPortOK(item, family string, db netDB) bool {
+func ipsetPortOK(item, family string, db NetDB) bool {
 	proto, port, has := strings.Cut(item, ":")
 	if !has {
 		return db.portOK(item)

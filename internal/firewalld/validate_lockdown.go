@@ -9,6 +9,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/expat"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
@@ -25,7 +26,7 @@ var lockdownSpec = elementSpec{
 // read (io/lockdown_whitelist.py LockdownWhitelist.read) and checked, and
 // any error fails --check-config and the reload, lockdown enabled or not.
 // firewalld 2.x removed lockdown and never reads the file.
-func (c *permanentConfig) checkLockdown(f remote.File) {
+func (c *Tree) checkLockdown(f remote.File) {
 	if f.Err != nil {
 		if errors.Is(f.Err, fs.ErrNotExist) || errors.Is(f.Err, remote.ErrNotRegular) {
 			return // os.path.isfile is false: not checked
@@ -39,7 +40,7 @@ func (c *permanentConfig) checkLockdown(f remote.File) {
 		code, rest, _ := strings.Cut(msg, ": ")
 		return fmt.Sprintf("%s: '%s': %s", code, f.Path, rest)
 	}
-	root, err := parseXML(f.Data)
+	root, err := expat.Parse(f.Data)
 	if err != nil {
 		c.refuse(f.Path, wrap("INVALID_TYPE: Not a valid file: "+strings.TrimPrefix(err.Error(), "malformed XML: ")))
 		return

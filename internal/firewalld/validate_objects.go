@@ -2,6 +2,7 @@ package firewalld
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -21,7 +22,7 @@ type vService struct {
 // readService is service_ContentHandler.startElement (io/service.py); the
 // checks Service._check_config repeats later are all made here already,
 // except that includes exist (see crossCheck).
-func readService(root *etree.Element, db netDB, s *vService) string {
+func readService(root *etree.Element, db NetDB, s *vService) string {
 	start := func(el *etree.Element) string {
 		if msg := serviceSpec.check(el); msg != "" {
 			return msg
@@ -137,7 +138,7 @@ func readIPSet(root *etree.Element, set *vIPSet) string {
 		switch el.Tag {
 		case "ipset":
 			if t, ok := attr(el, "type"); ok {
-				if !xmlContains(ipsetTypes, t) {
+				if !slices.Contains(ipsetTypes, t) {
 					return "INVALID_TYPE: " + t
 				}
 				set.ipsetType = t
@@ -146,7 +147,7 @@ func readIPSet(root *etree.Element, set *vIPSet) string {
 			name, _ := attr(el, "name")
 			value, _ := attr(el, "value")
 			switch {
-			case !xmlContains([]string{"family", "timeout", "hashsize", "maxelem"}, name):
+			case !slices.Contains([]string{"family", "timeout", "hashsize", "maxelem"}, name):
 				return fmt.Sprintf("INVALID_OPTION: Unknown option '%s'", name)
 			case set.ipsetType == "hash:mac" && name == "family":
 				return fmt.Sprintf("INVALID_OPTION: Unsupported option '%s' for type '%s'", name, set.ipsetType)
@@ -202,7 +203,7 @@ func readICMPType(root *etree.Element, t *vICMPType) string {
 }
 
 // readHelper is helper_ContentHandler.startElement (io/helper.py).
-func readHelper(root *etree.Element, db netDB) string {
+func readHelper(root *etree.Element, db NetDB) string {
 	start := func(el *etree.Element) string {
 		if msg := helperSpec.check(el); msg != "" {
 			return msg

@@ -2,6 +2,7 @@ package firewalld
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -9,8 +10,8 @@ import (
 // masquerade, forward ports and the masquerade, forward-port and mark rich
 // rules against the zone sets, priority, then the ingress/egress zone sets
 // (the order of IMPORT_EXPORT_STRUCTURE).
-func (c *permanentConfig) checkPolicy(z *vZone) string {
-	if !xmlContains(policyTargets, z.target) {
+func (c *Tree) checkPolicy(z *vZone) string {
+	if !slices.Contains(policyTargets, z.target) {
 		return fmt.Sprintf("INVALID_TARGET: Policy '%s': '%s' is invalid target", z.name, z.target)
 	}
 	if z.masquerade {
@@ -39,14 +40,14 @@ func (c *permanentConfig) checkPolicy(z *vZone) string {
 	}
 	// 1.3's export_config_dict leaves a priority of 0 out (falsy), so only
 	// 2.x, which exports ints, refuses the reserved 0
-	if (z.priority == 0 && c.v2) || z.priority > 32767 || z.priority < -32768 {
+	if (z.priority == 0 && c.V2) || z.priority > 32767 || z.priority < -32768 {
 		return fmt.Sprintf("INVALID_PRIORITY: Policy '%s': %d is invalid priority. Must be in range [-32768, 32767]. The following are reserved: [0]", z.name, z.priority)
 	}
 	for _, set := range []struct {
 		item        string
 		zones, peer []string
 	}{{"ingress_zones", z.ingress, z.egress}, {"egress_zones", z.egress, z.ingress}} {
-		special := xmlContains(set.zones, "ANY") || xmlContains(set.zones, "HOST")
+		special := slices.Contains(set.zones, "ANY") || slices.Contains(set.zones, "HOST")
 		for _, name := range set.zones {
 			if name != "ANY" && name != "HOST" && !c.exists("zones", name) {
 				return fmt.Sprintf("INVALID_ZONE: Policy '%s': '%s' not among existing zones", z.name, name)
@@ -54,7 +55,7 @@ func (c *permanentConfig) checkPolicy(z *vZone) string {
 			if special && len(set.zones) > 1 {
 				return fmt.Sprintf("INVALID_ZONE: Policy '%s': '%s' may only contain one of: many regular zones, ANY, or HOST", z.name, set.item)
 			}
-			if name == "HOST" && xmlContains(set.peer, "HOST") {
+			if name == "HOST" && slices.Contains(set.peer, "HOST") {
 				return fmt.Sprintf("INVALID_ZONE: Policy '%s': 'HOST' can only appear in either ingress or egress zones, but not both", z.name)
 			}
 		}
@@ -65,11 +66,11 @@ func (c *permanentConfig) checkPolicy(z *vZone) string {
 // policyMasquerade: masquerade needs traffic that leaves the host, and
 // (with the iptables backend) ingress zones without interfaces. The same
 // in 1.3 and 2.x.
-func (c *permanentConfig) policyMasquerade(z *vZone) string {
+func (c *Tree) policyMasquerade(z *vZone) string {
 	switch {
-	case xmlContains(z.egress, "HOST"):
+	case slices.Contains(z.egress, "HOST"):
 		return fmt.Sprintf("INVALID_ZONE: Policy '%s': 'masquerade' is invalid for egress zone 'HOST'", z.name)
-	case xmlContains(z.ingress, "HOST"):
+	case slices.Contains(z.ingress, "HOST"):
 		return fmt.Sprintf("INVALID_ZONE: Policy '%s': 'masquerade' is invalid for ingress zone 'HOST'", z.name)
 	}
 	for _, name := range z.ingress {
@@ -90,20 +91,20 @@ func (c *permanentConfig) policyMasquerade(z *vZone) string {
 // refuses a to-addr when egress is HOST; 2.x allows it (a port forward
 // to another address from the host) and checks the regular egress zones
 // even beside HOST or ANY.
-func (c *permanentConfig) policyForward(z *vZone, toAddr string) string {
+func (c *Tree) policyForward(z *vZone, toAddr string) string {
 	if len(z.egress) == 0 {
 		return ""
 	}
-	host := xmlContains(z.egress, "HOST")
+	host := slices.Contains(z.egress, "HOST")
 	switch {
-	case host && !c.v2:
+	case host && !c.V2:
 		if toAddr != "" {
 			return fmt.Sprintf("INVALID_FORWARD: Policy '%s': A 'forward-port' with 'to-addr' is invalid for egress zone 'HOST'", z.name)
 		}
 		return ""
 	case !host && toAddr == "":
 		return fmt.Sprintf("INVALID_FORWARD: Policy '%s': 'forward-port' requires 'to-addr' if egress zone is 'ANY' or a zone", z.name)
-	case !c.v2 && xmlContains(z.egress, "ANY"):
+	case !c.V2 && slices.Contains(z.egress, "ANY"):
 		return ""
 	}
 	return c.policyEgressInterfaces(z, "'forward-port'")
@@ -111,7 +112,7 @@ func (c *permanentConfig) policyForward(z *vZone, toAddr string) string {
 
 // policyEgressInterfaces: what a policy's forward port or mark rule does
 // cannot apply to an egress zone bound to interfaces.
-func (c *permanentConfig) policyEgressInterfaces(z *vZone, what string) string {
+func (c *Tree) policyEgressInterfaces(z *vZone, what string) string {
 	for _, name := range z.egress {
 		if name == "ANY" || name == "HOST" {
 			continue
@@ -126,16 +127,16 @@ func (c *permanentConfig) policyEgressInterfaces(z *vZone, what string) string {
 	return ""
 }
 
-func (c *permanentConfig) zoneHasInterfaces(name string) bool {
+func (c *Tree) zoneHasInterfaces(name string) bool {
 	zone := c.zones["zones/"+name]
 	return zone != nil && len(zone.interfaces) > 0
 }
 
 // firewallBackend is firewalld.conf's FirewallBackend as firewalld_conf
 // keeps it: as written when valid (any case), else nftables, the default.
-func firewallBackend(conf []byte, rules ruleSet) string {
+func firewallBackend(conf []byte, rules RuleSet) string {
 	values, _ := readConfValues(conf, rules)
-	if v, ok := values["FirewallBackend"]; ok && xmlContains([]string{"nftables", "iptables"}, strings.ToLower(v)) {
+	if v, ok := values["FirewallBackend"]; ok && slices.Contains([]string{"nftables", "iptables"}, strings.ToLower(v)) {
 		return v
 	}
 	return "nftables"

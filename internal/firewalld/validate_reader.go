@@ -122,13 +122,13 @@ var policySpec = withParts(
 // ingress-priority and egress-priority (core/io/zone.py) and a limit's
 // burst (zone.py, policy.py), which 1.3 refuses as unexpected attributes.
 var (
-	zoneSpecs = map[ruleSet]elementSpec{
-		rules13: zoneSpec,
-		rules2:  zoneSpec.withOptional(map[string][]string{"zone": {"ingress-priority", "egress-priority"}, "limit": {"burst"}}),
+	zoneSpecs = map[RuleSet]elementSpec{
+		Rules13: zoneSpec,
+		Rules2:  zoneSpec.withOptional(map[string][]string{"zone": {"ingress-priority", "egress-priority"}, "limit": {"burst"}}),
 	}
-	policySpecs = map[ruleSet]elementSpec{
-		rules13: policySpec,
-		rules2:  policySpec.withOptional(map[string][]string{"limit": {"burst"}}),
+	policySpecs = map[RuleSet]elementSpec{
+		Rules13: policySpec,
+		Rules2:  policySpec.withOptional(map[string][]string{"limit": {"burst"}}),
 	}
 )
 

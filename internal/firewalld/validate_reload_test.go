@@ -3,6 +3,7 @@ package firewalld
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,7 +41,7 @@ func TestValidatePermanentAgreesWithReload(t *testing.T) {
 		}
 	}
 	for _, name := range reloadOddCases {
-		if !xmlContains(names, name) {
+		if !slices.Contains(names, name) {
 			names = append(names, name)
 		}
 	}

@@ -1,6 +1,7 @@
 package firewalld
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -83,7 +84,7 @@ func limitError(l *vLimit) string {
 
 // check is Rich_Rule.check: "" when firewalld keeps the rule, else the
 // FirewallError the zone reader logs before it skips the rule.
-func (r *vRule) check(db netDB) string {
+func (r *vRule) check(db NetDB) string {
 	e := r.element
 	kind := ""
 	if e != nil {
@@ -124,7 +125,7 @@ func (r *vRule) check(db netDB) string {
 			if l.has("queue-size") && l.get("queue-size") != "" && !uint16OK(l.get("queue-size")) {
 				return "INVALID_NFLOG_QUEUE: nflog 'queue-size' must be an integer between 0 and 65535."
 			}
-		} else if lv := l.get("level"); lv != "" && !xmlContains(logLevels, lv) {
+		} else if lv := l.get("level"); lv != "" && !slices.Contains(logLevels, lv) {
 			return "INVALID_LOG_LEVEL: " + lv
 		}
 		if utf8.RuneCountInString(l.get("prefix")) > 127 {
@@ -149,7 +150,7 @@ func (r *vRule) check(db netDB) string {
 				if r.family == "" {
 					return "INVALID_RULE: When using reject type you must specify also rule family."
 				}
-				if !xmlContains(rejectTypes[r.family], t) {
+				if !slices.Contains(rejectTypes[r.family], t) {
 					return "INVALID_RULE: Wrong reject type " + t + "."
 				}
 			}
@@ -183,7 +184,7 @@ func markError(a *vPart) string {
 	return ""
 }
 
-func (r *vRule) addrError(db netDB) string {
+func (r *vRule) addrError(db NetDB) string {
 	if s := r.source; s != nil {
 		switch {
 		case s.addr != "":
@@ -234,7 +235,7 @@ func (r *vRule) addrError(db netDB) string {
 	return ""
 }
 
-func (r *vRule) elementError(db netDB) string {
+func (r *vRule) elementError(db NetDB) string {
 	e := r.element
 	if e == nil {
 		return ""

@@ -2,6 +2,7 @@ package firewalld
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -63,7 +64,7 @@ func (l *vLimit) limit2() (rate int64, unit string, burst int64, msg string) {
 
 // partError2 is the __post_init__ of the 2.x dataclass for an element,
 // log or action part and its limit: "" when it builds.
-func (p *vPart) partError2(db netDB) string {
+func (p *vPart) partError2(db NetDB) string {
 	if msg := p.kindError2(db); msg != "" {
 		return msg
 	}
@@ -74,7 +75,7 @@ func (p *vPart) partError2(db netDB) string {
 	return ""
 }
 
-func (p *vPart) kindError2(db netDB) string {
+func (p *vPart) kindError2(db NetDB) string {
 	port := func(key string) string {
 		if !db.portOK(p.get(key)) {
 			return fwError("INVALID_PORT", p.get(key))
@@ -126,7 +127,7 @@ func (p *vPart) kindError2(db netDB) string {
 		if utf8.RuneCountInString(p.get("prefix")) > 127 {
 			return "INVALID_LOG_PREFIX: maximum accepted length of 'prefix' is 127."
 		}
-		if lv := p.get("level"); lv != "" && !xmlContains(logLevels, lv) {
+		if lv := p.get("level"); lv != "" && !slices.Contains(logLevels, lv) {
 			return fwError("INVALID_LOG_LEVEL", lv)
 		}
 	case "nflog": // Rich_NFLog: int(str(group), 0) also runs on ""
@@ -250,7 +251,7 @@ func (r *vRule) check2() string {
 		if r.family == "" {
 			return "INVALID_RULE: When using reject type you must specify also rule family."
 		}
-		if !xmlContains(rejectTypes[r.family], a.get("type")) {
+		if !slices.Contains(rejectTypes[r.family], a.get("type")) {
 			return "INVALID_RULE: Wrong reject type " + a.get("type") + "."
 		}
 	}
@@ -259,7 +260,7 @@ func (r *vRule) check2() string {
 
 // partsError2 runs every part's __post_init__, for a rule read back from
 // its string form (Rich_Rule._import_from_string builds them one by one).
-func (r *vRule) partsError2(db netDB) string {
+func (r *vRule) partsError2(db NetDB) string {
 	if r.source != nil {
 		if msg := r.source.sourceError2(); msg != "" {
 			return msg

@@ -3,6 +3,7 @@ package firewalld
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -94,7 +95,7 @@ type ruleTok struct{ element, name, value string }
 //
 // v2 reads as firewalld 2.x: a limit may have a burst, and each part
 // checks itself as it is built (see validate_rich2.go).
-func parseRuleString(s string, db netDB, v2 bool) (*vRule, error) {
+func parseRuleString(s string, db NetDB, v2 bool) (*vRule, error) {
 	fail := func(format string, args ...any) (*vRule, error) {
 		return nil, fmt.Errorf(format, args...)
 	}
@@ -126,10 +127,10 @@ func parseRuleString(s string, db netDB, v2 bool) (*vRule, error) {
 	for i := 0; !(toks[i].element == "EOL" && len(stack) == 1 && stack[0] == "rule"); i++ {
 		t := toks[i]
 		if t.name != "" {
-			if !xmlContains(ruleAttrNames, t.name) && !(v2 && t.name == "burst") {
+			if !slices.Contains(ruleAttrNames, t.name) && !(v2 && t.name == "burst") {
 				return fail("INVALID_RULE: bad attribute '%s'", t.name)
 			}
-		} else if !xmlContains(ruleElementNames, t.element) {
+		} else if !slices.Contains(ruleElementNames, t.element) {
 			return fail("INVALID_RULE: unknown element %s", t.element)
 		} else if msg := r.duplicateElement(t.element); msg != "" {
 			return fail("INVALID_RULE: %s", msg)
@@ -240,11 +241,11 @@ func parseRuleString(s string, db netDB, v2 bool) (*vRule, error) {
 				i--
 			}
 		default:
-			if keys, ok := collecting[in]; ok && t.name != "" && xmlContains(keys, t.name) {
+			if keys, ok := collecting[in]; ok && t.name != "" && slices.Contains(keys, t.name) {
 				attrs[t.name] = t.value
 				continue
 			}
-			if t.element == "limit" && xmlContains([]string{"log", "nflog", "audit", "accept", "drop", "reject", "mark"}, in) {
+			if t.element == "limit" && slices.Contains([]string{"log", "nflog", "audit", "accept", "drop", "reject", "mark"}, in) {
 				stack = append(stack, "limit")
 				continue
 			}
@@ -302,14 +303,25 @@ func (r *vRule) duplicateElement(el string) string {
 		return "more than one 'source' element"
 	case el == "destination" && r.destination != nil:
 		return "more than one 'destination' element"
-	case xmlContains([]string{"protocol", "service", "port", "icmp-block", "icmp-type", "masquerade", "forward-port", "source-port"}, el) && r.element != nil:
+	case slices.Contains([]string{"protocol", "service", "port", "icmp-block", "icmp-type", "masquerade", "forward-port", "source-port"}, el) && r.element != nil:
 		return "more than one element"
 	case (el == "log" || el == "nflog") && r.log != nil:
 		return "more than one logging element"
 	case el == "audit" && r.audit != nil:
 		return "more than one 'audit' element"
-	case xmlContains([]string{"accept", "drop", "reject", "mark"}, el) && r.action != nil:
+	case slices.Contains([]string{"accept", "drop", "reject", "mark"}, el) && r.action != nil:
 		return "more than one 'action' element"
 	}
 	return ""
+}
+
+// KeptRule is a rich rule as firewalld 1.3's zone reader keeps it, in the
+// string form firewalld reports (Rich_Rule.__str__), with no port or
+// protocol names known; ok is false when the reader refuses or skips it.
+func KeptRule(text string) (kept string, ok bool) {
+	vr, err := parseRuleString(text, NetDB{}, false)
+	if err != nil || vr.check(NetDB{}) != "" {
+		return "", false
+	}
+	return vr.String(), true
 }

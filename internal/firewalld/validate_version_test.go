@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/expat"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
@@ -16,18 +18,18 @@ func TestParseFirewalldVersion(t *testing.T) {
 	for _, c := range []struct {
 		text  string
 		known bool
-		rules []ruleSet
+		rules []RuleSet
 	}{
-		{"2.3.1", true, []ruleSet{rules2}},
-		{"1.3.3\n", true, []ruleSet{rules13}},
-		{"0.9.11", true, []ruleSet{rules13}},
-		{"3.0", true, []ruleSet{rules2}},
-		{"", false, []ruleSet{rules13, rules2}},
-		{"Error: DBUS_ERROR", false, []ruleSet{rules13, rules2}},
+		{"2.3.1", true, []RuleSet{Rules2}},
+		{"1.3.3\n", true, []RuleSet{Rules13}},
+		{"0.9.11", true, []RuleSet{Rules13}},
+		{"3.0", true, []RuleSet{Rules2}},
+		{"", false, []RuleSet{Rules13, Rules2}},
+		{"Error: DBUS_ERROR", false, []RuleSet{Rules13, Rules2}},
 	} {
 		v := ParseFirewalldVersion(c.text, "test")
-		if v.Known() != c.known || len(v.ruleSets()) != len(c.rules) || v.ruleSets()[0] != c.rules[0] {
-			t.Errorf("%q: %+v, rules %v", c.text, v, v.ruleSets())
+		if v.Known() != c.known || len(v.RuleSets()) != len(c.rules) || v.RuleSets()[0] != c.rules[0] {
+			t.Errorf("%q: %+v, rules %v", c.text, v, v.RuleSets())
 		}
 		if !c.known && (v.Err == nil || !strings.Contains(v.Describe(), "unknown")) {
 			t.Errorf("%q: an unknown version must say why: %q", c.text, v.Describe())
@@ -39,12 +41,12 @@ func TestParseFirewalldVersion(t *testing.T) {
 // rules: a file both refuse is refused, a file one refuses names that
 // release (OnlyUnder), so nothing either release refuses is passed over.
 func TestValidatePermanentUnknownVersionJudgesByBoth(t *testing.T) {
-	exp13, exp2 := readCorpusFor(t, rules13), readCorpusFor(t, rules2)
+	exp13, exp2 := readCorpusFor(t, Rules13), readCorpusFor(t, Rules2)
 	for i, c13 := range exp13 {
 		c2 := exp2[i]
 		t.Run(c13.name, func(t *testing.T) {
 			d := Dirs{ConfigDir: filepath.Join("testdata/config", c13.name, "etc"), DefaultDir: "/usr/lib/firewalld"}
-			files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(d), maxXMLBytes)
+			files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(d), expat.MaxFileBytes)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +57,7 @@ func TestValidatePermanentUnknownVersionJudgesByBoth(t *testing.T) {
 			for _, p := range []struct {
 				path  string
 				under string
-			}{{c13.refused, rules13.String()}, {c2.refused, rules2.String()}} {
+			}{{c13.refused, Rules13.String()}, {c2.refused, Rules2.String()}} {
 				if p.path == "" {
 					continue
 				}
@@ -97,7 +99,7 @@ func hasConf(files []remote.File, d Dirs) bool {
 // defaults look broken.
 func TestStockTreeValidByBothReleases(t *testing.T) {
 	d := Dirs{ConfigDir: "/nonexistent/etc/firewalld", DefaultDir: "/usr/lib/firewalld"}
-	files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(d), maxXMLBytes)
+	files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(d), expat.MaxFileBytes)
 	if err != nil || len(files) < 100 {
 		t.Fatalf("stock tree: %d files, %v (%s)", len(files), err, firewalldInstall)
 	}
@@ -110,9 +112,9 @@ func TestStockTreeValidByBothReleases(t *testing.T) {
 // (never OK, never a definite WARNING), and says which release refuses it;
 // the version line is shown without -v.
 func TestEvaluateUnknownVersionDisagreement(t *testing.T) {
-	f := Facts{Served: []string{IPv4}, Families: []string{IPv4}, Version: FirewalldVersion{Err: errors.New("no D-Bus")},
-		Runtime:   &Ruleset{DefaultZone: "public", Zones: map[string]*Zone{"public": {Name: "public", Target: "default"}}},
-		Permanent: &Ruleset{DefaultZone: "public", Zones: map[string]*Zone{"public": {Name: "public", Target: "default"}}},
+	f := Facts{Served: []string{ruleset.IPv4}, Families: []string{ruleset.IPv4}, Version: FirewalldVersion{Err: errors.New("no D-Bus")},
+		Runtime:   &ruleset.Ruleset{DefaultZone: "public", Zones: map[string]*ruleset.Zone{"public": {Name: "public", Target: "default"}}},
+		Permanent: &ruleset.Ruleset{DefaultZone: "public", Zones: map[string]*ruleset.Zone{"public": {Name: "public", Target: "default"}}},
 		Problems:  []ConfigProblem{{Path: "/etc/firewalld/zones/public.xml", Reason: "MISSING_FAMILY", OnlyUnder: "firewalld 2.x"}}}
 	r := Evaluate(f, Policy{Drift: plugin.Warning})
 	if r.State() != plugin.Unknown {
@@ -136,7 +138,7 @@ func TestEvaluateUnknownVersionDisagreement(t *testing.T) {
 // merged, so the check answers in time.
 func TestValidateAsVersionArrives(t *testing.T) {
 	d := Dirs{ConfigDir: "testdata/config/valid-rule-missing-family/etc", DefaultDir: "/usr/lib/firewalld"}
-	files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(d), maxXMLBytes)
+	files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(d), expat.MaxFileBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,12 +154,12 @@ func TestValidateAsVersionArrives(t *testing.T) {
 			go func() { time.Sleep(3 * versionWait); version <- ParseFirewalldVersion(c.text, "test") }()
 		}
 		start := time.Now()
-		v, problems, _ := validateAsVersionArrives(ctx, d, files, version)
+		v, problems, _ := ValidateAsVersionArrives(ctx, d, files, version)
 		cancel()
 		if c.text == "" && (v.Known() || !errors.Is(v.Err, plugin.ErrTimeout) || time.Since(start) > time.Second) {
 			t.Errorf("no version: got %+v after %v", v, time.Since(start))
 		}
-		if (len(problems) > 0) != c.refused || (c.refused && (problems[0].OnlyUnder == rules2.String()) != c.onlyTwoX) {
+		if (len(problems) > 0) != c.refused || (c.refused && (problems[0].OnlyUnder == Rules2.String()) != c.onlyTwoX) {
 			t.Errorf("%q: %+v", c.text, problems)
 		}
 	}

@@ -2,6 +2,7 @@ package firewalld
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -41,7 +42,7 @@ type vZone struct {
 // firewalld's warning, not a refusal, exactly when Rich_Rule.check fails.
 type zoneReader struct {
 	z         *vZone
-	db        netDB
+	db        NetDB
 	v2        bool // firewalld 2.x's reader: it raises where 1.3's skips
 	spec      elementSpec
 	rule      *vRule
@@ -51,7 +52,7 @@ type zoneReader struct {
 }
 
 func appendNew(list []string, s string) []string {
-	if xmlContains(list, s) {
+	if slices.Contains(list, s) {
 		return list
 	}
 	return append(list, s)
@@ -153,7 +154,7 @@ func (r *zoneReader) zoneElement(el *etree.Element) string {
 	switch el.Tag {
 	case "zone":
 		if t, ok := attr(el, "target"); ok {
-			if !xmlContains(zoneTargets, t) {
+			if !slices.Contains(zoneTargets, t) {
 				return "INVALID_TARGET: " + t
 			}
 			if t != "" && t != "{chain}_{zone}" {
@@ -209,7 +210,7 @@ func (r *zoneReader) zoneSource(el *etree.Element) string {
 		return "INVALID_ADDR: " + addr
 	}
 	if hasIPSet {
-		if xmlContains(r.z.sources, "ipset:"+ipset) && !r.v2 {
+		if slices.Contains(r.z.sources, "ipset:"+ipset) && !r.v2 {
 			return keyError(el, "address") // 1.3's warning for the duplicate indexes it
 		}
 		r.z.sources = appendNew(r.z.sources, "ipset:"+ipset)
@@ -259,7 +260,7 @@ func (r *zoneReader) policyElement(el *etree.Element) string {
 			r.z.priority = n
 		}
 		if t, ok := attr(el, "target"); ok {
-			if !xmlContains(policyTargets, t) {
+			if !slices.Contains(policyTargets, t) {
 				return "INVALID_TARGET: " + t
 			}
 			r.z.target = t

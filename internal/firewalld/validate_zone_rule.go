@@ -2,6 +2,7 @@ package firewalld
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/beevik/etree"
 )
@@ -250,7 +251,7 @@ func (r *zoneReader) logElement(el *etree.Element) string {
 		r.limitPart = p
 		return p.partError2(r.db)
 	}
-	if lv, ok := p.attrs["level"]; ok && !xmlContains(logLevels, lv) {
+	if lv, ok := p.attrs["level"]; ok && !slices.Contains(logLevels, lv) {
 		r.ruleErr = true
 		return ""
 	}

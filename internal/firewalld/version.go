@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/godbus/dbus/v5"
-
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
@@ -34,7 +32,8 @@ func ParseFirewalldVersion(text, from string) FirewalldVersion {
 	text = strings.TrimSpace(text)
 	var major, minor int
 	if _, err := fmt.Sscanf(text, "%d.%d", &major, &minor); err != nil || major < 0 || minor < 0 {
-		return FirewalldVersion{From: from, Err: fmt.Errorf("%s answered %q, not a version", from, firstLine(text))}
+		line, _, _ := strings.Cut(text, "\n")
+		return FirewalldVersion{From: from, Err: fmt.Errorf("%s answered %q, not a version", from, line)}
 	}
 	return FirewalldVersion{Text: text, Major: major, Minor: minor, From: from}
 }
@@ -50,37 +49,37 @@ func UnknownFirewalldVersion(err error) FirewalldVersion {
 // Known reports whether the version was learnt.
 func (v FirewalldVersion) Known() bool { return v.Text != "" }
 
-// ruleSet is a firewalld release line whose readers decide what loads.
-type ruleSet int
+// RuleSet is a firewalld release line whose readers decide what loads.
+type RuleSet int
 
 const (
-	// rules13 are firewalld 1.3's (Debian 12, RHEL 9): a bad rich rule is
+	// Rules13 are firewalld 1.3's (Debian 12, RHEL 9): a bad rich rule is
 	// logged and skipped, the file loads without it.
-	rules13 ruleSet = iota
-	// rules2 are firewalld 2.x's (Debian 13, Fedora, RHEL 10): the readers
+	Rules13 RuleSet = iota
+	// Rules2 are firewalld 2.x's (Debian 13, Fedora, RHEL 10): the readers
 	// raise, so the file, and with it the reload, is refused.
-	rules2
+	Rules2
 )
 
-func (r ruleSet) String() string {
-	if r == rules2 {
+func (r RuleSet) String() string {
+	if r == Rules2 {
 		return "firewalld 2.x"
 	}
 	return "firewalld 1.3"
 }
 
-// ruleSets are the rules to judge with: for a known version the ones of
+// RuleSets are the rules to judge with: for a known version the ones of
 // its line (0.x and 1.x read files as 1.3 does; 3.x and later are judged
 // as 2.x, the newest line this check knows); for an unknown version both,
 // so that a file either release refuses is reported (see mergeVerdicts).
-func (v FirewalldVersion) ruleSets() []ruleSet {
+func (v FirewalldVersion) RuleSets() []RuleSet {
 	switch {
 	case !v.Known():
-		return []ruleSet{rules13, rules2}
+		return []RuleSet{Rules13, Rules2}
 	case v.Major >= 2:
-		return []ruleSet{rules2}
+		return []RuleSet{Rules2}
 	}
-	return []ruleSet{rules13}
+	return []RuleSet{Rules13}
 }
 
 // Describe is the output line saying which rules judged the permanent
@@ -94,36 +93,19 @@ func (v FirewalldVersion) Describe() string {
 		return "firewalld version unknown (" + why + "): the permanent config is judged by the rules of both firewalld 1.3 and 2.x; " +
 			"a file only one of them refuses is reported as UNKNOWN, naming which"
 	}
-	line := fmt.Sprintf("firewalld %s (from %s): the permanent config is judged by %s's rules", v.Text, v.From, v.ruleSets()[0])
+	line := fmt.Sprintf("firewalld %s (from %s): the permanent config is judged by %s's rules", v.Text, v.From, v.RuleSets()[0])
 	if v.Major > 2 {
 		line += " (the newest this check knows)"
 	}
 	return line
 }
 
-// firewallCmdVersion asks `firewall-cmd --version` on the host (the
-// running firewalld's version property, over its D-Bus).
-func firewallCmdVersion(ctx context.Context, host remote.Host, firewallCmd string) FirewalldVersion {
-	out, err := runFirewallCmd(ctx, host, firewallCmd, "--version")
-	if err != nil {
-		return UnknownFirewalldVersion(err)
-	}
-	return ParseFirewalldVersion(out, firewallCmd+" --version")
-}
-
-// version reads firewalld's D-Bus property version.
-func (s *DBusSource) version(ctx context.Context) FirewalldVersion {
-	var v dbus.Variant
-	obj := s.conn.Object(busName, objectPath)
-	err := obj.CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, ifaceMain, "version").Store(&v)
-	if err != nil {
-		return UnknownFirewalldVersion(classify("Get(version)", err))
-	}
-	text, ok := v.Value().(string)
-	if !ok {
-		return UnknownFirewalldVersion(fmt.Errorf("D-Bus property version is %s, not a string", v.Signature()))
-	}
-	return ParseFirewalldVersion(text, "D-Bus")
+// DispatchesByIngressPriority reports whether zones dispatch by
+// ingress-priority first: on firewalld 2.x, and when the version is
+// unknown (only 2.x knows the attribute; with every zone at 0 both orders
+// are one).
+func DispatchesByIngressPriority(v FirewalldVersion) bool {
+	return !v.Known() || v.Major >= 2
 }
 
 // versionWait is how long validation waits for the version before it
@@ -131,7 +113,7 @@ func (s *DBusSource) version(ctx context.Context) FirewalldVersion {
 // round trip (well within it), firewall-cmd --version a Python start.
 const versionWait = 20 * time.Millisecond
 
-// validateAsVersionArrives is ValidatePermanent for a version still on its
+// ValidateAsVersionArrives is ValidatePermanent for a version still on its
 // way. A version that comes within versionWait is judged by its rules
 // alone; else both releases' rules judge the files at once and the
 // version, when it comes, picks its verdict. A version that never comes
@@ -140,26 +122,26 @@ const versionWait = 20 * time.Millisecond
 //
 // The config returned is what the readers of that release kept (1.3's for
 // an unknown version: 2.x's refuses more, which the problems say).
-func validateAsVersionArrives(ctx context.Context, d Dirs, files []remote.File, version <-chan FirewalldVersion) (FirewalldVersion, []ConfigProblem, *permanentConfig) {
+func ValidateAsVersionArrives(ctx context.Context, d Dirs, files []remote.File, version <-chan FirewalldVersion) (FirewalldVersion, []ConfigProblem, *Tree) {
 	wait := time.NewTimer(versionWait)
 	defer wait.Stop()
 	select {
 	case v := <-version:
-		problems, c := loadPermanent(d, files, v)
+		problems, c := LoadPermanent(d, files, v)
 		return v, problems, c
 	case <-wait.C:
 	case <-ctx.Done():
 	}
 	in := sortFiles(d, files)
-	configs := map[ruleSet]*permanentConfig{rules13: in.validate(d, files, rules13), rules2: in.validate(d, files, rules2)}
-	each := map[ruleSet][]ConfigProblem{rules13: configs[rules13].problems, rules2: configs[rules2].problems}
+	configs := map[RuleSet]*Tree{Rules13: in.validate(d, files, Rules13), Rules2: in.validate(d, files, Rules2)}
+	each := map[RuleSet][]ConfigProblem{Rules13: configs[Rules13].problems, Rules2: configs[Rules2].problems}
 	var v FirewalldVersion
 	select {
 	case v = <-version:
 	case <-ctx.Done():
 		v = UnknownFirewalldVersion(fmt.Errorf("firewalld did not say its version in time: %w", plugin.ErrTimeout))
 	}
-	sets := v.ruleSets()
+	sets := v.RuleSets()
 	if len(sets) == 1 {
 		return v, each[sets[0]], configs[sets[0]]
 	}

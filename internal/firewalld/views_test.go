@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/expat"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
@@ -36,7 +38,7 @@ func installedVersion(t *testing.T) FirewalldVersion {
 }
 
 // comparable reduces a zone to sorted text, the way firewall-cmd lists it.
-func comparable(z Zone) map[string][]string {
+func comparable(z ruleset.Zone) map[string][]string {
 	var rules []string
 	for _, r := range z.RichRules {
 		rules = append(rules, r.Text)
@@ -94,12 +96,12 @@ func TestViewsEqualFirewallCmd(t *testing.T) {
 
 	dirs := Dirs{ConfigDir: fw.ConfigDir, DefaultDir: fw.DefaultDir}
 	ctx := context.Background()
-	files, err := remote.Local{}.ReadFiles(ctx, PermanentPatterns(dirs), maxXMLBytes)
+	files, err := remote.Local{}.ReadFiles(ctx, PermanentPatterns(dirs), expat.MaxFileBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, pc := loadPermanent(dirs, files, installedVersion(t))
-	pv, err := pc.permanentRuleset([]string{"public"})
+	_, pc := LoadPermanent(dirs, files, installedVersion(t))
+	pv, err := pc.PermanentRuleset([]string{"public"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,17 +211,17 @@ func TestShippedServicesMatchFirewalld(t *testing.T) {
 		return ports
 	}
 	dirs := Dirs{ConfigDir: t.TempDir(), DefaultDir: "/usr/lib/firewalld"}
-	files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(dirs), maxXMLBytes)
+	files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(dirs), expat.MaxFileBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, pc := loadPermanent(dirs, files, installedVersion(t))
-	pv, err := pc.permanentRuleset(nil)
+	_, pc := LoadPermanent(dirs, files, installedVersion(t))
+	pv, err := pc.PermanentRuleset(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name := range infos {
-		svc, err := pv.definition(name)
+		svc, err := pv.Definition(name)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue

@@ -1,4 +1,4 @@
-package firewalld
+package ruleset
 
 import (
 	"net/netip"
@@ -51,7 +51,7 @@ func matchSource(rs *Ruleset, a *RuleAddr, c client) (tri, string) {
 	switch a.Kind {
 	case "address":
 		p, ok := a.prefix, a.ok
-		if !ok || prefixFamily(p) != c.family {
+		if !ok || PrefixFamily(p) != c.family {
 			return no, ""
 		}
 		return boolTri(p.Contains(c.src)).invert(a.Invert), ""
@@ -94,7 +94,7 @@ func matchDestination(rs *Ruleset, a *RuleAddr, c client) (tri, string) {
 		return maybe, why
 	}
 	p, ok := a.prefix, a.ok
-	if !ok || prefixFamily(p) != c.family {
+	if !ok || PrefixFamily(p) != c.family {
 		return no, ""
 	}
 	if len(c.hostAddrs) == 0 {
@@ -126,7 +126,7 @@ func boolTri(b bool) tri {
 // requirement can name, since <protocol value=…/> takes either.
 var protocolNumbers = map[string]string{"6": "tcp", "17": "udp", "132": "sctp", "33": "dccp"}
 
-func protocolIs(value, proto string) bool {
+func ProtocolIs(value, proto string) bool {
 	value = strings.ToLower(value)
 	if n, ok := protocolNumbers[value]; ok {
 		value = n
@@ -170,7 +170,7 @@ func serviceOpens(rs *Ruleset, name string, c client) (tri, string) {
 		}
 	}
 	for _, p := range s.Protocols {
-		if protocolIs(p, c.port.Protocol) {
+		if ProtocolIs(p, c.port.Protocol) {
 			return yes, ""
 		}
 	}
@@ -203,7 +203,7 @@ func matchRule(rs *Ruleset, r *RichRule, c client) (tri, string) {
 	case "port":
 		combine(boolTri(r.Port.Covers(c.port)), "")
 	case "protocol":
-		combine(boolTri(protocolIs(r.Protocol, c.port.Protocol)), "")
+		combine(boolTri(ProtocolIs(r.Protocol, c.port.Protocol)), "")
 	case "source-port":
 		t := matchSourcePort(r.Port, c)
 		combine(t, "a rule for source ports "+r.Port.String()+" (clients pick their own source port)")

@@ -1,4 +1,4 @@
-package firewalld
+package ruleset
 
 import (
 	"net/netip"
@@ -15,7 +15,7 @@ type ipsetIndex struct {
 }
 
 // entryIndex parses the entries on first use: an address or CIDR as
-// parsePrefix reads it, "lo-hi" as a range; anything else matches nothing.
+// ParsePrefix reads it, "lo-hi" as a range; anything else matches nothing.
 func (set *IPSet) entryIndex() *ipsetIndex {
 	if set.index != nil {
 		return set.index
@@ -30,7 +30,7 @@ func (set *IPSet) entryIndex() *ipsetIndex {
 			}
 			continue
 		}
-		if p, ok := parsePrefix(e); ok && !idx.blocks[p] {
+		if p, ok := ParsePrefix(e); ok && !idx.blocks[p] {
 			idx.blocks[p] = true
 			idx.bits = appendUniqueInt(idx.bits, p.Bits())
 		}

@@ -1,4 +1,4 @@
-package firewalld
+package ruleset
 
 import (
 	"fmt"
@@ -39,8 +39,8 @@ func (r Requirement) Describe() string {
 	return fmt.Sprintf("%s (%s)", r.Name, strings.Join(ports, ", "))
 }
 
-// names lists the service names that satisfy the requirement by name.
-func (r Requirement) names() []string {
+// Names lists the service names that satisfy the requirement by name.
+func (r Requirement) Names() []string {
 	if a, ok := aliases[r.Service]; ok {
 		return a
 	}

@@ -1,4 +1,4 @@
-package firewalld
+package ruleset
 
 import (
 	"net/netip"
@@ -6,21 +6,21 @@ import (
 	"strings"
 )
 
-// covState is how open a requirement is for one family, worst last.
-type covState int
+// CovState is how open a requirement is for one family, worst last.
+type CovState int
 
 const (
-	covOpen    covState = iota // every client of the family gets through
-	covExcept                  // most do: "open except for 10.0.0.0/8"
-	covOnly                    // a minority does: "open only for 203.0.113.0/24"
-	covUnknown                 // depends on facts not held
-	covClosed                  // no client gets through
+	CovOpen    CovState = iota // every client of the family gets through
+	CovExcept                  // most do: "open except for 10.0.0.0/8"
+	CovOnly                    // a minority does: "open only for 203.0.113.0/24"
+	CovUnknown                 // depends on facts not held
+	CovClosed                  // no client gets through
 )
 
 // FamilyCoverage is a requirement judged for one address family.
 type FamilyCoverage struct {
 	Family string
-	State  covState
+	State  CovState
 	How    string   // what opens it, what refuses it, or what it depends on
 	Zones  []string // the zones clients of this family land in
 	Note   string   // forwarded, rate-limited, …
@@ -28,7 +28,7 @@ type FamilyCoverage struct {
 
 // Open reports whether clients of the family get through (an exception
 // for some sources still counts as open; it is named in the output).
-func (f FamilyCoverage) Open() bool { return f.State <= covExcept }
+func (f FamilyCoverage) Open() bool { return f.State <= CovExcept }
 
 // Coverage is a requirement judged in one view, per family.
 type Coverage struct {
@@ -74,7 +74,7 @@ func judgeFamily(rs *Ruleset, req Requirement, fam string, arr Arrival, explicit
 	for _, port := range req.Ports {
 		spaces := regions(fam, cutPoints(rs, fam, port))
 		for _, iface := range ifaces {
-			c := client{family: fam, iface: iface, port: port, names: req.names(), hostAddrs: arr.HostAddrs[fam]}
+			c := client{family: fam, iface: iface, port: port, names: req.Names(), hostAddrs: arr.HostAddrs[fam]}
 			fc := judgeSpaces(rs, explicitZone, c, spaces)
 			for _, z := range fc.Zones {
 				zones = appendUnique(zones, z)
@@ -108,7 +108,7 @@ func judgeSpaces(rs *Ruleset, explicitZone string, c client, spaces []span) Fami
 		}
 		switch {
 		case o.v == vUnknown:
-			fc.State, fc.How = covUnknown, o.how
+			fc.State, fc.How = CovUnknown, o.how
 			return fc
 		case o.v == vAccept:
 			admitted = append(admitted, s)
@@ -121,14 +121,14 @@ func judgeSpaces(rs *Ruleset, explicitZone string, c client, spaces []span) Fami
 	fc.Note = strings.Join(notes, ", ")
 	switch {
 	case len(refused) == 0:
-		fc.State, fc.How = covOpen, joinFirst(acceptHows)
+		fc.State, fc.How = CovOpen, joinFirst(acceptHows)
 	case len(admitted) == 0:
-		fc.State, fc.How = covClosed, joinFirst(refuseHows)
+		fc.State, fc.How = CovClosed, joinFirst(refuseHows)
 	case coversMost(admitted):
-		fc.State = covExcept
+		fc.State = CovExcept
 		fc.How = "open except for " + prefixList(mergeSpans(refused)) + " (" + joinFirst(refuseHows) + ")"
 	default:
-		fc.State = covOnly
+		fc.State = CovOnly
 		fc.How = "open only for " + prefixList(mergeSpans(admitted)) + " (" + joinFirst(acceptHows) + ")"
 	}
 	return fc
@@ -155,7 +155,7 @@ func cutPoints(rs *Ruleset, fam string, port Port) []netip.Prefix {
 			}
 			return
 		}
-		if p, ok := parsePrefix(s); ok && prefixFamily(p) == fam {
+		if p, ok := ParsePrefix(s); ok && PrefixFamily(p) == fam {
 			out = append(out, p)
 		}
 	}
@@ -202,7 +202,7 @@ func mayMatchPort(rs *Ruleset, r *RichRule, port Port) bool {
 	case "port", "forward-port":
 		return r.Port.Covers(port)
 	case "protocol":
-		return protocolIs(r.Protocol, port.Protocol)
+		return ProtocolIs(r.Protocol, port.Protocol)
 	case "service":
 		t, _ := serviceOpens(rs, r.Service, client{port: port})
 		return t != no

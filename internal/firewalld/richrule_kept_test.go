@@ -5,38 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
-func TestRichRuleParsing(t *testing.T) {
-	r, err := ParseRichRule(`rule family="ipv4" source NOT address="192.0.2.0/24" port port="993" protocol="tcp" accept`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Family != "ipv4" || r.Source == nil || !r.Source.Invert || r.Source.Value != "192.0.2.0/24" || r.Port != (Port{"993", "tcp"}) || r.Action != "accept" {
-		t.Fatalf("parsed %+v", r)
-	}
-	if r.String() != r.Text {
-		t.Fatalf("canonical %q, given %q", r.String(), r.Text)
-	}
-	ban, _ := ParseRichRule(`rule family='ipv4' source address='203.0.113.7' port port='smtp' protocol='tcp' reject type='icmp-port-unreachable'`)
-	if !ban.looksLikeBan() {
-		t.Fatalf("fail2ban's rule not recognised: %+v", ban)
-	}
-	fwd, _ := ParseRichRule(`rule priority="-7" family="ipv6" forward-port port="993" protocol="tcp" to-port="10993" log prefix="fw" level="info" limit value="5/m"`)
-	if fwd.Priority != -7 || fwd.Element != "forward-port" || fwd.ToPort != "10993" || !strings.Contains(fwd.LogText, `limit value="5/m"`) {
-		t.Fatalf("parsed %+v", fwd)
-	}
-	for _, bad := range []string{`service name="imap" accept`, `rule service name="imap`, `rule priority="x" accept`} {
-		if _, err := ParseRichRule(bad); err == nil {
-			t.Errorf("accepted %q", bad)
-		}
-	}
-}
-
-// readZone reads one zone file through the one reader of the permanent
-// tree, as firewalld 1.3 loads it.
-func readZone(t *testing.T, zoneXML string) *Zone {
+func readZone(t *testing.T, zoneXML string) *ruleset.Zone {
 	t.Helper()
 	d := Dirs{ConfigDir: "/etc/firewalld", DefaultDir: "/usr/lib/firewalld"}
 	files := []remote.File{{Path: d.ConfigDir + "/zones/public.xml", Data: []byte(zoneXML)}}
@@ -51,8 +24,8 @@ func readZone(t *testing.T, zoneXML string) *Zone {
 		}
 		files = append(files, remote.File{Path: db, Data: data})
 	}
-	_, c := loadPermanent(d, files, ParseFirewalldVersion("1.3.3", "test"))
-	rs, err := c.permanentRuleset(nil)
+	_, c := LoadPermanent(d, files, ParseFirewalldVersion("1.3.3", "test"))
+	rs, err := c.PermanentRuleset(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +33,7 @@ func readZone(t *testing.T, zoneXML string) *Zone {
 }
 
 // ruleXML reads one <rule> element as the zone reader keeps it.
-func ruleXML(t *testing.T, x string) RichRule {
+func ruleXML(t *testing.T, x string) ruleset.RichRule {
 	t.Helper()
 	z := readZone(t, "<zone>"+x+"</zone>")
 	if len(z.RichRules) != 1 {
@@ -86,7 +59,7 @@ func TestRichRuleCanonicalFormMatchesFirewalld(t *testing.T) {
 		if x.Text != c.runtime {
 			t.Errorf("XML renders\n %s\nfirewalld prints\n %s", x.Text, c.runtime)
 		}
-		rt, err := ParseRichRule(c.runtime)
+		rt, err := ruleset.ParseRichRule(c.runtime)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +91,7 @@ func TestRulesFirewalldSkips(t *testing.T) {
 	if len(z.RichRules) != 1 || len(z.Skipped) != 1 || !strings.Contains(z.Skipped[0], "MISSING_FAMILY") {
 		t.Fatalf("want one rule kept (the duplicate dropped) and one skipped: %+v", z)
 	}
-	runtime := &Zone{Name: "public", Target: "default", Services: []string{"imaps"}, RichRules: z.RichRules}
+	runtime := &ruleset.Zone{Name: "public", Target: "default", Services: []string{"imaps"}, RichRules: z.RichRules}
 	z.Target = "default"
 	if items, _ := Diff(*runtime, *z); len(items) != 0 {
 		t.Fatalf("bogus drift: %+v", items)
@@ -127,13 +100,3 @@ func TestRulesFirewalldSkips(t *testing.T) {
 
 // firewall-cmd --list-all prints a notice first when the default zone is
 // not active (a source-bound zone is): the zone still parses.
-func TestParseListAllAfterNotice(t *testing.T) {
-	out := "You're performing an operation over default zone ('public'),\n" +
-		"but your connections/interfaces are in zone 'block' (see --get-active-zones)\n" +
-		"You most likely need to use --zone=block option.\n\n" +
-		"public\n  target: default\n  interfaces: \n  sources: \n  services: imaps\n  ports: \n  rich rules: \n"
-	z, err := ParseListAll(out)
-	if err != nil || z.Name != "public" || len(z.Services) != 1 {
-		t.Fatalf("%+v %v", z, err)
-	}
-}

@@ -1,4 +1,4 @@
-package firewalld
+package ruleset
 
 import (
 	"sort"
@@ -46,7 +46,7 @@ func dispatchBindings(rs *Ruleset) []binding {
 			all = append(all, binding{zone: n, iface: i, priority: z.IngressPriority})
 		}
 	}
-	if !rs.byIngressPriority {
+	if !rs.ByIngressPriority {
 		return all
 	}
 	sort.SliceStable(all, func(i, j int) bool {
@@ -71,12 +71,4 @@ func dispatchBindings(rs *Ruleset) []binding {
 // ifaceMatches is nft's iifname match: "eth+" (firewalld) is "eth*".
 func ifaceMatches(bound, iface string) bool {
 	return bound == iface || (strings.HasSuffix(bound, "+") && strings.HasPrefix(iface, strings.TrimSuffix(bound, "+")))
-}
-
-// dispatchesByIngressPriority reports whether zones dispatch by
-// ingress-priority first: on firewalld 2.x, and when the version is
-// unknown (only 2.x knows the attribute; with every zone at 0 both orders
-// are one).
-func dispatchesByIngressPriority(v FirewalldVersion) bool {
-	return !v.Known() || v.Major >= 2
 }

@@ -1,4 +1,4 @@
-package firewalld
+package ruleset
 
 import (
 	"fmt"
@@ -55,10 +55,10 @@ type RichRule struct {
 	Limit    string // the action's limit, normalised ("2/m"); "" = none
 }
 
-// looksLikeBan reports whether the rule is the kind Fail2ban's
+// LooksLikeBan reports whether the rule is the kind Fail2ban's
 // firewallcmd-rich-rules actions add at runtime: a reject or drop for one
 // source. Those live in runtime only by design and are not drift.
-func (r RichRule) looksLikeBan() bool {
+func (r RichRule) LooksLikeBan() bool {
 	return (r.Action == "reject" || r.Action == "drop") && r.Source != nil && !r.Source.Invert
 }
 
@@ -201,7 +201,7 @@ func (b *ruleBuilder) flush() {
 			a.Value = strings.ToUpper(a.Value)
 		}
 		if a.Kind == "address" {
-			a.prefix, a.ok = parsePrefix(a.Value)
+			a.prefix, a.ok = ParsePrefix(a.Value)
 		}
 		if el == "source" {
 			r.Source = a

@@ -1,4 +1,4 @@
-package firewalld
+package ruleset
 
 import (
 	"net/netip"
@@ -12,19 +12,19 @@ const (
 	IPv6 = "ipv6"
 )
 
-// familyName is "IPv4" or "IPv6", for output.
-func familyName(f string) string {
+// FamilyName is "IPv4" or "IPv6", for output.
+func FamilyName(f string) string {
 	if f == IPv6 {
 		return "IPv6"
 	}
 	return "IPv4"
 }
 
-// parsePrefix reads an address or CIDR as firewalld's checkIPnMask and
+// ParsePrefix reads an address or CIDR as firewalld's checkIPnMask and
 // checkIP6nMask accept it (functions.py): "192.0.2.1", "192.0.2.0/24",
 // "192.0.2.0/255.255.255.0", "2001:db8::/32". Host bits are cleared, as
 // nftables.py _rule_addr_fragment does with strict=False.
-func parsePrefix(s string) (netip.Prefix, bool) {
+func ParsePrefix(s string) (netip.Prefix, bool) {
 	addrText, maskText, hasMask := strings.Cut(strings.TrimSpace(s), "/")
 	addr, err := netip.ParseAddr(addrText)
 	if err != nil || addr.Zone() != "" {
@@ -68,8 +68,8 @@ func maskOnes(m netip.Addr) (int, bool) {
 	return ones, v == 0
 }
 
-// prefixFamily is "ipv4" or "ipv6".
-func prefixFamily(p netip.Prefix) string {
+// PrefixFamily is "ipv4" or "ipv6".
+func PrefixFamily(p netip.Prefix) string {
 	if p.Addr().Is4() {
 		return IPv4
 	}
@@ -103,7 +103,7 @@ func regions(family string, prefixes []netip.Prefix) []span {
 	all := familySpan(family)
 	cuts := map[netip.Addr]bool{all.lo: true}
 	for _, p := range prefixes {
-		if prefixFamily(p) != family {
+		if PrefixFamily(p) != family {
 			continue
 		}
 		cuts[p.Masked().Addr()] = true

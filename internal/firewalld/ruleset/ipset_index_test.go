@@ -1,12 +1,9 @@
-package firewalld
+package ruleset
 
 import (
-	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
-
-	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
 
 // naiveHolds is the entry-by-entry lookup the index replaces.
@@ -20,7 +17,7 @@ func naiveHolds(entries []string, a netip.Addr) bool {
 			}
 			continue
 		}
-		if p, ok := parsePrefix(e); ok && p.Contains(a) {
+		if p, ok := ParsePrefix(e); ok && p.Contains(a) {
 			return true
 		}
 	}
@@ -43,31 +40,5 @@ func TestIPSetIndexAgreesWithEntryScan(t *testing.T) {
 		if got, want := set.entryIndex().holds(a), naiveHolds(entries, a); got != want {
 			t.Errorf("%s: index says %v, a scan %v", a, got, want)
 		}
-	}
-}
-
-// BenchmarkEvaluateIPSetBans: a rich rule rejecting an ipset of n banned
-// addresses on 993 cuts n regions; each was looked up entry by entry.
-func BenchmarkEvaluateIPSetBans(b *testing.B) {
-	reqs := []Requirement{{Name: "imaps", Service: "imaps", Ports: []Port{{"993", "tcp"}}}}
-	for _, n := range []int{0, 4000} {
-		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
-			r, err := ParseRichRule(`rule source ipset="f2b" port port="993" protocol="tcp" reject`)
-			if err != nil {
-				b.Fatal(err)
-			}
-			entries := make([]string, n)
-			for i := range entries {
-				entries[i] = fmt.Sprintf("198.18.%d.%d", i/254, 1+i%254)
-			}
-			pm := banned993(b, 0)
-			for i := 0; i < b.N; i++ {
-				rs := banned993(b, 0)
-				rs.Zones["public"].RichRules = []RichRule{r}
-				rs.IPSets["f2b"] = &IPSet{Name: "f2b", Type: "hash:ip", Family: IPv4, Entries: entries}
-				f := Facts{Runtime: rs, Permanent: pm, Families: []string{IPv4}, Served: []string{IPv4}}
-				Evaluate(f, Policy{Requirements: reqs, Drift: plugin.Warning})
-			}
-		})
 	}
 }

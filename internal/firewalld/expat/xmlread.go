@@ -1,4 +1,4 @@
-package firewalld
+package expat
 
 import (
 	"bytes"
@@ -12,7 +12,28 @@ import (
 	"github.com/beevik/etree"
 )
 
-// parseConfigXML parses one firewalld config file the way firewalld reads it:
+// parseConfigXML is Parse with the error naming path, as a reader reports it.
+func parseConfigXML(path string, data []byte) (*etree.Element, error) {
+	root, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return root, nil
+}
+
+// MaxFileBytes bounds a config file read (Parse refuses a larger one);
+// firewalld's largest stock file is a few KiB.
+const MaxFileBytes = 4 << 20
+
+// maxExpandedXML bounds a document after entity expansion, so that memory
+// stays bounded: expat, which charges entity expansion as
+// xmlread_amplify.go does, would go on to 100 times a large document.
+const maxExpandedXML = 8 << 20
+
+// maxXMLDepth is far past any config file; expat itself has no limit.
+const maxXMLDepth = 1 << 16
+
+// Parse parses one firewalld config file the way firewalld reads it:
 // with Python's xml.sax on expat (zone_reader and its siblings in
 // firewall/core/io/*.py: sax.make_parser(), no namespace processing, no
 // external entities). So, as expat does, it accepts comments, processing
@@ -26,26 +47,11 @@ import (
 //
 // Element and attribute names keep their prefix ("a:service" stays one tag,
 // as sax without namespaces reports it), so a reader that switches on the
-// tag sees what firewalld sees. The error names path and says why in one line.
-func parseConfigXML(path string, data []byte) (*etree.Element, error) {
-	root, err := parseXML(data)
-	if err != nil {
-		return nil, &FileError{path, err}
-	}
-	return root, nil
-}
-
-// maxExpandedXML bounds a document after entity expansion, so that memory
-// stays bounded: expat, which charges entity expansion as
-// xmlread_amplify.go does, would go on to 100 times a large document.
-const maxExpandedXML = 8 << 20
-
-// maxXMLDepth is far past any config file; expat itself has no limit.
-const maxXMLDepth = 1 << 16
-
-func parseXML(data []byte) (*etree.Element, error) {
-	if len(data) > maxXMLBytes {
-		return nil, fmt.Errorf("larger than %d bytes", maxXMLBytes)
+// tag sees what firewalld sees. The error says why in one line; the caller
+// names the file.
+func Parse(data []byte) (*etree.Element, error) {
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("larger than %d bytes", MaxFileBytes)
 	}
 	text, err := decodeXMLText(data)
 	if err != nil {

@@ -1,8 +1,7 @@
-package firewalld
+package ruleset
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -126,13 +125,13 @@ type Ruleset struct {
 	IPSets      map[string]*IPSet // nil value: named but unreadable
 	// Policies are the policies to HOST (nil value: unreadable).
 	Policies map[string]*FwPolicy
-	// resolve, when set, fetches a definition missing from Services on first
+	// Resolve, when set, fetches a definition missing from Services on first
 	// use: over D-Bus each one is a round trip to firewalld, and most checks
 	// are decided by service name alone.
-	resolve func(name string) (Service, error)
-	// byIngressPriority: dispatch orders zones by ingress-priority first,
+	Resolve func(name string) (Service, error)
+	// ByIngressPriority: dispatch orders zones by ingress-priority first,
 	// as firewalld 2.x does (Evaluate sets it from the version).
-	byIngressPriority bool
+	ByIngressPriority bool
 	chains            map[string]*indexedChain // filter chains by zone and requirement names
 	indexes           map[string]*sourceIndex  // their source index, by zone
 }
@@ -142,10 +141,10 @@ func (v *Ruleset) Service(name string) (Service, bool) {
 	if s, ok := v.Services[name]; ok {
 		return s, true
 	}
-	if _, failed := v.ServiceErrs[name]; failed || v.resolve == nil {
+	if _, failed := v.ServiceErrs[name]; failed || v.Resolve == nil {
 		return Service{}, false
 	}
-	s, err := v.resolve(name)
+	s, err := v.Resolve(name)
 	if v.Services == nil {
 		v.Services = map[string]Service{}
 	}
@@ -160,9 +159,55 @@ func (v *Ruleset) Service(name string) (Service, bool) {
 	return s, true
 }
 
-// sortedCopy returns a sorted copy of words, for stable output and diffs.
-func sortedCopy(words []string) []string {
-	out := append([]string(nil), words...)
-	sort.Strings(out)
-	return out
+// DefinitionOf is the definition the view holds of a service, ok false
+// when it holds none (not asked, or a nil view).
+func (v *Ruleset) DefinitionOf(name string) (Service, bool) {
+	if v == nil {
+		return Service{}, false
+	}
+	s, ok := v.Services[name]
+	return s, ok
+}
+
+// Definition is the view's definition of a service (a ServiceLookup over
+// the files when firewall-cmd, which does not print definitions, gave the
+// runtime view).
+func (v *Ruleset) Definition(name string) (Service, error) {
+	if v == nil {
+		return Service{}, errNoDefinition(name)
+	}
+	if s, ok := v.Services[name]; ok {
+		return s, nil
+	}
+	if err, ok := v.ServiceErrs[name]; ok {
+		return Service{}, err
+	}
+	return Service{}, errNoDefinition(name)
+}
+
+type errNoDefinition string
+
+func (e errNoDefinition) Error() string { return "service " + string(e) + ": no definition" }
+
+// AppendMissing appends the ports of more that ports does not hold yet.
+func AppendMissing(ports []Port, more ...Port) []Port {
+	for _, p := range more {
+		found := false
+		for _, q := range ports {
+			found = found || q == p
+		}
+		if !found {
+			ports = append(ports, p)
+		}
+	}
+	return ports
+}
+
+// ShallowCopy is a copy of v to derive another view from: it shares the
+// zones map and definitions (replace what changes), not the chains built
+// for v.
+func (v *Ruleset) ShallowCopy() Ruleset {
+	c := *v
+	c.chains = nil
+	return c
 }

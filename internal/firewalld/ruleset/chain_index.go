@@ -1,4 +1,4 @@
-package firewalld
+package ruleset
 
 import (
 	"net/netip"
@@ -67,7 +67,7 @@ func newSourceIndex(z *Zone, entries []entry) *sourceIndex {
 		}
 		p := a.prefix.Masked()
 		if _, seen := idx.bySource[p]; !seen {
-			fam := prefixFamily(p)
+			fam := PrefixFamily(p)
 			idx.bits[fam] = appendUniqueInt(idx.bits[fam], p.Bits())
 		}
 		idx.bySource[p] = append(idx.bySource[p], i)

@@ -1,4 +1,4 @@
-package firewalld
+package ruleset
 
 import (
 	"fmt"
@@ -109,7 +109,7 @@ func filterChain(z *Zone, names []string) []entry {
 	for _, proto := range z.Protocols {
 		proto := proto
 		zoneAllow = append(zoneAllow, entry{how: "protocol " + proto, action: "accept",
-			match: func(_ *Ruleset, c client) (tri, string) { return boolTri(protocolIs(proto, c.port.Protocol)), "" }})
+			match: func(_ *Ruleset, c client) (tri, string) { return boolTri(ProtocolIs(proto, c.port.Protocol)), "" }})
 	}
 	for _, p := range z.SourcePorts {
 		p := p
@@ -197,7 +197,7 @@ func natForward(rs *Ruleset, z *Zone, rich []*RichRule, c client) (*outcome, str
 	for _, f := range z.ForwardPorts {
 		f := f
 		fam := IPv4
-		if p, ok := parsePrefix(f.ToAddr); ok && prefixFamily(p) == IPv6 {
+		if p, ok := ParsePrefix(f.ToAddr); ok && PrefixFamily(p) == IPv6 {
 			fam = IPv6
 		}
 		list = append(list, fwd{0, "forward-port " + f.String(), f.ToPort, f.ToAddr, func() (tri, string) {
@@ -249,11 +249,11 @@ func zoneFor(rs *Ruleset, explicit string, c client) (string, tri, string) {
 		case strings.HasPrefix(s, "ipset:"):
 			m, why = matchIPSet(rs, strings.TrimPrefix(s, "ipset:"), c)
 		default:
-			p, ok := parsePrefix(s)
+			p, ok := ParsePrefix(s)
 			if !ok {
 				m, why = maybe, "source binding "+s+" of zone "+n+" (a MAC: which clients carry it is not known)"
 			} else {
-				m = boolTri(prefixFamily(p) == c.family && p.Contains(c.src))
+				m = boolTri(PrefixFamily(p) == c.family && p.Contains(c.src))
 			}
 		}
 		if m != no {
