@@ -6,6 +6,7 @@ import (
 	"context"
 
 	"github.com/mailhost-checks/mailchecks/internal/firewalld"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
@@ -57,7 +58,7 @@ func (c *cli) Check(ctx context.Context) plugin.Result {
 		RuntimeSource: c.RuntimeSource,
 		BusAddress:    firewalld.SystemBusAddress(),
 		FirewallCmd:   c.FirewallCmd,
-		Dirs:          firewalld.Dirs{ConfigDir: c.ConfigDir, DefaultDir: c.DefaultConfigDir},
+		Dirs:          fwconfig.Dirs{ConfigDir: c.ConfigDir, DefaultDir: c.DefaultConfigDir},
 		Drift:         drift,
 		Kernel:        c.Kernel,
 	})

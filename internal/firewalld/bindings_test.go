@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 )
 
@@ -18,7 +19,7 @@ func TestFlushAllOnReloadAsFirewalldReadsIt(t *testing.T) {
 		"FlushAllOnReload=\n":                     true,
 		"DefaultZone=drop\nFlushAllOnReload=NO\n": false,
 	} {
-		if got := FlushAllOnReload([]byte(conf), Rules13); got != want {
+		if got := fwconfig.FlushAllOnReload([]byte(conf), fwconfig.Rules13); got != want {
 			t.Errorf("%q: %v, want %v", conf, got, want)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
@@ -56,7 +57,7 @@ func cliRuntime(ctx context.Context, host remote.Host, firewallCmd, explicit str
 	if _, have := rs.Zones[explicit]; explicit != "" && !have {
 		// A zone missing at runtime is judged (closed now) next to the
 		// permanent view, as over D-Bus.
-		if _, err := listZone("--zone="+explicit, "--list-all"); err != nil && !errors.Is(err, ErrNoSuchZone) {
+		if _, err := listZone("--zone="+explicit, "--list-all"); err != nil && !errors.Is(err, fwconfig.ErrNoSuchZone) {
 			return nil, err
 		}
 	}
@@ -115,7 +116,7 @@ func runFirewallCmd(ctx context.Context, host remote.Host, path string, args ...
 		case strings.Contains(text, "FirewallD is not running") || strings.Contains(text, "NOT_RUNNING"):
 			return "", ErrNotRunning
 		case strings.Contains(text, "INVALID_ZONE"):
-			return "", fmt.Errorf("%w: firewall-cmd says %s", ErrNoSuchZone, firstLine(text))
+			return "", fmt.Errorf("%w: firewall-cmd says %s", fwconfig.ErrNoSuchZone, firstLine(text))
 		case strings.Contains(text, "Authorization failed") || strings.Contains(text, "ACCESS_DENIED") ||
 			strings.Contains(text, "NotAuthorized") || strings.Contains(text, "password is required"):
 			return "", fmt.Errorf("%s: %w: %s", what, ErrAccessDenied, firstLine(text))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
@@ -116,7 +117,7 @@ func classify(method string, err error) error {
 			strings.HasSuffix(de.Name, "NotAuthorizedException"):
 			return fmt.Errorf("D-Bus %s: %w: %s", method, ErrAccessDenied, msg)
 		case strings.Contains(msg, "INVALID_ZONE"):
-			return fmt.Errorf("%w: firewalld says %s", ErrNoSuchZone, msg)
+			return fmt.Errorf("%w: firewalld says %s", fwconfig.ErrNoSuchZone, msg)
 		}
 		return fmt.Errorf("D-Bus %s: %s", method, msg)
 	}
@@ -154,7 +155,7 @@ func (s *DBusSource) runtimeRuleset(ctx context.Context, explicit string) (*rule
 	for _, name := range names {
 		z, err := s.zone(ctx, name)
 		if err != nil {
-			if name == explicit && errors.Is(err, ErrNoSuchZone) {
+			if name == explicit && errors.Is(err, fwconfig.ErrNoSuchZone) {
 				continue // judged as missing, next to the permanent view
 			}
 			return nil, err

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
@@ -23,15 +24,15 @@ func TestDispatchByIngressPriority(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name    string
-		version FirewalldVersion
+		version fwconfig.FirewalldVersion
 		prio    int
 		state   plugin.State
 		zone    string
 	}{
-		{"2.3 at -1: the interface zone first", ParseFirewalldVersion("2.3.1", "test"), -1, plugin.OK, "internal"},
-		{"2.3 at 0: sources first", ParseFirewalldVersion("2.3.1", "test"), 0, plugin.Critical, "block"},
-		{"1.3: sources first whatever the priority", ParseFirewalldVersion("1.3.3", "test"), -1, plugin.Critical, "block"},
-		{"unknown version: as 2.x", UnknownFirewalldVersion(nil), -1, plugin.OK, "internal"},
+		{"2.3 at -1: the interface zone first", fwconfig.ParseFirewalldVersion("2.3.1", "test"), -1, plugin.OK, "internal"},
+		{"2.3 at 0: sources first", fwconfig.ParseFirewalldVersion("2.3.1", "test"), 0, plugin.Critical, "block"},
+		{"1.3: sources first whatever the priority", fwconfig.ParseFirewalldVersion("1.3.3", "test"), -1, plugin.Critical, "block"},
+		{"unknown version: as 2.x", fwconfig.UnknownFirewalldVersion(nil), -1, plugin.OK, "internal"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := Facts{Runtime: views(c.prio), Permanent: views(c.prio), Version: c.version,

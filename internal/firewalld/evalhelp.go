@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"slices"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 )
 
@@ -51,7 +52,7 @@ func accessFix(err error, runtime bool) string {
 		return "run the check as root through the sudo rule in contrib/sudoers.d, or grant read access: setfacl -R -m u:nagios:rX /etc/firewalld && setfacl -R -d -m u:nagios:rX /etc/firewalld (the second keeps files firewalld writes later readable)"
 	case errors.Is(err, ErrNoBus):
 		return "is dbus running? check DBUS_SYSTEM_BUS_ADDRESS, or use --runtime-source=cli"
-	case errors.Is(err, ErrNoSuchZone):
+	case errors.Is(err, fwconfig.ErrNoSuchZone):
 		return "list zones with firewall-cmd --get-zones and pass --zone"
 	}
 	return ""

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
@@ -38,7 +39,7 @@ func Evaluate(f Facts, p Policy) plugin.Result {
 	r := &e.r
 	for _, rs := range []*ruleset.Ruleset{f.Runtime, f.Permanent} {
 		if rs != nil {
-			rs.ByIngressPriority = DispatchesByIngressPriority(f.Version)
+			rs.ByIngressPriority = fwconfig.DispatchesByIngressPriority(f.Version)
 		}
 	}
 	notRunning := errors.Is(f.RuntimeErr, ErrNotRunning)
@@ -59,7 +60,7 @@ func Evaluate(f Facts, p Policy) plugin.Result {
 		r.Add(plugin.Unknown, msg, accessFix(p.RequirementsErr, false))
 		e.problem(msg)
 	}
-	var refusal RefusedError
+	var refusal fwconfig.RefusedError
 	switch {
 	case f.Permanent == nil && errors.As(f.PermanentErr, &refusal):
 		// firewalld refuses a file the verdict needs: its reload fails
@@ -269,7 +270,7 @@ func (f Facts) defaultZone() string {
 	case f.Permanent != nil:
 		return f.Permanent.DefaultZone
 	}
-	return FallbackZone
+	return fwconfig.FallbackZone
 }
 
 // zones are the zones clients land in (runtime, else permanent), for the
@@ -344,11 +345,11 @@ func debugRuleset(r *plugin.Result, name string, v *ruleset.Ruleset) {
 // skipsRule says what the host's firewalld does with a rich rule that
 // fails Rich_Rule.check: 1.3 skips it, 2.x refuses the whole file (the
 // reload fails: reported as a config problem).
-func skipsRule(v FirewalldVersion) string {
+func skipsRule(v fwconfig.FirewalldVersion) string {
 	switch sets := v.RuleSets(); {
 	case len(sets) > 1:
 		return "firewalld 1.3 skips this rule when it loads the zone, 2.x refuses the zone file over it (the version is unknown)"
-	case sets[0] == Rules2:
+	case sets[0] == fwconfig.Rules2:
 		return "firewalld " + v.Text + " refuses the zone file over this rule (the next reload fails)"
 	}
 	return "firewalld skips this rule when it loads the zone"

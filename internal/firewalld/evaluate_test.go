@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
@@ -56,20 +57,20 @@ func TestEvaluateStates(t *testing.T) {
 			plugin.Critical, []string{"firewalld is not running", "4190/tcp is missing from the permanent config"}},
 		{"runtime unreadable", Facts{RuntimeErr: fmt.Errorf("x: %w", ErrAccessDenied), Permanent: view([]string{"imaps"}, ruleset.Port{Port: "4190", Protocol: "tcp"}), Families: []string{ruleset.IPv4}, Served: []string{ruleset.IPv4}},
 			plugin.Unknown, []string{"runtime config unreadable", "contrib/polkit"}},
-		{"permanent unreadable", Facts{Runtime: view([]string{"imaps"}, ruleset.Port{Port: "4190", Protocol: "tcp"}), PermanentErr: &FileError{"/etc/firewalld/zones/public.xml", fs.ErrPermission}, Families: []string{ruleset.IPv4}, Served: []string{ruleset.IPv4}},
+		{"permanent unreadable", Facts{Runtime: view([]string{"imaps"}, ruleset.Port{Port: "4190", Protocol: "tcp"}), PermanentErr: &fwconfig.FileError{Path: "/etc/firewalld/zones/public.xml", Err: fs.ErrPermission}, Families: []string{ruleset.IPv4}, Served: []string{ruleset.IPv4}},
 			plugin.Unknown, []string{"permanent config unreadable", "setfacl"}},
 		{"closed beats unknown", Facts{Runtime: view(nil), PermanentErr: errors.New("broken"), Families: []string{ruleset.IPv4}, Served: []string{ruleset.IPv4}},
 			plugin.Critical, []string{"closed in runtime", "permanent not verified"}},
 		{"config file firewalld refuses", func() Facts {
 			f := ipv4Facts(view([]string{"imaps"}, ruleset.Port{Port: "4190", Protocol: "tcp"}), view([]string{"imaps"}, ruleset.Port{Port: "4190", Protocol: "tcp"}))
-			f.Problems = []ConfigProblem{{Path: "/etc/firewalld/zones/public.xml", Reason: "PARSE_ERROR: unknown element <servce>"}}
+			f.Problems = []fwconfig.ConfigProblem{{Path: "/etc/firewalld/zones/public.xml", Reason: "PARSE_ERROR: unknown element <servce>"}}
 			return f
 		}(), plugin.Warning, []string{"the next reload fails; at the next restart firewalld falls back to its stock config: /etc/firewalld/zones/public.xml: PARSE_ERROR", "firewall-cmd --check-config"}},
 		// A file this check cannot read says nothing about the reload: not a
 		// refusal (firewalld as root reads it), and never OK either.
 		{"config file this check cannot read", func() Facts {
 			f := ipv4Facts(view([]string{"imaps"}, ruleset.Port{Port: "4190", Protocol: "tcp"}), view([]string{"imaps"}, ruleset.Port{Port: "4190", Protocol: "tcp"}))
-			f.Problems = []ConfigProblem{{Path: "/etc/firewalld/zones/work.xml", Reason: "permission denied: firewalld (root) may read it, this check cannot; grant read access or run as root", Unverified: true}}
+			f.Problems = []fwconfig.ConfigProblem{{Path: "/etc/firewalld/zones/work.xml", Reason: "permission denied: firewalld (root) may read it, this check cannot; grant read access or run as root", Unverified: true}}
 			return f
 		}(), plugin.Unknown, []string{"cannot tell whether the next reload succeeds: /etc/firewalld/zones/work.xml", "setfacl", "1 permanent config file this check cannot read"}},
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/expat"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
@@ -25,7 +26,7 @@ type Config struct {
 	RuntimeSource string // "dbus" or "cli"
 	BusAddress    string
 	FirewallCmd   string
-	Dirs          Dirs
+	Dirs          fwconfig.Dirs
 	ProcNet       string // "/proc/net"; tests point it at a namespace's
 	Drift         plugin.State
 	Kernel        string // --kernel: auto, require, skip ("" = skip)
@@ -47,9 +48,9 @@ type Facts struct {
 	// RuntimeFallback is why a remote check asked firewall-cmd instead of
 	// the mail host's D-Bus (nil when it did not).
 	RuntimeFallback error
-	Problems        []ConfigProblem
+	Problems        []fwconfig.ConfigProblem
 	// Version is the firewalld release whose rules judged Problems.
-	Version  FirewalldVersion
+	Version  fwconfig.FirewalldVersion
 	Policies []string // the admin's policy files, named in the output
 	// NM is what NetworkManager said of the interfaces it manages;
 	// FlushAllOnReload is firewalld.conf's; Kept are the runtime bindings
@@ -99,10 +100,10 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 	// one value is sent on version whatever happens; Gather returns only
 	// once the asking is over (the host's methods end with ctx), so that
 	// no command or call outlives the check.
-	version := make(chan FirewalldVersion, 1)
+	version := make(chan fwconfig.FirewalldVersion, 1)
 	var asking sync.WaitGroup
 	defer asking.Wait()
-	ask := func(get func() FirewalldVersion) {
+	ask := func(get func() fwconfig.FirewalldVersion) {
 		asking.Add(1)
 		go func() {
 			defer asking.Done()
@@ -110,7 +111,7 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 		}()
 	}
 	cliVersion := func() {
-		ask(func() FirewalldVersion { return firewallCmdVersion(ctx, host, cfg.FirewallCmd) })
+		ask(func() fwconfig.FirewalldVersion { return firewallCmdVersion(ctx, host, cfg.FirewallCmd) })
 	}
 	// Over D-Bus the runtime view needs nothing from the files: ask
 	// firewalld while the files are read and validated.
@@ -130,19 +131,19 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 				}
 			}
 			if f.RuntimeErr = bus.Connect(ctx); f.RuntimeErr == nil {
-				ask(func() FirewalldVersion { return bus.version(ctx) })
+				ask(func() fwconfig.FirewalldVersion { return bus.version(ctx) })
 				f.Runtime, f.RuntimeErr = bus.runtimeRuleset(ctx, cfg.Zone)
 			} else if host.Remote() && errors.Is(f.RuntimeErr, ErrNoBus) {
 				f.RuntimeFallback, f.RuntimeErr = f.RuntimeErr, nil
 				cliVersion()
 			} else {
-				version <- UnknownFirewalldVersion(fmt.Errorf("D-Bus: %w", f.RuntimeErr))
+				version <- fwconfig.UnknownFirewalldVersion(fmt.Errorf("D-Bus: %w", f.RuntimeErr))
 			}
 		}()
 	} else {
 		cliVersion()
 	}
-	patterns := PermanentPatterns(cfg.Dirs)
+	patterns := fwconfig.PermanentPatterns(cfg.Dirs)
 	procFiles := procNetFiles(cfg.ProcNet)
 	files, err := host.ReadFiles(ctx, append(append([]string(nil), patterns...), procFiles...), expat.MaxFileBytes)
 	if err != nil {
@@ -161,13 +162,13 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 	// waits for firewalld (and the version arrives: ValidateAsVersionArrives).
 	// What it kept is the permanent view: there is one reader.
 	type loaded struct {
-		v        FirewalldVersion
-		problems []ConfigProblem
-		config   *Tree
+		v        fwconfig.FirewalldVersion
+		problems []fwconfig.ConfigProblem
+		config   *fwconfig.Tree
 	}
 	validated := make(chan loaded, 1)
 	go func() {
-		v, problems, c := ValidateAsVersionArrives(ctx, cfg.Dirs, config, version)
+		v, problems, c := fwconfig.ValidateAsVersionArrives(ctx, cfg.Dirs, config, version)
 		validated <- loaded{v, problems, c}
 	}()
 	f.arrival(cfg, proc)
@@ -199,13 +200,13 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 	f.Policies = sortedCopy(f.Policies)
 	if f.PermanentErr == nil {
 		f.Permanent, f.PermanentErr = pc.PermanentRuleset([]string{cfg.Zone})
-		var refused RefusedError
+		var refused fwconfig.RefusedError
 		if pc.V2 && errors.As(f.PermanentErr, &refused) {
-			f.Permanent, f.PermanentErr = LenientRuleset(cfg.Dirs, config, []string{cfg.Zone})
+			f.Permanent, f.PermanentErr = fwconfig.LenientRuleset(cfg.Dirs, config, []string{cfg.Zone})
 		}
 	}
-	conf, _ := ConfAndZones(cfg.Dirs, config)
-	f.FlushAllOnReload = conf == nil || FlushAllOnReload(conf.Data, pc.Rules)
+	conf, _ := fwconfig.ConfAndZones(cfg.Dirs, config)
+	f.FlushAllOnReload = conf == nil || fwconfig.FlushAllOnReload(conf.Data, pc.Rules)
 	f.Permanent, f.Kept = afterReload(f.Runtime, f.Permanent, f.NM, f.FlushAllOnReload)
 	if f.Runtime != nil && f.Runtime.Policies == nil {
 		f.RuntimeErr = cliPolicies(ctx, host, cfg, f.Runtime, f.Permanent)
@@ -215,12 +216,12 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 	}
 	if cfg.Zone != "" && !zoneKnown(f.Runtime, cfg.Zone) && !zoneKnown(f.Permanent, cfg.Zone) &&
 		(f.Runtime != nil || f.Permanent != nil) {
-		return f, fmt.Errorf("zone %q: %w at runtime or in %s/zones or %s/zones", cfg.Zone, ErrNoSuchZone, cfg.Dirs.ConfigDir, cfg.Dirs.DefaultDir)
+		return f, fmt.Errorf("zone %q: %w at runtime or in %s/zones or %s/zones", cfg.Zone, fwconfig.ErrNoSuchZone, cfg.Dirs.ConfigDir, cfg.Dirs.DefaultDir)
 	}
 
 	f.definitions(ctx, host, cfg, bus, pc)
-	ResolvePortNames(f.Runtime, pc.DB)
-	ResolvePortNames(f.Permanent, pc.DB)
+	fwconfig.ResolvePortNames(f.Runtime, pc.DB)
+	fwconfig.ResolvePortNames(f.Permanent, pc.DB)
 	return f, nil
 }
 

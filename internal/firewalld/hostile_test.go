@@ -13,6 +13,7 @@ import (
 	"github.com/godbus/dbus/v5"
 	"go.uber.org/goleak"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
@@ -78,7 +79,7 @@ func openFDs(t *testing.T) int {
 
 func sandboxConfig(busAddress, configDir, defaultDir string) Config {
 	return Config{Family: "both", Services: ruleset.DefaultServices, RuntimeSource: "dbus", BusAddress: busAddress,
-		FirewallCmd: "/usr/bin/firewall-cmd", Dirs: Dirs{ConfigDir: configDir, DefaultDir: defaultDir}, Drift: plugin.Warning}
+		FirewallCmd: "/usr/bin/firewall-cmd", Dirs: fwconfig.Dirs{ConfigDir: configDir, DefaultDir: defaultDir}, Drift: plugin.Warning}
 }
 
 func wantResult(t *testing.T, r plugin.Result, state plugin.State, first string) {

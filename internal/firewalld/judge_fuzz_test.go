@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
@@ -25,7 +26,7 @@ func FuzzJudge(f *testing.F) {
 		z := &ruleset.Zone{Name: "public", Target: "default", Services: strings.Fields(service)}
 		for _, line := range strings.Split(rules, "\n") {
 			// what firewalld 1.3 keeps of the line, as the permanent view reads it
-			kept, ok := KeptRule(line)
+			kept, ok := fwconfig.KeptRule(line)
 			if !ok {
 				continue
 			}

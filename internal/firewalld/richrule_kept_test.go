@@ -5,15 +5,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
 func readZone(t *testing.T, zoneXML string) *ruleset.Zone {
 	t.Helper()
-	d := Dirs{ConfigDir: "/etc/firewalld", DefaultDir: "/usr/lib/firewalld"}
+	d := fwconfig.Dirs{ConfigDir: "/etc/firewalld", DefaultDir: "/usr/lib/firewalld"}
 	files := []remote.File{{Path: d.ConfigDir + "/zones/public.xml", Data: []byte(zoneXML)}}
-	paths := append([]string(nil), netDBFiles...)
+	paths := append([]string(nil), fwconfig.NetDBFiles...)
 	for _, svc := range []string{"imap", "imaps", "ssh", "https"} { // the services the cases name
 		paths = append(paths, d.DefaultDir+"/services/"+svc+".xml")
 	}
@@ -24,7 +25,7 @@ func readZone(t *testing.T, zoneXML string) *ruleset.Zone {
 		}
 		files = append(files, remote.File{Path: db, Data: data})
 	}
-	_, c := LoadPermanent(d, files, ParseFirewalldVersion("1.3.3", "test"))
+	_, c := fwconfig.LoadPermanent(d, files, fwconfig.ParseFirewalldVersion("1.3.3", "test"))
 	rs, err := c.PermanentRuleset(nil)
 	if err != nil {
 		t.Fatal(err)

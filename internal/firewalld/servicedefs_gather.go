@@ -3,6 +3,7 @@ package firewalld
 import (
 	"context"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
@@ -10,7 +11,7 @@ import (
 // definitions resolves, while the bus is still open, every definition
 // the evaluation may consult: the requirements' ports and the runtime
 // view's services. Facts are plain data afterwards.
-func (f *Facts) definitions(ctx context.Context, host remote.Host, cfg Config, bus *DBusSource, pc *Tree) {
+func (f *Facts) definitions(ctx context.Context, host remote.Host, cfg Config, bus *DBusSource, pc *fwconfig.Tree) {
 	var runtimeDef ruleset.ServiceLookup
 	switch {
 	case bus != nil:

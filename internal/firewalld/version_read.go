@@ -6,6 +6,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
@@ -14,25 +15,25 @@ import (
 
 // firewallCmdVersion asks `firewall-cmd --version` on the host (the
 // running firewalld's version property, over its D-Bus).
-func firewallCmdVersion(ctx context.Context, host remote.Host, firewallCmd string) FirewalldVersion {
+func firewallCmdVersion(ctx context.Context, host remote.Host, firewallCmd string) fwconfig.FirewalldVersion {
 	out, err := runFirewallCmd(ctx, host, firewallCmd, "--version")
 	if err != nil {
-		return UnknownFirewalldVersion(err)
+		return fwconfig.UnknownFirewalldVersion(err)
 	}
-	return ParseFirewalldVersion(out, firewallCmd+" --version")
+	return fwconfig.ParseFirewalldVersion(out, firewallCmd+" --version")
 }
 
 // version reads firewalld's D-Bus property version.
-func (s *DBusSource) version(ctx context.Context) FirewalldVersion {
+func (s *DBusSource) version(ctx context.Context) fwconfig.FirewalldVersion {
 	var v dbus.Variant
 	obj := s.conn.Object(busName, objectPath)
 	err := obj.CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, ifaceMain, "version").Store(&v)
 	if err != nil {
-		return UnknownFirewalldVersion(classify("Get(version)", err))
+		return fwconfig.UnknownFirewalldVersion(classify("Get(version)", err))
 	}
 	text, ok := v.Value().(string)
 	if !ok {
-		return UnknownFirewalldVersion(fmt.Errorf("D-Bus property version is %s, not a string", v.Signature()))
+		return fwconfig.UnknownFirewalldVersion(fmt.Errorf("D-Bus property version is %s, not a string", v.Signature()))
 	}
-	return ParseFirewalldVersion(text, "D-Bus")
+	return fwconfig.ParseFirewalldVersion(text, "D-Bus")
 }

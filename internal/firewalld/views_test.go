@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/expat"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
@@ -27,10 +28,10 @@ func startFirewalld(t *testing.T) *sandbox.Firewalld {
 }
 
 // installedVersion is the installed firewalld's version.
-func installedVersion(t *testing.T) FirewalldVersion {
+func installedVersion(t *testing.T) fwconfig.FirewalldVersion {
 	t.Helper()
 	out, err := sandbox.Run(context.Background(), nil, "firewall-offline-cmd", "--version")
-	v := ParseFirewalldVersion(strings.TrimSpace(out), "firewall-offline-cmd")
+	v := fwconfig.ParseFirewalldVersion(strings.TrimSpace(out), "firewall-offline-cmd")
 	if err != nil || !v.Known() {
 		t.Fatalf("firewall-offline-cmd --version: %q %v", out, err)
 	}
@@ -94,13 +95,13 @@ func TestViewsEqualFirewallCmd(t *testing.T) {
 		}
 	}
 
-	dirs := Dirs{ConfigDir: fw.ConfigDir, DefaultDir: fw.DefaultDir}
+	dirs := fwconfig.Dirs{ConfigDir: fw.ConfigDir, DefaultDir: fw.DefaultDir}
 	ctx := context.Background()
-	files, err := remote.Local{}.ReadFiles(ctx, PermanentPatterns(dirs), expat.MaxFileBytes)
+	files, err := remote.Local{}.ReadFiles(ctx, fwconfig.PermanentPatterns(dirs), expat.MaxFileBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, pc := LoadPermanent(dirs, files, installedVersion(t))
+	_, pc := fwconfig.LoadPermanent(dirs, files, installedVersion(t))
 	pv, err := pc.PermanentRuleset([]string{"public"})
 	if err != nil {
 		t.Fatal(err)
@@ -210,12 +211,12 @@ func TestShippedServicesMatchFirewalld(t *testing.T) {
 		}
 		return ports
 	}
-	dirs := Dirs{ConfigDir: t.TempDir(), DefaultDir: "/usr/lib/firewalld"}
-	files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(dirs), expat.MaxFileBytes)
+	dirs := fwconfig.Dirs{ConfigDir: t.TempDir(), DefaultDir: "/usr/lib/firewalld"}
+	files, err := remote.Local{}.ReadFiles(context.Background(), fwconfig.PermanentPatterns(dirs), expat.MaxFileBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, pc := LoadPermanent(dirs, files, installedVersion(t))
+	_, pc := fwconfig.LoadPermanent(dirs, files, installedVersion(t))
 	pv, err := pc.PermanentRuleset(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-// corpusXML is every XML file of ../testdata/config, to seed the XML targets.
+// corpusXML is every XML file of ../fwconfig/testdata/config, to seed the XML targets.
 func corpusXML(f *testing.F) [][]byte {
 	var out [][]byte
-	err := filepath.WalkDir("../testdata/config", func(path string, e os.DirEntry, err error) error {
+	err := filepath.WalkDir("../fwconfig/testdata/config", func(path string, e os.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(path, ".xml") {
 			b, err := os.ReadFile(path)
 			if err == nil {

@@ -1,4 +1,4 @@
-package firewalld
+package fwconfig
 
 import (
 	"errors"
@@ -38,9 +38,9 @@ type ConfigProblem struct {
 // core/io/functions.py check_on_disk_config, fw_config.full_check_config).
 var loadKinds = []string{"ipsets", "helpers", "icmptypes", "services", "zones", "policies"}
 
-// netDBFiles are read with the config: firewalld resolves port and
+// NetDBFiles are read with the config: firewalld resolves port and
 // protocol names through them (getservbyname, getprotobyname).
-var netDBFiles = []string{"/etc/services", "/etc/protocols"}
+var NetDBFiles = []string{"/etc/services", "/etc/protocols"}
 
 // PermanentPatterns are the files firewalld loads when it starts or
 // reloads: firewalld.conf, then <kind>/*.xml of the package defaults and of
@@ -52,7 +52,7 @@ var netDBFiles = []string{"/etc/services", "/etc/protocols"}
 // not covered: ReadFiles globs one level.
 func PermanentPatterns(d Dirs) []string {
 	paths := []string{filepath.Join(d.ConfigDir, "firewalld.conf"), lockdownPath(d)}
-	paths = append(paths, netDBFiles...)
+	paths = append(paths, NetDBFiles...)
 	for _, kind := range loadKinds {
 		for _, dir := range []string{d.DefaultDir, d.ConfigDir} {
 			paths = append(paths, filepath.Join(dir, kind, "*.xml"))
@@ -194,7 +194,7 @@ func sortFiles(d Dirs, files []remote.File) *configInput {
 	in := &configInput{byDir: map[string][]remote.File{}}
 	for i, f := range files {
 		switch {
-		case slices.Contains(netDBFiles, f.Path):
+		case slices.Contains(NetDBFiles, f.Path):
 			if f.Err == nil && f.Path == "/etc/services" {
 				in.DB.services = parseNetDB(f.Data)
 			} else if f.Err == nil {

@@ -1,4 +1,4 @@
-package firewalld
+package fwconfig
 
 import "github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 
