@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
 // The plugins this directory deploys, as named in cmd/.
@@ -102,14 +104,6 @@ func pluginBin(t *testing.T, name string) string {
 		t.Fatalf("plugin %s is missing or does not build (it must exist in cmd/%s): %v", name, name, err)
 	}
 	return filepath.Join(binDir, name)
-}
-
-// requireRoot fails (never skips) a test that needs root.
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("this test needs root (namespaces, sudo -U, daemons dropping to nagios); run `make test` as root, as CI does")
-	}
 }
 
 // debPackage names the Debian package of each program the tests run.
@@ -217,7 +211,7 @@ type groupDB struct {
 // the resulting group file and one without the group.
 func mailchecksGroup(t *testing.T) groupDB {
 	t.Helper()
-	requireRoot(t)
+	sandbox.FailUnlessRoot(t, "namespaces, sudo -U, daemons dropping to nagios")
 	groupadd := requireTool(t, "/usr/sbin/groupadd")
 	usermod := requireTool(t, "/usr/sbin/usermod")
 	nagios(t)

@@ -32,10 +32,10 @@ const hostileTimeout = 1500 * time.Millisecond
 // shares (boundedCheck) and that no goroutine or fd is left behind.
 func hostileCheck(t *testing.T, cfg Config) plugin.Result {
 	t.Helper()
-	fds := openFDs(t)
+	fds := sandbox.OpenFDs(t)
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	r := boundedCheck(t, cfg)
-	if after := openFDs(t); after != fds {
+	if after := sandbox.OpenFDs(t); after != fds {
 		t.Errorf("open file descriptors: %d before the check, %d after", fds, after)
 	}
 	return r
@@ -66,15 +66,6 @@ func boundedCheck(t *testing.T, cfg Config) plugin.Result {
 		t.Errorf("want a non-OK first line, got %v %q", r.State(), r.Summary)
 	}
 	return r
-}
-
-func openFDs(t *testing.T) int {
-	t.Helper()
-	es, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(es)
 }
 
 func sandboxConfig(busAddress, configDir, defaultDir string) Config {
@@ -235,7 +226,7 @@ func TestHostileDBusPeer(t *testing.T) {
 		}, unreadable + "first second", plugin.Unknown},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
-			fds := openFDs(t)
+			fds := sandbox.OpenFDs(t)
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 			called, release := make(chan struct{}), make(chan struct{})
 			defer close(release)
@@ -255,7 +246,7 @@ func TestHostileDBusPeer(t *testing.T) {
 			wantResult(t, r, tc.state, tc.first)
 			t.Logf("%v: %s", r.State(), r.Summary)
 			peer.Close()
-			if after := openFDs(t); after != fds {
+			if after := sandbox.OpenFDs(t); after != fds {
 				t.Errorf("open file descriptors: %d before, %d after", fds, after)
 			}
 		})

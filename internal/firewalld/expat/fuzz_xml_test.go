@@ -1,28 +1,15 @@
 package expat
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
 // corpusXML is every XML file of ../fwconfig/testdata/config, to seed the XML targets.
 func corpusXML(f *testing.F) [][]byte {
-	var out [][]byte
-	err := filepath.WalkDir("../fwconfig/testdata/config", func(path string, e os.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(path, ".xml") {
-			b, err := os.ReadFile(path)
-			if err == nil {
-				out = append(out, b)
-			}
-			return err
-		}
-		return err
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
+	out := sandbox.FilesUnder(f, "../fwconfig/testdata/config", ".xml")
 	for _, c := range xmlCases {
 		out = append(out, c.data)
 	}

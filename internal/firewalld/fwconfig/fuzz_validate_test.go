@@ -1,8 +1,6 @@
 package fwconfig
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -10,25 +8,12 @@ import (
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/expat"
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
 // configXML is every XML file of testdata/config, to seed the fuzz targets.
 func configXML(f *testing.F) [][]byte {
-	var out [][]byte
-	err := filepath.WalkDir("testdata/config", func(path string, e os.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(path, ".xml") {
-			b, err := os.ReadFile(path)
-			if err == nil {
-				out = append(out, b)
-			}
-			return err
-		}
-		return err
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-	return out
+	return sandbox.FilesUnder(f, "testdata/config", ".xml")
 }
 
 var fuzzDirs = Dirs{ConfigDir: "/fz/etc/firewalld", DefaultDir: "/fz/usr/lib/firewalld"}
