@@ -24,12 +24,7 @@ type kernelCase struct {
 // probing from another namespace is refused; the plugin must say CRITICAL,
 // name the rule and how to remove it, and after the undo say OK again.
 func TestKernelRefusalsOutsideFirewalld(t *testing.T) {
-	fw := startFirewalld(t)
-	client, err := fw.AttachServing(993)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Stop)
+	fw, client := startProbedFirewalld(t)
 	mustCmd(t, fw, "--permanent", "--add-service=imaps")
 	mustCmd(t, fw, "--reload")
 	inNS := func(t *testing.T, argv ...string) {

@@ -47,25 +47,20 @@ func FailUnlessRoot(t testing.TB, needs string) {
 	}
 }
 
-// ProbeClient wires a client namespace to firewalld's and listens on ports
-// inside firewalld's namespace (993 when none are named), both stopped when
-// the test ends: the kernel's answer to this client is the reference a
-// verdict about reachability is held to.
+// ProbeClient is AttachServing for a test: a client namespace wired to
+// firewalld's, listeners on ports inside firewalld's namespace (993 when
+// none are named), both stopped when the test ends. The kernel's answer to
+// this client is the reference a verdict about reachability is held to.
 func (f *Firewalld) ProbeClient(t testing.TB, ports ...int) *Client {
 	t.Helper()
-	client, err := f.AttachClient()
-	if err != nil {
-		t.Fatalf("veth to firewalld's namespace: %v", err)
-	}
-	t.Cleanup(client.Stop)
 	if len(ports) == 0 {
 		ports = []int{993}
 	}
-	stop, err := f.Serve(ports...)
+	client, err := f.AttachServing(ports...)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("veth to firewalld's namespace, listeners on %v: %v", ports, err)
 	}
-	t.Cleanup(stop)
+	t.Cleanup(client.Stop)
 	return client
 }
 
