@@ -19,12 +19,7 @@ import (
 
 func startFirewalld(t *testing.T) *sandbox.Firewalld {
 	t.Helper()
-	fw, err := sandbox.StartFirewalld(t.TempDir())
-	if err != nil {
-		t.Fatalf("cannot start the firewalld sandbox (make deps installs it): %v", err)
-	}
-	t.Cleanup(fw.Stop)
-	return fw
+	return sandbox.FirewalldForTest(t)
 }
 
 // installedVersion is the installed firewalld's version.

@@ -84,3 +84,25 @@ func FilesUnder(t testing.TB, dir, suffix string) [][]byte {
 	}
 	return out
 }
+
+// FirewalldForTest starts a firewalld sandbox that ends with the test. Its
+// directory is traversable by other users, so a test that runs the check
+// as nobody reaches the bus socket and firewalld itself says "not
+// authorized".
+func FirewalldForTest(t testing.TB) *Firewalld {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "fw-sandbox-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := StartFirewalld(dir)
+	if err != nil {
+		t.Fatalf("cannot start the firewalld sandbox (make deps installs it): %v", err)
+	}
+	t.Cleanup(fw.Stop)
+	return fw
+}

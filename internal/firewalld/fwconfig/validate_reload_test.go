@@ -28,11 +28,7 @@ var reloadOddCases = []string{
 // --check-config passed, each odd-but-valid case must reload, and
 // ValidatePermanent must say the same.
 func TestValidatePermanentAgreesWithReload(t *testing.T) {
-	f, err := sandbox.StartFirewalld(t.TempDir())
-	if err != nil {
-		t.Fatalf("%v (%s)", err, firewalldInstall)
-	}
-	t.Cleanup(f.Stop)
+	f := sandbox.FirewalldForTest(t)
 	d := Dirs{ConfigDir: f.ConfigDir, DefaultDir: f.DefaultDir}
 	var names []string
 	for _, c := range readCorpus(t, installedFirewalld(t)) {
