@@ -96,14 +96,6 @@ func pluginBin(t *testing.T, name string) string {
 	return filepath.Join(binDir, name)
 }
 
-// requireRoot fails (never skips) a test that needs root.
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("this test needs root (namespaces, sudo -U, daemons dropping to nagios); run `make test` as root, as CI does")
-	}
-}
-
 // debPackage names the Debian package of each program the tests run.
 var debPackage = map[string]string{
 	"icinga2": "icinga2-bin", "/usr/sbin/nrpe": "nagios-nrpe-server", pluginDir + "/check_nrpe": "nagios-nrpe-plugin",
@@ -209,7 +201,7 @@ type groupDB struct {
 // the resulting group file and one without the group.
 func mailchecksGroup(t *testing.T) groupDB {
 	t.Helper()
-	requireRoot(t)
+	sandbox.FailUnlessRoot(t, "namespaces, sudo -U, daemons dropping to nagios")
 	groupadd := requireTool(t, "/usr/sbin/groupadd")
 	usermod := requireTool(t, "/usr/sbin/usermod")
 	nagios(t)

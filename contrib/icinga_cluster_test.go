@@ -70,7 +70,7 @@ func writeAgentConf(t *testing.T, master, agent *sandbox.IcingaNode, acceptComma
 // Then the failure answers: a command the agent lacks, the agent down,
 // accept_commands off.
 func TestIcingaMasterAgent(t *testing.T) {
-	requireRoot(t)
+	sandbox.FailUnlessRoot(t, "namespaces, sudo -U, daemons dropping to nagios")
 	requireTool(t, "icinga2")
 	requireTool(t, "unshare")
 	for _, p := range plugins {

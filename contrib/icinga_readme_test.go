@@ -78,7 +78,7 @@ func validateNode(t *testing.T, n *sandbox.IcingaNode) (string, error) {
 // packaged api.conf instead (what the README once showed) fails with
 // "re-defined".
 func TestIcingaREADMESnippetsPasteCleanly(t *testing.T) {
-	requireRoot(t)
+	sandbox.FailUnlessRoot(t, "namespaces, sudo -U, daemons dropping to nagios")
 	requireTool(t, "icinga2")
 	blocks := readmeFileBlocks(t)
 	for node, files := range map[string][]string{

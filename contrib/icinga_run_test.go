@@ -27,7 +27,7 @@ var (
 // through that Dovecot, succeed with it and fail without the right one) and
 // never appears on the command line.
 func TestIcingaRunsTheCommands(t *testing.T) {
-	requireRoot(t)
+	sandbox.FailUnlessRoot(t, "namespaces, sudo -U, daemons dropping to nagios")
 	requireTool(t, "icinga2")
 	requireTool(t, "unshare")
 	for _, p := range plugins {

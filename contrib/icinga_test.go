@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
 // icingaArg is one entry of a CheckCommand's arguments dictionary.
@@ -319,7 +321,7 @@ func validate(t *testing.T, dir, main string) result {
 // real Icinga 2 config compiler, and checks that it rejects broken variants
 // (so a passing run means something).
 func TestIcingaConfigValidates(t *testing.T) {
-	requireRoot(t)
+	sandbox.FailUnlessRoot(t, "namespaces, sudo -U, daemons dropping to nagios")
 	dir := worldDir(t)
 	r := validate(t, dir, icingaConfig(t, dir, nil))
 	if r.code != 0 {

@@ -120,7 +120,7 @@ func withFlags(argv []string, dir string, set map[string]string, drop ...string)
 // few values pointed at something deterministic; the exit code and status
 // line must be what the plugin gives when run directly as nagios.
 func TestNRPEPassesResultsThrough(t *testing.T) {
-	requireRoot(t)
+	sandbox.FailUnlessRoot(t, "namespaces, sudo -U, daemons dropping to nagios")
 	nrpe := requireTool(t, "/usr/sbin/nrpe")
 	checkNRPE := requireTool(t, pluginDir+"/check_nrpe")
 	cmds := nrpeCommands(t)

@@ -76,7 +76,7 @@ wait
 // the group is still denied. The sudo routes (contrib/sudoers.d) work
 // without the rule.
 func TestPolkitRuleLetsNagiosReadFirewalld(t *testing.T) {
-	requireRoot(t)
+	sandbox.FailUnlessRoot(t, "namespaces, sudo -U, daemons dropping to nagios")
 	for _, tool := range []string{"unshare", "dbus-daemon", "dbus-send", "/usr/lib/polkit-1/polkitd", "firewalld", "firewall-cmd"} {
 		requireTool(t, tool)
 	}

@@ -44,7 +44,7 @@ type installed struct {
 
 func install(t *testing.T) *installed {
 	t.Helper()
-	requireRoot(t)
+	sandbox.FailUnlessRoot(t, "namespaces, sudo -U, daemons dropping to nagios")
 	requireTool(t, "unshare")
 	requireTool(t, "setpriv")
 	requireTool(t, "/usr/bin/sudo")

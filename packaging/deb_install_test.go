@@ -82,7 +82,7 @@ func (n *namespace) mustRun(t *testing.T, env []string, argv ...string) string {
 // firewalld, fail2ban, Dovecot and Postfix answers OK; then dpkg -r removes every
 // file of ours. The host's /usr, /var and /etc are never written.
 func TestDebInstallsAndWorks(t *testing.T) {
-	requireRoot(t)
+	sandbox.FailUnlessRoot(t, "mount namespaces, dpkg -i")
 	requireTool(t, "dpkg")
 	p := buildPackages(t)
 	files := debFiles(t, p.deb)

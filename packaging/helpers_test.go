@@ -38,13 +38,6 @@ func requireTool(t *testing.T, name string) {
 	}
 }
 
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("this test needs root (mount namespaces, dpkg -i); run `make test` as root, as CI does")
-	}
-}
-
 // run executes argv (bounded to a minute) and returns its combined output;
 // a non-zero exit fails the test with that output.
 func run(t *testing.T, env []string, argv ...string) string {

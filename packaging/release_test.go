@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
 // TestReleaseVersionsAgree: VERSION, CHANGELOG.md's newest release, the
@@ -100,7 +102,7 @@ func TestManPages(t *testing.T) {
 // a private mount namespace) report no error and no warning; the only
 // override is for the static Go binaries.
 func TestPackagesLintClean(t *testing.T) {
-	requireRoot(t)
+	sandbox.FailUnlessRoot(t, "mount namespaces, dpkg -i")
 	requireTool(t, "lintian")
 	requireTool(t, "rpmlint")
 	requireTool(t, "unshare")

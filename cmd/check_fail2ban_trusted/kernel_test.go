@@ -85,16 +85,8 @@ func TestKernelLeftoverNftablesBan(t *testing.T) {
 // restart): its rich rule stays in firewalld and refuses the office.
 func TestKernelLeftoverRichRule(t *testing.T) {
 	f := startF2B(t, "127.0.0.1/8 "+trusted)
-	fw, err := sandbox.StartFirewalld(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fw.Stop)
-	client, err := fw.AttachServing(993)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Stop)
+	fw := sandbox.FirewalldForTest(t)
+	client := fw.ProbeClient(t)
 	// fail2ban's actionban for firewallcmd-rich-rules, ports of the dovecot jail.
 	for _, cmd := range [][]string{{"--add-service=imaps"},
 		{"--add-rich-rule=rule family='ipv4' source address='" + trusted + "' port port='993' protocol='tcp' reject type='icmp-port-unreachable'"}} {

@@ -26,16 +26,7 @@ func startMailHost(t *testing.T) (*sandbox.Firewalld, *sandbox.Client) {
 
 func attachMail(t *testing.T, fw *sandbox.Firewalld) *sandbox.Client {
 	t.Helper()
-	client, err := fw.AttachClient()
-	if err != nil {
-		t.Fatalf("veth to firewalld's namespace: %v", err)
-	}
-	t.Cleanup(client.Stop)
-	stop, err := fw.Serve(993)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	client := fw.ProbeClient(t)
 	mustCmd(t, fw, "--permanent", "--add-service=imaps")
 	mustCmd(t, fw, "--permanent", "--zone=work", "--add-service=imaps")
 	mustCmd(t, fw, "--reload")

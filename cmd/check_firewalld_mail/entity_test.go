@@ -18,7 +18,7 @@ func TestEntityBombZoneFileFailsTheNextReload(t *testing.T) {
 	fw := startFirewalld(t)
 	mustCmd(t, fw, "--permanent", "--add-service=imaps")
 	mustCmd(t, fw, "--reload")
-	bomb, err := os.ReadFile("../../internal/firewalld/testdata/config/refused-entity-nesting-empty/etc/zones/public.xml")
+	bomb, err := os.ReadFile("../../internal/firewalld/fwconfig/testdata/config/refused-entity-nesting-empty/etc/zones/public.xml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,16 +18,6 @@ import (
 // The hostile matrix against the built binary: what the in-process matrix
 // (internal/firewalld/hostile_test.go) cannot see is a process left
 // running after the plugin exits.
-
-// buildBinary builds the plugin once per test into dir.
-func buildBinary(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "check_firewalld_mail")
-	if out, err := sandbox.Run(context.Background(), []string{"CGO_ENABLED=0"}, "go", "build", "-o", bin, "."); err != nil {
-		t.Fatalf("build: %v %s", err, out)
-	}
-	return bin
-}
 
 // run is one started run of the binary.
 type run struct {
@@ -72,7 +61,7 @@ func (r *run) wait(t *testing.T, bound time.Duration) (int, string) {
 // second, and neither the script nor its child left once the plugin exits.
 func TestBinaryFirewallCmdHangs(t *testing.T) {
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := sandbox.BuildBinary(t, dir)
 	script, pidFiles, err := sandbox.HangingCommand(dir, "firewall-cmd", false)
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +143,7 @@ func openFirewalld(t *testing.T) (*sandbox.Firewalld, string, *dbus.Conn) {
 	if err := fw.OpenPermanently(mailServices...); err != nil {
 		t.Fatal(err)
 	}
-	bin := buildBinary(t, t.TempDir())
+	bin := sandbox.BuildBinary(t, t.TempDir())
 	bus, err := dbus.Connect(fw.BusAddress)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"context"
 
 	"github.com/mailhost-checks/mailchecks/internal/firewalld"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
@@ -33,7 +35,7 @@ func (c *cli) Check(ctx context.Context) plugin.Result {
 	services := c.Service
 	// --port adds to the default services; only --service replaces them.
 	if len(services) == 0 {
-		services = firewalld.DefaultServices
+		services = ruleset.DefaultServices
 	}
 	drift, _ := plugin.ParseState(c.Drift) // kong's enum already validated it
 	host, notes, closeHost, err := c.SSHFlags.Open(ctx)
@@ -56,7 +58,7 @@ func (c *cli) Check(ctx context.Context) plugin.Result {
 		RuntimeSource: c.RuntimeSource,
 		BusAddress:    firewalld.SystemBusAddress(),
 		FirewallCmd:   c.FirewallCmd,
-		Dirs:          firewalld.Dirs{ConfigDir: c.ConfigDir, DefaultDir: c.DefaultConfigDir},
+		Dirs:          fwconfig.Dirs{ConfigDir: c.ConfigDir, DefaultDir: c.DefaultConfigDir},
 		Drift:         drift,
 		Kernel:        c.Kernel,
 	})

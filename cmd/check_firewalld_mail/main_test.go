@@ -18,21 +18,7 @@ import (
 
 func startFirewalld(t *testing.T) *sandbox.Firewalld {
 	t.Helper()
-	// Traversable by other users, so runAsNobody reaches the bus socket and
-	// firewalld itself gets to say "not authorized".
-	dir, err := os.MkdirTemp("", "fw-sandbox-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	fw, err := sandbox.StartFirewalld(dir)
-	if err != nil {
-		t.Fatalf("cannot start the firewalld sandbox (make deps installs it): %v", err)
-	}
-	t.Cleanup(fw.Stop)
+	fw := sandbox.FirewalldForTest(t) // traversable: runAsNobody reaches the bus
 	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", fw.BusAddress)
 	return fw
 }

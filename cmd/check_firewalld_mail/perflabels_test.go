@@ -12,7 +12,7 @@ import (
 // families' included, when the check could not run ("U": not measured),
 // parsed as Icinga 2 parses them (issue 16).
 func TestPerfLabelsOnUnknown(t *testing.T) {
-	bin := buildBinary(t, t.TempDir())
+	bin := sandbox.BuildBinary(t, t.TempDir())
 	out, _ := exec.Command(bin, "--no-such-flag").CombinedOutput()
 	var labels []string
 	for _, p := range sandbox.IcingaPerfdata(string(out)) {

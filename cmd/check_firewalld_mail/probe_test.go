@@ -12,15 +12,5 @@ import (
 func startProbedFirewalld(t *testing.T) (*sandbox.Firewalld, *sandbox.Client) {
 	t.Helper()
 	fw := startFirewalld(t)
-	client, err := fw.AttachClient()
-	if err != nil {
-		t.Fatalf("veth to firewalld's namespace: %v", err)
-	}
-	t.Cleanup(client.Stop)
-	stop, err := fw.Serve(993)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	return fw, client
+	return fw, fw.ProbeClient(t)
 }

@@ -33,16 +33,7 @@ var (
 // and both families as served, as on a real host.
 func TestVerdictMatchesWhatTheKernelLetsThrough(t *testing.T) {
 	fw := startFirewalld(t)
-	client, err := fw.AttachClient()
-	if err != nil {
-		t.Fatalf("veth to firewalld's namespace: %v", err)
-	}
-	t.Cleanup(client.Stop)
-	stop, err := fw.Serve(993, 10993)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	client := fw.ProbeClient(t, 993, 10993)
 
 	cases := []struct {
 		name   string
@@ -148,17 +139,7 @@ func resetPermanent(t *testing.T, fw *sandbox.Firewalld) {
 // zone now; the permanent bindings still say public. The kernel refuses,
 // the plugin says CRITICAL with the reload fix and names the binding drift.
 func TestRuntimeOnlyInterfaceBindingIsJudgedPerView(t *testing.T) {
-	fw := startFirewalld(t)
-	client, err := fw.AttachClient()
-	if err != nil {
-		t.Fatalf("veth to firewalld's namespace: %v", err)
-	}
-	t.Cleanup(client.Stop)
-	stop, err := fw.Serve(993)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	fw, client := startProbedFirewalld(t)
 	mustCmd(t, fw, "--permanent", "--add-service=imaps")
 	mustCmd(t, fw, "--reload")
 	mustCmd(t, fw, "--zone=work", "--change-interface="+sandbox.MailIfname)

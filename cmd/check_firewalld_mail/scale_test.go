@@ -30,7 +30,7 @@ const (
 // finishes well inside -t within the memory bound.
 func TestTenThousandRuntimeBans(t *testing.T) {
 	fw, client := startProbedFirewalld(t)
-	bin := buildBinary(t, t.TempDir())
+	bin := sandbox.BuildBinary(t, t.TempDir())
 
 	services := []string{"ssh", "dhcpv6-client", "smtp", "smtps", "smtp-submission", "imap", "imaps"}
 	reload, err := fw.LoadRuntimeBans(services, sandbox.BanAddrs(scaleBans-1))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mailhost-checks/mailchecks/internal/firewalld"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
@@ -138,7 +139,7 @@ func TestRemoteIsTwoRoundTrips(t *testing.T) {
 	host := &countingHost{Host: ssh}
 	r := firewalld.Check(ctx, host, firewalld.Config{
 		Zone: "public", Services: []string{"imaps"}, RuntimeSource: "cli", FirewallCmd: "firewall-cmd", Family: "both",
-		Dirs: firewalld.Dirs{ConfigDir: fw.ConfigDir, DefaultDir: fw.DefaultDir}, Drift: plugin.Warning,
+		Dirs: fwconfig.Dirs{ConfigDir: fw.ConfigDir, DefaultDir: fw.DefaultDir}, Drift: plugin.Warning,
 	})
 	if r.State() != plugin.OK || host.runs.Load() != 3 || host.reads.Load() != 1 {
 		t.Fatalf("state %v after %d commands and %d file reads: %+v", r.State(), host.runs.Load(), host.reads.Load(), r)

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,7 +22,7 @@ import (
 // -t and answer OK, not report the busy daemon as broken.
 func TestLoad200Concurrent(t *testing.T) {
 	const n, timeout = 200, 20
-	bin := buildBinary(t)
+	bin := sandbox.BuildBinary(t, t.TempDir())
 	dir := t.TempDir()
 	root, err := sandbox.NewRootCA(dir, "Load Root")
 	if err != nil {
@@ -102,22 +101,10 @@ func TestLoad200Concurrent(t *testing.T) {
 	}
 }
 
-// buildBinary builds the command as make does (static, no cgo).
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "check_imaps_tls")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // The binary reports a refused port as a connect failure, and does not
 // dial a family the literal does not have.
 func TestBinaryConnectFailures(t *testing.T) {
-	bin := buildBinary(t)
+	bin := sandbox.BuildBinary(t, t.TempDir())
 	port, err := sandbox.FreePort()
 	if err != nil {
 		t.Fatal(err)

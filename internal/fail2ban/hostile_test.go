@@ -2,7 +2,6 @@ package fail2ban
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
 // TestHostileSockets is the hostile-peer matrix for the socket backend:
@@ -32,7 +32,7 @@ func TestHostileSockets(t *testing.T) {
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			path := startHostilePeer(t, tc.mode)
-			fds := openFDs(t)
+			fds := sandbox.OpenFDs(t)
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -50,20 +50,9 @@ func TestHostileSockets(t *testing.T) {
 			if took > timeout+time.Second {
 				t.Errorf("took %v with a %v deadline", took, timeout)
 			}
-			if after := openFDs(t); after != fds {
+			if after := sandbox.OpenFDs(t); after != fds {
 				t.Errorf("open file descriptors: %d before the check, %d after", fds, after)
 			}
 		})
 	}
-}
-
-func openFDs(t *testing.T) int {
-	t.Helper()
-	// the check's connection is closed synchronously; give the runtime's
-	// own poller no chance to be counted mid-change
-	es, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(es)
 }

@@ -3,6 +3,8 @@ package firewalld
 import (
 	"fmt"
 	"strings"
+
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 )
 
 // KeptBinding is an interface binding that the next reload re-applies
@@ -22,13 +24,12 @@ type KeptBinding struct {
 // zone move of FlushAllOnReload=no (interfaces added to the old default
 // zone follow it) is not modelled: runtime does not say how a binding was
 // added. pm is not changed.
-func afterReload(rt, pm *Ruleset, nm NMFacts, flushAll bool) (*Ruleset, []KeptBinding) {
+func afterReload(rt, pm *ruleset.Ruleset, nm NMFacts, flushAll bool) (*ruleset.Ruleset, []KeptBinding) {
 	if pm == nil {
 		return nil, nil
 	}
-	view := *pm
-	view.Zones = make(map[string]*Zone, len(pm.Zones))
-	view.chains = nil
+	view := pm.ShallowCopy()
+	view.Zones = make(map[string]*ruleset.Zone, len(pm.Zones))
 	for name, z := range pm.Zones {
 		c := *z
 		c.Interfaces = append([]string(nil), z.Interfaces...)
@@ -82,19 +83,6 @@ func removeString(list []string, s string) []string {
 		}
 	}
 	return out
-}
-
-// flushAllOnReload is firewalld.conf's FlushAllOnReload as
-// core/io/firewalld_conf.py reads it and core/fw.py applies it: only "no"
-// or "false" (any case) keep the runtime bindings; a missing, empty or
-// invalid value is the fallback, yes.
-func flushAllOnReload(conf []byte, rules ruleSet) bool {
-	values, _ := readConfValues(conf, rules)
-	switch strings.ToLower(values["FlushAllOnReload"]) {
-	case "no", "false":
-		return false
-	}
-	return true
 }
 
 // interfaceDrift says what becomes of a binding the reload does not keep,

@@ -3,6 +3,9 @@ package firewalld
 import (
 	"reflect"
 	"testing"
+
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 )
 
 func TestFlushAllOnReloadAsFirewalldReadsIt(t *testing.T) {
@@ -16,7 +19,7 @@ func TestFlushAllOnReloadAsFirewalldReadsIt(t *testing.T) {
 		"FlushAllOnReload=\n":                     true,
 		"DefaultZone=drop\nFlushAllOnReload=NO\n": false,
 	} {
-		if got := flushAllOnReload([]byte(conf), rules13); got != want {
+		if got := fwconfig.FlushAllOnReload([]byte(conf), fwconfig.Rules13); got != want {
 			t.Errorf("%q: %v, want %v", conf, got, want)
 		}
 	}
@@ -25,11 +28,11 @@ func TestFlushAllOnReloadAsFirewalldReadsIt(t *testing.T) {
 // afterReload follows core/fw.py reload(): the files' bindings, then the
 // runtime ones with FlushAllOnReload=no, then NetworkManager's.
 func TestAfterReloadBindings(t *testing.T) {
-	pm := func() *Ruleset {
-		return &Ruleset{DefaultZone: "public", Zones: map[string]*Zone{
+	pm := func() *ruleset.Ruleset {
+		return &ruleset.Ruleset{DefaultZone: "public", Zones: map[string]*ruleset.Zone{
 			"public": {Name: "public"}, "work": {Name: "work", Interfaces: []string{"eth1"}}, "drop": {Name: "drop"}}}
 	}
-	rt := &Ruleset{DefaultZone: "public", Zones: map[string]*Zone{
+	rt := &ruleset.Ruleset{DefaultZone: "public", Zones: map[string]*ruleset.Zone{
 		"public": {Name: "public", Interfaces: []string{"eth0"}}, "drop": {Name: "drop", Interfaces: []string{"eth1"}},
 		"gone": {Name: "gone", Interfaces: []string{"eth2"}}}}
 	nm := func(devs ...NMDevice) NMFacts {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
@@ -18,9 +20,9 @@ import (
 // none) and for --zone when it is none of these. An ipset a
 // rule names costs one `--info-ipset` more. Service definitions are not in
 // the output: the caller takes them from the files.
-func cliRuntime(ctx context.Context, host remote.Host, firewallCmd, explicit string) (*Ruleset, error) {
-	rs := &Ruleset{Source: "firewall-cmd", Zones: map[string]*Zone{}, Services: map[string]Service{}, IPSets: map[string]*IPSet{}}
-	listZone := func(args ...string) (*Zone, error) {
+func cliRuntime(ctx context.Context, host remote.Host, firewallCmd, explicit string) (*ruleset.Ruleset, error) {
+	rs := &ruleset.Ruleset{Source: "firewall-cmd", Zones: map[string]*ruleset.Zone{}, Services: map[string]ruleset.Service{}, IPSets: map[string]*ruleset.IPSet{}}
+	listZone := func(args ...string) (*ruleset.Zone, error) {
 		out, err := runFirewallCmd(ctx, host, firewallCmd, args...)
 		if err != nil {
 			return nil, err
@@ -55,7 +57,7 @@ func cliRuntime(ctx context.Context, host remote.Host, firewallCmd, explicit str
 	if _, have := rs.Zones[explicit]; explicit != "" && !have {
 		// A zone missing at runtime is judged (closed now) next to the
 		// permanent view, as over D-Bus.
-		if _, err := listZone("--zone="+explicit, "--list-all"); err != nil && !errors.Is(err, ErrNoSuchZone) {
+		if _, err := listZone("--zone="+explicit, "--list-all"); err != nil && !errors.Is(err, fwconfig.ErrNoSuchZone) {
 			return nil, err
 		}
 	}
@@ -114,7 +116,7 @@ func runFirewallCmd(ctx context.Context, host remote.Host, path string, args ...
 		case strings.Contains(text, "FirewallD is not running") || strings.Contains(text, "NOT_RUNNING"):
 			return "", ErrNotRunning
 		case strings.Contains(text, "INVALID_ZONE"):
-			return "", fmt.Errorf("%w: firewall-cmd says %s", ErrNoSuchZone, firstLine(text))
+			return "", fmt.Errorf("%w: firewall-cmd says %s", fwconfig.ErrNoSuchZone, firstLine(text))
 		case strings.Contains(text, "Authorization failed") || strings.Contains(text, "ACCESS_DENIED") ||
 			strings.Contains(text, "NotAuthorized") || strings.Contains(text, "password is required"):
 			return "", fmt.Errorf("%s: %w: %s", what, ErrAccessDenied, firstLine(text))
@@ -130,7 +132,7 @@ func runFirewallCmd(ctx context.Context, host remote.Host, path string, args ...
 // (command.py print_zone_policy_info). Rich rules come sorted by
 // rich_rule_sorted_key there, not in the order they were added; the order
 // only matters between rules of equal priority with different actions.
-func ParseListAll(out string) (Zone, error) {
+func ParseListAll(out string) (ruleset.Zone, error) {
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	// firewall-cmd may print a notice before the zone ("You're performing
 	// an operation over default zone …" when the default zone is not
@@ -143,10 +145,10 @@ func ParseListAll(out string) (Zone, error) {
 		}
 	}
 	if len(lines) < 2 || strings.HasPrefix(lines[0], " ") || strings.TrimSpace(lines[0]) == "" {
-		return Zone{}, fmt.Errorf("unexpected output (no zone header): %q", firstLine(out))
+		return ruleset.Zone{}, fmt.Errorf("unexpected output (no zone header): %q", firstLine(out))
 	}
 	name, _, _ := strings.Cut(strings.TrimSpace(lines[0]), " ")
-	z := Zone{Name: name}
+	z := ruleset.Zone{Name: name}
 	seen := map[string]bool{}
 	list := "" // the key whose entries follow on tab-indented lines
 	for _, line := range lines[1:] {
@@ -154,15 +156,15 @@ func ParseListAll(out string) (Zone, error) {
 			text := strings.TrimSpace(line)
 			switch list {
 			case "rich rules":
-				r, err := ParseRichRule(text)
+				r, err := ruleset.ParseRichRule(text)
 				if err != nil {
-					return Zone{}, err
+					return ruleset.Zone{}, err
 				}
 				z.RichRules = append(z.RichRules, r)
 			case "forward-ports":
 				f, err := parseForwardPort(text)
 				if err != nil {
-					return Zone{}, err
+					return ruleset.Zone{}, err
 				}
 				z.ForwardPorts = append(z.ForwardPorts, f)
 			}
@@ -190,9 +192,9 @@ func ParseListAll(out string) (Zone, error) {
 			z.Sources = fields
 		case "ports", "source-ports":
 			for _, f := range fields {
-				p, err := ParsePort(f)
+				p, err := ruleset.ParsePort(f)
 				if err != nil {
-					return Zone{}, err
+					return ruleset.Zone{}, err
 				}
 				if key == "ports" {
 					z.Ports = append(z.Ports, p)
@@ -204,7 +206,7 @@ func ParseListAll(out string) (Zone, error) {
 	}
 	for _, key := range []string{"target", "services", "ports", "rich rules"} {
 		if !seen[key] {
-			return Zone{}, fmt.Errorf("unexpected output: no %q line", key)
+			return ruleset.Zone{}, fmt.Errorf("unexpected output: no %q line", key)
 		}
 	}
 	return z, nil
@@ -212,13 +214,13 @@ func ParseListAll(out string) (Zone, error) {
 
 // parseForwardPort reads "port=993:proto=tcp:toport=10993:toaddr=" (an
 // IPv6 to-addr holds colons, so it is cut off first).
-func parseForwardPort(s string) (ForwardPort, error) {
+func parseForwardPort(s string) (ruleset.ForwardPort, error) {
 	head, addr, _ := strings.Cut(s, ":toaddr=")
-	f := ForwardPort{ToAddr: addr}
+	f := ruleset.ForwardPort{ToAddr: addr}
 	for _, kv := range strings.Split(head, ":") {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
-			return ForwardPort{}, fmt.Errorf("forward-port %q: want port=…:proto=…:toport=…:toaddr=…", s)
+			return ruleset.ForwardPort{}, fmt.Errorf("forward-port %q: want port=…:proto=…:toport=…:toaddr=…", s)
 		}
 		switch k {
 		case "port":
@@ -234,8 +236,8 @@ func parseForwardPort(s string) (ForwardPort, error) {
 
 // parseIPSetInfo reads `firewall-cmd --info-ipset=NAME`
 // (command.py print_ipset_info).
-func parseIPSetInfo(name, out string) *IPSet {
-	set := &IPSet{Name: name, Family: IPv4}
+func parseIPSetInfo(name, out string) *ruleset.IPSet {
+	set := &ruleset.IPSet{Name: name, Family: ruleset.IPv4}
 	for _, line := range strings.Split(out, "\n") {
 		key, value, ok := strings.Cut(strings.TrimSpace(line), ":")
 		if !ok {
@@ -246,7 +248,7 @@ func parseIPSetInfo(name, out string) *IPSet {
 			set.Type = strings.TrimSpace(value)
 		case "options":
 			if strings.Contains(value, "family=inet6") {
-				set.Family = IPv6
+				set.Family = ruleset.IPv6
 			}
 		case "entries":
 			set.Entries = strings.Fields(value)
@@ -256,7 +258,7 @@ func parseIPSetInfo(name, out string) *IPSet {
 }
 
 // referencedIPSets lists the ipsets that zone bindings and rich rules use.
-func referencedIPSets(rs *Ruleset) []string {
+func referencedIPSets(rs *ruleset.Ruleset) []string {
 	var names []string
 	for _, z := range rs.Zones {
 		for _, s := range z.Sources {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
@@ -14,22 +15,22 @@ import (
 // (created at runtime, or its file deleted without a reload) when
 // firewall-cmd gives the runtime view. One Python start per service: it
 // is asked only for a required service no file defines.
-func cliServiceDef(ctx context.Context, host remote.Host, firewallCmd, name string, seen map[string]bool) (Service, error) {
+func cliServiceDef(ctx context.Context, host remote.Host, firewallCmd, name string, seen map[string]bool) (ruleset.Service, error) {
 	if seen[name] {
-		return Service{Name: name}, nil
+		return ruleset.Service{Name: name}, nil
 	}
 	seen[name] = true
 	if name == "" || len(name) > 255 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != "" {
-		return Service{}, fmt.Errorf("invalid service name %q", name)
+		return ruleset.Service{}, fmt.Errorf("invalid service name %q", name)
 	}
 	out, err := runFirewallCmd(ctx, host, firewallCmd, "--info-service="+name)
 	if err != nil {
-		return Service{}, fmt.Errorf("service %q: %w", name, err)
+		return ruleset.Service{}, fmt.Errorf("service %q: %w", name, err)
 	}
 	svc := parseServiceInfo(name, out)
 	for _, inc := range svc.Includes {
 		if included, err := cliServiceDef(ctx, host, firewallCmd, inc, seen); err == nil {
-			svc.Ports = appendMissing(svc.Ports, included.Ports...)
+			svc.Ports = ruleset.AppendMissing(svc.Ports, included.Ports...)
 			svc.Protocols = append(svc.Protocols, included.Protocols...)
 		}
 	}
@@ -37,8 +38,8 @@ func cliServiceDef(ctx context.Context, host remote.Host, firewallCmd, name stri
 }
 
 // parseServiceInfo reads the "  key: values" lines of --info-service.
-func parseServiceInfo(name, out string) Service {
-	svc := Service{Name: name}
+func parseServiceInfo(name, out string) ruleset.Service {
+	svc := ruleset.Service{Name: name}
 	for _, line := range strings.Split(out, "\n") {
 		key, value, ok := strings.Cut(strings.TrimSpace(line), ":")
 		if !ok {
@@ -49,7 +50,7 @@ func parseServiceInfo(name, out string) Service {
 		case "ports":
 			for _, f := range fields {
 				if port, proto, ok := strings.Cut(f, "/"); ok {
-					svc.Ports = append(svc.Ports, Port{Port: port, Protocol: proto})
+					svc.Ports = append(svc.Ports, ruleset.Port{Port: port, Protocol: proto})
 				}
 			}
 		case "protocols":

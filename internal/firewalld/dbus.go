@@ -10,6 +10,8 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
 
@@ -119,7 +121,7 @@ func classify(method string, err error) error {
 			strings.HasSuffix(de.Name, "NotAuthorizedException"):
 			return fmt.Errorf("D-Bus %s: %w: %s", method, ErrAccessDenied, msg)
 		case strings.Contains(msg, "INVALID_ZONE"):
-			return fmt.Errorf("%w: firewalld says %s", ErrNoSuchZone, msg)
+			return fmt.Errorf("%w: firewalld says %s", fwconfig.ErrNoSuchZone, msg)
 		}
 		return fmt.Errorf("D-Bus %s: %s", method, msg)
 	}
@@ -138,8 +140,8 @@ const ifaceIPSet = "org.fedoraproject.FirewallD1.ipset"
 // unbound zones catch nothing), one getIPSetSettings per ipset they use.
 // Service definitions are fetched on first use, most checks are decided
 // by service name alone.
-func (s *DBusSource) runtimeRuleset(ctx context.Context, explicit string) (*Ruleset, error) {
-	rs := &Ruleset{Source: "D-Bus", Zones: map[string]*Zone{}, Services: map[string]Service{}, IPSets: map[string]*IPSet{}}
+func (s *DBusSource) runtimeRuleset(ctx context.Context, explicit string) (*ruleset.Ruleset, error) {
+	rs := &ruleset.Ruleset{Source: "D-Bus", Zones: map[string]*ruleset.Zone{}, Services: map[string]ruleset.Service{}, IPSets: map[string]*ruleset.IPSet{}}
 	// Sent together; the zones' and policies' settings as soon as their
 	// names are known (dbus_prefetch.go). NetworkManager's presence on the
 	// bus is asked of the bus itself (networkManager).
@@ -166,7 +168,7 @@ func (s *DBusSource) runtimeRuleset(ctx context.Context, explicit string) (*Rule
 	for _, name := range names {
 		z, err := s.zone(ctx, name)
 		if err != nil {
-			if name == explicit && errors.Is(err, ErrNoSuchZone) {
+			if name == explicit && errors.Is(err, fwconfig.ErrNoSuchZone) {
 				continue // judged as missing, next to the permanent view
 			}
 			return nil, err
@@ -182,13 +184,13 @@ func (s *DBusSource) runtimeRuleset(ctx context.Context, explicit string) (*Rule
 		return nil, err
 	}
 	s.askServicesAhead(ctx, rs, explicit)
-	rs.resolve = func(name string) (Service, error) { return s.serviceDef(ctx, name, map[string]bool{}) }
+	rs.Resolve = func(name string) (ruleset.Service, error) { return s.serviceDef(ctx, name, map[string]bool{}) }
 	return rs, nil
 }
 
 // zone reads one zone's runtime settings (getZoneSettings2's dict, as
 // zone.py export_config_dict builds it).
-func (s *DBusSource) zone(ctx context.Context, name string) (*Zone, error) {
+func (s *DBusSource) zone(ctx context.Context, name string) (*ruleset.Zone, error) {
 	var settings map[string]dbus.Variant
 	if err := s.call(ctx, ifaceZone, "getZoneSettings2", &settings, name); err != nil {
 		return nil, err
@@ -199,8 +201,8 @@ func (s *DBusSource) zone(ctx context.Context, name string) (*Zone, error) {
 // zoneFromSettings decodes a zone's or policy's settings dict; rulesKey is
 // where its rich rules are ("rules_str" for zones, "rich_rules" for
 // policies).
-func zoneFromSettings(name string, settings map[string]dbus.Variant, rulesKey string) (*Zone, error) {
-	z := &Zone{Name: name, Target: "default"}
+func zoneFromSettings(name string, settings map[string]dbus.Variant, rulesKey string) (*ruleset.Zone, error) {
+	z := &ruleset.Zone{Name: name, Target: "default"}
 	strs := func(key string) []string {
 		v, _ := settings[key].Value().([]string)
 		return v
@@ -224,10 +226,10 @@ func zoneFromSettings(name string, settings map[string]dbus.Variant, rulesKey st
 	}
 	texts := strs(rulesKey)
 	if len(texts) > 0 {
-		z.RichRules = make([]RichRule, 0, len(texts))
+		z.RichRules = make([]ruleset.RichRule, 0, len(texts))
 	}
 	for _, t := range texts {
-		r, err := ParseRichRule(t)
+		r, err := ruleset.ParseRichRule(t)
 		if err != nil {
 			return nil, fmt.Errorf("D-Bus settings of %s: %v", name, err)
 		}
@@ -238,7 +240,7 @@ func zoneFromSettings(name string, settings map[string]dbus.Variant, rulesKey st
 
 // ipset reads an ipset's type, family and entries; nil when firewalld
 // does not say.
-func (s *DBusSource) ipset(ctx context.Context, name string) *IPSet {
+func (s *DBusSource) ipset(ctx context.Context, name string) *ruleset.IPSet {
 	var settings struct {
 		Version, Short, Description, Type string
 		Options                           map[string]string
@@ -252,16 +254,16 @@ func (s *DBusSource) ipset(ctx context.Context, name string) *IPSet {
 	if err := call.Store(&settings); err != nil {
 		return nil
 	}
-	set := &IPSet{Name: name, Type: settings.Type, Family: IPv4, Entries: settings.Entries}
+	set := &ruleset.IPSet{Name: name, Type: settings.Type, Family: ruleset.IPv4, Entries: settings.Entries}
 	if settings.Options["family"] == "inet6" {
-		set.Family = IPv6
+		set.Family = ruleset.IPv6
 	}
 	return set
 }
 
 // variantForwardPorts decodes an a(ssss) of (port, protocol, toport, toaddr).
-func variantForwardPorts(v dbus.Variant) []ForwardPort {
-	var out []ForwardPort
+func variantForwardPorts(v dbus.Variant) []ruleset.ForwardPort {
+	var out []ruleset.ForwardPort
 	switch raw := v.Value().(type) {
 	case [][]any:
 		for _, q := range raw {
@@ -270,13 +272,13 @@ func variantForwardPorts(v dbus.Variant) []ForwardPort {
 				for i := range q {
 					s[i], _ = q[i].(string)
 				}
-				out = append(out, ForwardPort{Port: Port{s[0], s[1]}, ToPort: s[2], ToAddr: s[3]})
+				out = append(out, ruleset.ForwardPort{Port: ruleset.Port{Port: s[0], Protocol: s[1]}, ToPort: s[2], ToAddr: s[3]})
 			}
 		}
 	case [][]string:
 		for _, q := range raw {
 			if len(q) == 4 {
-				out = append(out, ForwardPort{Port: Port{q[0], q[1]}, ToPort: q[2], ToAddr: q[3]})
+				out = append(out, ruleset.ForwardPort{Port: ruleset.Port{Port: q[0], Protocol: q[1]}, ToPort: q[2], ToAddr: q[3]})
 			}
 		}
 	}
@@ -285,16 +287,16 @@ func variantForwardPorts(v dbus.Variant) []ForwardPort {
 
 // serviceDef fetches a runtime service definition (which may differ from the
 // file if it was edited without a reload) and follows its includes.
-func (s *DBusSource) serviceDef(ctx context.Context, name string, seen map[string]bool) (Service, error) {
+func (s *DBusSource) serviceDef(ctx context.Context, name string, seen map[string]bool) (ruleset.Service, error) {
 	if seen[name] {
-		return Service{Name: name}, nil
+		return ruleset.Service{Name: name}, nil
 	}
 	seen[name] = true
 	var def map[string]dbus.Variant
 	if err := s.call(ctx, ifaceMain, "getServiceSettings2", &def, name); err != nil {
-		return Service{}, fmt.Errorf("service %q: %w", name, err)
+		return ruleset.Service{}, fmt.Errorf("service %q: %w", name, err)
 	}
-	svc := Service{Name: name}
+	svc := ruleset.Service{Name: name}
 	if v, ok := def["ports"]; ok {
 		svc.Ports = variantPorts(v)
 	}
@@ -306,28 +308,28 @@ func (s *DBusSource) serviceDef(ctx context.Context, name string, seen map[strin
 	}
 	for _, inc := range svc.Includes {
 		if included, err := s.serviceDef(ctx, inc, seen); err == nil {
-			svc.Ports = appendMissing(svc.Ports, included.Ports...)
+			svc.Ports = ruleset.AppendMissing(svc.Ports, included.Ports...)
 		}
 	}
 	return svc, nil
 }
 
 // variantPorts decodes an a(ss) of (port, protocol).
-func variantPorts(v dbus.Variant) []Port {
-	var ports []Port
+func variantPorts(v dbus.Variant) []ruleset.Port {
+	var ports []ruleset.Port
 	switch raw := v.Value().(type) {
 	case [][]any:
 		for _, pair := range raw {
 			if len(pair) == 2 {
 				p, _ := pair[0].(string)
 				proto, _ := pair[1].(string)
-				ports = append(ports, Port{Port: p, Protocol: proto})
+				ports = append(ports, ruleset.Port{Port: p, Protocol: proto})
 			}
 		}
 	case [][]string:
 		for _, pair := range raw {
 			if len(pair) == 2 {
-				ports = append(ports, Port{Port: pair[0], Protocol: pair[1]})
+				ports = append(ports, ruleset.Port{Port: pair[0], Protocol: pair[1]})
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/godbus/dbus/v5"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 )
 
 // Asking ahead. firewalld answers one call at a time, each after its own
@@ -83,7 +84,7 @@ func (s *DBusSource) askZonesAhead(ctx context.Context, zones []string) {
 // askServicesAhead asks for the runtime definition of every service the
 // evaluation will look up in the view (prefetchServices, after the
 // permanent config is validated).
-func (s *DBusSource) askServicesAhead(ctx context.Context, rs *Ruleset, explicit string) {
+func (s *DBusSource) askServicesAhead(ctx context.Context, rs *ruleset.Ruleset, explicit string) {
 	obj := s.conn.Object(busName, objectPath)
 	for _, name := range servicesNamed(rs, explicit) {
 		s.askAhead(ctx, obj, ifaceMain+".getServiceSettings2", name)

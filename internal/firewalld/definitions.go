@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
 
@@ -12,11 +13,11 @@ import (
 // definition of it no longer opens ("993/tcp"), with where that
 // definition comes from; "" when every port is opened or the view has no
 // definition of the service (a zone then cannot name it).
-func definitionGap(rs *Ruleset, req Requirement) (name, port, from string) {
+func definitionGap(rs *ruleset.Ruleset, req ruleset.Requirement) (name, port, from string) {
 	if rs == nil || req.IsPort() {
 		return "", "", ""
 	}
-	for _, n := range req.names() {
+	for _, n := range req.Names() {
 		def, ok := rs.Services[n]
 		if !ok {
 			continue
@@ -30,14 +31,14 @@ func definitionGap(rs *Ruleset, req Requirement) (name, port, from string) {
 	return "", "", ""
 }
 
-func definitionOpens(def Service, p Port) bool {
+func definitionOpens(def ruleset.Service, p ruleset.Port) bool {
 	for _, q := range def.Ports {
 		if q.Covers(p) {
 			return true
 		}
 	}
 	for _, proto := range def.Protocols {
-		if protocolIs(proto, p.Protocol) {
+		if ruleset.ProtocolIs(proto, p.Protocol) {
 			return true
 		}
 	}
@@ -48,10 +49,10 @@ func definitionOpens(def Service, p Port) bool {
 // opens the protocol's port where that leaves the requirement closed:
 // CRITICAL when the runtime is closed by it (mail is refused now), a
 // WARNING when only the file the next reload applies drops it.
-func (e *evaluation) definitionGaps(req Requirement, runtimeOpen, permanentOpen bool) {
+func (e *evaluation) definitionGaps(req ruleset.Requirement, runtimeOpen, permanentOpen bool) {
 	f := e.f
 	if name, port, from := definitionGap(f.Runtime, req); name != "" && !runtimeOpen {
-		if pd, ok := f.Permanent.definitionOf(name); ok && from == "" && describeService(pd) == describeService(f.Runtime.Services[name]) {
+		if pd, ok := f.Permanent.DefinitionOf(name); ok && from == "" && describeService(pd) == describeService(f.Runtime.Services[name]) {
 			from = pd.Path // the file firewalld loaded it from
 		}
 		where := from
@@ -66,14 +67,6 @@ func (e *evaluation) definitionGaps(req Requirement, runtimeOpen, permanentOpen 
 		e.r.Add(plugin.Warning, fmt.Sprintf("service %s no longer opens %s after the next reload: %s", name, port, from), restoreFix(name, port, from))
 		e.problem(fmt.Sprintf("service %s no longer opens %s after the next reload", name, port))
 	}
-}
-
-func (v *Ruleset) definitionOf(name string) (Service, bool) {
-	if v == nil {
-		return Service{}, false
-	}
-	s, ok := v.Services[name]
-	return s, ok
 }
 
 func restoreFix(name, port, path string) string {
@@ -135,7 +128,7 @@ func pathNote(path string) string {
 }
 
 // describeService is a definition's ports and protocols, sorted.
-func describeService(s Service) string {
+func describeService(s ruleset.Service) string {
 	var parts []string
 	for _, p := range s.Ports {
 		parts = appendUnique(parts, p.String())
@@ -150,7 +143,7 @@ func describeService(s Service) string {
 	return strings.Join(parts, " ")
 }
 
-func describeIPSet(s *IPSet) string {
+func describeIPSet(s *ruleset.IPSet) string {
 	entries := slices.Clone(s.Entries)
 	slices.Sort(entries)
 	return fmt.Sprintf("%s %d entries [%s]", s.Type, len(entries), firstEntries(entries, 3))

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
 
@@ -15,28 +17,28 @@ import (
 // 2.x carries a priority). With the priority at 0, 2.x too dispatches by
 // source first.
 func TestDispatchByIngressPriority(t *testing.T) {
-	views := func(prio int) *Ruleset {
-		block := &Zone{Name: "block", Target: "%%REJECT%%", Sources: []string{"0.0.0.0/0"}}
-		internal := &Zone{Name: "internal", Target: "default", Services: []string{"imaps"}, Interfaces: []string{"eth+"}, IngressPriority: prio}
-		return rulesetOf(block, internal, &Zone{Name: "public", Target: "default"})
+	views := func(prio int) *ruleset.Ruleset {
+		block := &ruleset.Zone{Name: "block", Target: "%%REJECT%%", Sources: []string{"0.0.0.0/0"}}
+		internal := &ruleset.Zone{Name: "internal", Target: "default", Services: []string{"imaps"}, Interfaces: []string{"eth+"}, IngressPriority: prio}
+		return rulesetOf(block, internal, &ruleset.Zone{Name: "public", Target: "default"})
 	}
 	for _, c := range []struct {
 		name    string
-		version FirewalldVersion
+		version fwconfig.FirewalldVersion
 		prio    int
 		state   plugin.State
 		zone    string
 	}{
-		{"2.3 at -1: the interface zone first", ParseFirewalldVersion("2.3.1", "test"), -1, plugin.OK, "internal"},
-		{"2.3 at 0: sources first", ParseFirewalldVersion("2.3.1", "test"), 0, plugin.Critical, "block"},
-		{"1.3: sources first whatever the priority", ParseFirewalldVersion("1.3.3", "test"), -1, plugin.Critical, "block"},
-		{"unknown version: as 2.x", UnknownFirewalldVersion(nil), -1, plugin.OK, "internal"},
+		{"2.3 at -1: the interface zone first", fwconfig.ParseFirewalldVersion("2.3.1", "test"), -1, plugin.OK, "internal"},
+		{"2.3 at 0: sources first", fwconfig.ParseFirewalldVersion("2.3.1", "test"), 0, plugin.Critical, "block"},
+		{"1.3: sources first whatever the priority", fwconfig.ParseFirewalldVersion("1.3.3", "test"), -1, plugin.Critical, "block"},
+		{"unknown version: as 2.x", fwconfig.UnknownFirewalldVersion(nil), -1, plugin.OK, "internal"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := Facts{Runtime: views(c.prio), Permanent: views(c.prio), Version: c.version,
-				Families: []string{IPv4}, Served: []string{IPv4},
-				Arrival: Arrival{Interfaces: map[string][]string{IPv4: {"eth0"}}}}
-			r := Evaluate(f, Policy{Requirements: []Requirement{{Name: "imaps", Service: "imaps", Ports: []Port{{"993", "tcp"}}}}, Drift: plugin.Warning})
+				Families: []string{ruleset.IPv4}, Served: []string{ruleset.IPv4},
+				Arrival: ruleset.Arrival{Interfaces: map[string][]string{ruleset.IPv4: {"eth0"}}}}
+			r := Evaluate(f, Policy{Requirements: []ruleset.Requirement{{Name: "imaps", Service: "imaps", Ports: []ruleset.Port{{Port: "993", Protocol: "tcp"}}}}, Drift: plugin.Warning})
 			text := evalText(r)
 			if r.State() != c.state || !strings.Contains(text, "zone "+c.zone) {
 				t.Errorf("%v, want %v in zone %s:\n%s", r.State(), c.state, c.zone, text)

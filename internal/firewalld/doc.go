@@ -2,21 +2,24 @@
 // will they after the next `firewall-cmd --reload`?
 //
 // Gather (gather.go): every config file of both trees and the kernel's
-// route and address tables in one Host.ReadFiles round trip (permanent.go,
-// xml.go, hostnet.go); the runtime view from firewalld over D-Bus (dbus.go,
-// local only) or firewall-cmd (cli.go). Each view is a Ruleset (model.go):
-// default zone, zones with bindings, services, ipsets.
+// route and address tables in one Host.ReadFiles round trip (hostnet.go);
+// the runtime view from firewalld over D-Bus (dbus.go, local only) or
+// firewall-cmd (cli.go); NetworkManager's bindings (nm.go). Each view is a
+// ruleset.Ruleset (package ruleset): default zone, zones with bindings,
+// services, ipsets, policies.
 //
-// Validate (validate*.go, pure): will the next reload succeed? The files
-// are judged as the host's firewalld release reads them (version.go: the
-// D-Bus property version or firewall-cmd --version): 1.3 logs and skips a
-// bad rich rule, 2.x refuses the whole file; an unknown version is judged
-// by both, and a file only one refuses is UNKNOWN, never OK.
+// Validate (package fwconfig, pure; XML through package expat): the one
+// reader of the permanent tree. Will the next reload succeed, and what
+// will it load? The files are judged as the host's firewalld release reads
+// them (the D-Bus property version or firewall-cmd --version, read in
+// version_read.go): 1.3 logs and skips a bad rich rule, 2.x refuses the
+// whole file; an unknown version is judged by both, and a file only one
+// refuses is UNKNOWN, never OK. What it kept is the permanent view.
 //
 // Evaluate (evaluate.go, pure): each requirement is judged per view and per
-// address family as firewalld's nftables ruleset decides it: zone dispatch,
-// the nat pass and the zone's filter chain in firewalld's order (chain.go,
-// match.go), one client per region of the address space (judge.go,
-// addrspace.go); verdict.go and evaluate.go turn that into findings with
-// the exact firewall-cmd fix; drift.go diffs the zones clients land in.
+// address family as firewalld's nftables ruleset decides it (package
+// ruleset: zone dispatch, the zone's filter chain in firewalld's order,
+// one client per region of the address space); verdict.go and evaluate.go
+// turn that into findings with the exact firewall-cmd fix; drift.go diffs
+// the zones clients land in; kernel.go holds them to the live ruleset.
 package firewalld

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
 
@@ -77,7 +78,7 @@ func (d DriftItem) Fix(zone string) string {
 // Diff lists what differs between the runtime and permanent zone, except
 // runtime-only ban rules (Fail2ban's, runtime-only by design), which it
 // counts separately.
-func Diff(runtime, permanent Zone) (items []DriftItem, bans int) {
+func Diff(runtime, permanent ruleset.Zone) (items []DriftItem, bans int) {
 	if runtime.Target != permanent.Target {
 		items = append(items, DriftItem{Kind: "target", Value: fmt.Sprintf("runtime %s, permanent %s", runtime.Target, permanent.Target)})
 	}
@@ -96,7 +97,7 @@ func Diff(runtime, permanent Zone) (items []DriftItem, bans int) {
 	for _, r := range runtime.RichRules {
 		rtRules = append(rtRules, r.Text)
 		if _, seen := isBan[r.Text]; !seen { // the first of equal texts decides
-			isBan[r.Text] = r.looksLikeBan()
+			isBan[r.Text] = r.LooksLikeBan()
 		}
 	}
 	for _, r := range permanent.RichRules {
@@ -112,7 +113,7 @@ func Diff(runtime, permanent Zone) (items []DriftItem, bans int) {
 	return items, bans
 }
 
-func forwardStrings(fs []ForwardPort) []string {
+func forwardStrings(fs []ruleset.ForwardPort) []string {
 	out := make([]string, len(fs))
 	for i, f := range fs {
 		out[i] = f.String()
@@ -120,7 +121,7 @@ func forwardStrings(fs []ForwardPort) []string {
 	return out
 }
 
-func portStrings(ports []Port) []string {
+func portStrings(ports []ruleset.Port) []string {
 	out := make([]string, len(ports))
 	for i, p := range ports {
 		out[i] = p.String()
@@ -249,9 +250,9 @@ func (e *evaluation) drift() int {
 }
 
 // reaches reports whether the policy applies to clients of any of zones.
-func reaches(p *FwPolicy, zones []string) bool {
+func reaches(p *ruleset.FwPolicy, zones []string) bool {
 	for _, z := range zones {
-		if p.appliesTo(z) {
+		if p.AppliesTo(z) {
 			return true
 		}
 	}

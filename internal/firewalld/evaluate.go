@@ -6,12 +6,14 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
 
 // Policy is what the operator asked for.
 type Policy struct {
-	Requirements []Requirement
+	Requirements []ruleset.Requirement
 	// RequirementsErr is set when a required service could not be resolved
 	// to ports; the check still reports what else it found.
 	RequirementsErr error
@@ -24,7 +26,7 @@ type evaluation struct {
 	problems []string
 	f        Facts
 	p        Policy
-	cache    map[*Ruleset]map[string]Coverage
+	cache    map[*ruleset.Ruleset]map[string]ruleset.Coverage
 }
 
 func (e *evaluation) problem(s string) { e.problems = append(e.problems, s) }
@@ -35,9 +37,9 @@ func (e *evaluation) problem(s string) { e.problems = append(e.problems, s) }
 func Evaluate(f Facts, p Policy) plugin.Result {
 	e := &evaluation{f: f, p: p}
 	r := &e.r
-	for _, rs := range []*Ruleset{f.Runtime, f.Permanent} {
+	for _, rs := range []*ruleset.Ruleset{f.Runtime, f.Permanent} {
 		if rs != nil {
-			rs.byIngressPriority = dispatchesByIngressPriority(f.Version)
+			rs.ByIngressPriority = fwconfig.DispatchesByIngressPriority(f.Version)
 		}
 	}
 	notRunning := errors.Is(f.RuntimeErr, ErrNotRunning)
@@ -58,7 +60,7 @@ func Evaluate(f Facts, p Policy) plugin.Result {
 		r.Add(plugin.Unknown, msg, accessFix(p.RequirementsErr, false))
 		e.problem(msg)
 	}
-	var refusal refusedError
+	var refusal fwconfig.RefusedError
 	switch {
 	case f.Permanent == nil && errors.As(f.PermanentErr, &refusal):
 		// firewalld refuses a file the verdict needs: its reload fails
@@ -160,7 +162,7 @@ func (e *evaluation) requirements(notRunning bool) openCounts {
 		}
 		addFix := addCommand(fixZone, req)
 		switch {
-		case rt.known && rt.state == covClosed:
+		case rt.known && rt.state == ruleset.CovClosed:
 			refuser, removeFix := rt.refusal()
 			if strings.HasPrefix(refuser, "zone target default") {
 				refuser = "" // the zone simply lacks it
@@ -185,19 +187,19 @@ func (e *evaluation) requirements(notRunning bool) openCounts {
 			if closedZone == "" {
 				closedZone = zone
 			}
-		case rt.known && rt.state == covUnknown:
+		case rt.known && rt.state == ruleset.CovUnknown:
 			r.Add(plugin.Unknown, fmt.Sprintf("cannot tell whether %s is open%s in runtime zone %s: it %s", what, rt.forFamily(f.Served), zone, rt.bad.How),
 				"check the ipset or rule named, e.g. firewall-cmd --info-ipset=NAME")
 			unknown = append(unknown, req.Name)
-		case rt.known && rt.state == covOnly:
+		case rt.known && rt.state == ruleset.CovOnly:
 			after := ""
 			switch {
-			case pm.known && pm.state == covClosed:
+			case pm.known && pm.state == ruleset.CovClosed:
 				after = "; after the next reload it is closed"
 			case !pm.known:
 				after = "; permanent not verified"
 			}
-			r.Add(plugin.Warning, fmt.Sprintf("%s in runtime zone %s is %s for %s: other clients are refused%s", what, zone, rt.bad.How, familyName(rt.bad.Family), after), "")
+			r.Add(plugin.Warning, fmt.Sprintf("%s in runtime zone %s is %s for %s: other clients are refused%s", what, zone, rt.bad.How, ruleset.FamilyName(rt.bad.Family), after), "")
 			partial = append(partial, req.Name)
 		case rt.open() && (pm.open() || !pm.known):
 			how, extra := rt.how(f.Served)
@@ -206,13 +208,13 @@ func (e *evaluation) requirements(notRunning bool) openCounts {
 			} else {
 				r.Add(plugin.OK, fmt.Sprintf("%s open in runtime (%s)%s; permanent not verified", what, how, note(extra)), "")
 			}
-		case rt.open() && pm.state == covUnknown:
+		case rt.open() && pm.state == ruleset.CovUnknown:
 			r.Add(plugin.Unknown, fmt.Sprintf("%s is open in runtime; cannot tell whether the permanent config keeps it open: it %s", what, pm.bad.How), "")
 			unknown = append(unknown, req.Name)
 		case rt.open():
 			how, _ := rt.how(f.Served)
 			why := "it disappears at the next firewall-cmd --reload"
-			if pm.state == covOnly {
+			if pm.state == ruleset.CovOnly {
 				why = "after the next reload it is " + pm.bad.How + " only"
 			}
 			r.Add(plugin.Warning, fmt.Sprintf("%s is open in runtime only (%s): %s", what, how, why), addFix)
@@ -224,7 +226,7 @@ func (e *evaluation) requirements(notRunning bool) openCounts {
 			} else {
 				r.Add(plugin.OK, fmt.Sprintf("%s is in the permanent config (%s)%s; runtime not verified", what, how, note(extra)), "")
 			}
-		case pm.known && pm.state == covUnknown:
+		case pm.known && pm.state == ruleset.CovUnknown:
 			r.Add(plugin.Unknown, fmt.Sprintf("cannot tell whether the permanent config opens %s: it %s", what, pm.bad.How), "")
 			unknown = append(unknown, req.Name)
 		case pm.known && notRunning:
@@ -268,14 +270,14 @@ func (f Facts) defaultZone() string {
 	case f.Permanent != nil:
 		return f.Permanent.DefaultZone
 	}
-	return FallbackZone
+	return fwconfig.FallbackZone
 }
 
 // zones are the zones clients land in (runtime, else permanent), for the
 // summary and for drift.
 func (e *evaluation) zones() []string {
 	var out []string
-	for _, rs := range []*Ruleset{e.f.Runtime, e.f.Permanent} {
+	for _, rs := range []*ruleset.Ruleset{e.f.Runtime, e.f.Permanent} {
 		if rs != nil && len(out) == 0 {
 			out = e.landedIn(rs)
 		}
@@ -292,14 +294,14 @@ func (e *evaluation) details() {
 	f, r := e.f, &e.r
 	var fams []string
 	for _, fam := range f.Served {
-		fams = append(fams, familyName(fam))
+		fams = append(fams, ruleset.FamilyName(fam))
 	}
 	r.Detailf("families judged: %s (from %s)", strings.Join(fams, ", "), f.FamiliesFrom)
 	for _, fam := range f.Families {
 		if ifs := f.Arrival.Interfaces[fam]; len(ifs) > 0 {
-			r.Detailf("%s clients arrive on %s (from %s)", familyName(fam), strings.Join(ifs, ", "), f.ArrivalFrom)
+			r.Detailf("%s clients arrive on %s (from %s)", ruleset.FamilyName(fam), strings.Join(ifs, ", "), f.ArrivalFrom)
 		} else if f.Zone == "" {
-			r.Detailf("%s: no interface known (from %s): judged in the default zone", familyName(fam), f.ArrivalFrom)
+			r.Detailf("%s: no interface known (from %s): judged in the default zone", ruleset.FamilyName(fam), f.ArrivalFrom)
 		}
 	}
 	zone := strings.Join(e.zones(), ", ")
@@ -326,7 +328,7 @@ func (e *evaluation) details() {
 	}
 }
 
-func debugRuleset(r *plugin.Result, name string, v *Ruleset) {
+func debugRuleset(r *plugin.Result, name string, v *ruleset.Ruleset) {
 	if v == nil {
 		return
 	}
@@ -343,11 +345,11 @@ func debugRuleset(r *plugin.Result, name string, v *Ruleset) {
 // skipsRule says what the host's firewalld does with a rich rule that
 // fails Rich_Rule.check: 1.3 skips it, 2.x refuses the whole file (the
 // reload fails: reported as a config problem).
-func skipsRule(v FirewalldVersion) string {
-	switch sets := v.ruleSets(); {
+func skipsRule(v fwconfig.FirewalldVersion) string {
+	switch sets := v.RuleSets(); {
 	case len(sets) > 1:
 		return "firewalld 1.3 skips this rule when it loads the zone, 2.x refuses the zone file over it (the version is unknown)"
-	case sets[0] == rules2:
+	case sets[0] == fwconfig.Rules2:
 		return "firewalld " + v.Text + " refuses the zone file over this rule (the next reload fails)"
 	}
 	return "firewalld skips this rule when it loads the zone"

@@ -4,17 +4,18 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
 
 // bannedRuleset is a public zone with the mail services and n Fail2ban bans
 // (runtime-only rich rules for single sources), as on a busy mail host.
-func bannedRuleset(b testing.TB, n int) *Ruleset {
+func bannedRuleset(b testing.TB, n int) *ruleset.Ruleset {
 	services := []string{"smtp", "smtps", "submission", "imap", "imaps", "http", "https", "ssh"}
-	z := &Zone{Name: "public", Target: "default", Services: services}
+	z := &ruleset.Zone{Name: "public", Target: "default", Services: services}
 	for i := 0; i < n; i++ {
 		text := fmt.Sprintf(`rule family="ipv4" source address="198.%d.%d.%d" port port="993" protocol="tcp" reject type="icmp-port-unreachable"`, 18+i/65536%2, i/256%256, i%256)
-		r, err := ParseRichRule(text)
+		r, err := ruleset.ParseRichRule(text)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -22,15 +23,15 @@ func bannedRuleset(b testing.TB, n int) *Ruleset {
 	}
 	rs := rulesetOf(z)
 	for i, s := range services {
-		rs.Services[s] = Service{Name: s, Ports: []Port{{fmt.Sprint(1000 + i), "tcp"}}}
+		rs.Services[s] = ruleset.Service{Name: s, Ports: []ruleset.Port{{Port: fmt.Sprint(1000 + i), Protocol: "tcp"}}}
 	}
 	return rs
 }
 
-func mailRequirements() []Requirement {
-	var reqs []Requirement
+func mailRequirements() []ruleset.Requirement {
+	var reqs []ruleset.Requirement
 	for i, s := range []string{"smtp", "smtps", "submission", "imap", "imaps", "http", "https"} {
-		reqs = append(reqs, Requirement{Name: s, Service: s, Ports: []Port{{fmt.Sprint(1000 + i), "tcp"}}})
+		reqs = append(reqs, ruleset.Requirement{Name: s, Service: s, Ports: []ruleset.Port{{Port: fmt.Sprint(1000 + i), Protocol: "tcp"}}})
 	}
 	return reqs
 }
@@ -41,7 +42,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	for _, bans := range []int{0, 1000} {
 		b.Run(fmt.Sprintf("bans=%d", bans), func(b *testing.B) {
 			rt, pm := bannedRuleset(b, bans), bannedRuleset(b, 0)
-			f := Facts{Runtime: rt, Permanent: pm, Families: []string{IPv4, IPv6}, Served: []string{IPv4, IPv6}}
+			f := Facts{Runtime: rt, Permanent: pm, Families: []string{ruleset.IPv4, ruleset.IPv6}, Served: []string{ruleset.IPv4, ruleset.IPv6}}
 			p := Policy{Requirements: mailRequirements(), Drift: plugin.Warning}
 			for i := 0; i < b.N; i++ {
 				if r := Evaluate(f, p); r.State() != plugin.OK {

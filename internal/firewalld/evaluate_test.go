@@ -8,22 +8,24 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
 
-var imaps = Requirement{Name: "imaps", Service: "imaps", Ports: []Port{{"993", "tcp"}}}
-var sieve = Requirement{Name: "4190/tcp", Ports: []Port{{"4190", "tcp"}}}
+var imaps = ruleset.Requirement{Name: "imaps", Service: "imaps", Ports: []ruleset.Port{{Port: "993", Protocol: "tcp"}}}
+var sieve = ruleset.Requirement{Name: "4190/tcp", Ports: []ruleset.Port{{Port: "4190", Protocol: "tcp"}}}
 
 // view is a ruleset whose default zone public holds services and ports.
-func view(services []string, ports ...Port) *Ruleset {
-	return &Ruleset{Source: "test", DefaultZone: "public",
-		Zones:    map[string]*Zone{"public": {Name: "public", Target: "default", Services: services, Ports: ports}},
-		Services: map[string]Service{"imaps": {Name: "imaps", Ports: []Port{{"993", "tcp"}}}}}
+func view(services []string, ports ...ruleset.Port) *ruleset.Ruleset {
+	return &ruleset.Ruleset{Source: "test", DefaultZone: "public",
+		Zones:    map[string]*ruleset.Zone{"public": {Name: "public", Target: "default", Services: services, Ports: ports}},
+		Services: map[string]ruleset.Service{"imaps": {Name: "imaps", Ports: []ruleset.Port{{Port: "993", Protocol: "tcp"}}}}}
 }
 
 // ipv4Facts judges IPv4 only, as on a host without global IPv6.
-func ipv4Facts(rt, pm *Ruleset) Facts {
-	return Facts{Runtime: rt, Permanent: pm, Families: []string{IPv4}, Served: []string{IPv4}}
+func ipv4Facts(rt, pm *ruleset.Ruleset) Facts {
+	return Facts{Runtime: rt, Permanent: pm, Families: []string{ruleset.IPv4}, Served: []string{ruleset.IPv4}}
 }
 
 func evalText(r plugin.Result) string {
@@ -41,40 +43,40 @@ func TestEvaluateStates(t *testing.T) {
 		want  plugin.State
 		texts []string
 	}{
-		{"open in both", ipv4Facts(view([]string{"imaps"}, Port{"4190", "tcp"}), view([]string{"imaps"}, Port{"4190", "tcp"})),
+		{"open in both", ipv4Facts(view([]string{"imaps"}, ruleset.Port{Port: "4190", Protocol: "tcp"}), view([]string{"imaps"}, ruleset.Port{Port: "4190", Protocol: "tcp"})),
 			plugin.OK, []string{"all 2 required services and ports open in zone public"}},
-		{"runtime only", ipv4Facts(view([]string{"imaps"}, Port{"4190", "tcp"}), view(nil, Port{"4190", "tcp"})),
+		{"runtime only", ipv4Facts(view([]string{"imaps"}, ruleset.Port{Port: "4190", Protocol: "tcp"}), view(nil, ruleset.Port{Port: "4190", Protocol: "tcp"})),
 			plugin.Warning, []string{"imaps open in runtime only", "--permanent --zone=public --add-service=imaps"}},
-		{"permanent only", ipv4Facts(view(nil, Port{"4190", "tcp"}), view([]string{"imaps"}, Port{"4190", "tcp"})),
+		{"permanent only", ipv4Facts(view(nil, ruleset.Port{Port: "4190", Protocol: "tcp"}), view([]string{"imaps"}, ruleset.Port{Port: "4190", Protocol: "tcp"})),
 			plugin.Critical, []string{"imaps closed in runtime zone public: mail is down now"}},
 		{"closed everywhere", ipv4Facts(view(nil), view(nil)),
 			plugin.Critical, []string{"imaps and 4190/tcp closed", "--add-port=4190/tcp && firewall-cmd --reload"}},
-		{"port by range", ipv4Facts(view([]string{"imaps"}, Port{"4000-4200", "tcp"}), view([]string{"imaps"}, Port{"4000-4200", "tcp"})),
+		{"port by range", ipv4Facts(view([]string{"imaps"}, ruleset.Port{Port: "4000-4200", Protocol: "tcp"}), view([]string{"imaps"}, ruleset.Port{Port: "4000-4200", Protocol: "tcp"})),
 			plugin.OK, []string{"port 4000-4200/tcp"}},
-		{"not running", Facts{RuntimeErr: ErrNotRunning, Permanent: view([]string{"imaps"}), Families: []string{IPv4}, Served: []string{IPv4}},
+		{"not running", Facts{RuntimeErr: ErrNotRunning, Permanent: view([]string{"imaps"}), Families: []string{ruleset.IPv4}, Served: []string{ruleset.IPv4}},
 			plugin.Critical, []string{"firewalld is not running", "4190/tcp is missing from the permanent config"}},
-		{"runtime unreadable", Facts{RuntimeErr: fmt.Errorf("x: %w", ErrAccessDenied), Permanent: view([]string{"imaps"}, Port{"4190", "tcp"}), Families: []string{IPv4}, Served: []string{IPv4}},
+		{"runtime unreadable", Facts{RuntimeErr: fmt.Errorf("x: %w", ErrAccessDenied), Permanent: view([]string{"imaps"}, ruleset.Port{Port: "4190", Protocol: "tcp"}), Families: []string{ruleset.IPv4}, Served: []string{ruleset.IPv4}},
 			plugin.Unknown, []string{"runtime config unreadable", "contrib/polkit"}},
-		{"permanent unreadable", Facts{Runtime: view([]string{"imaps"}, Port{"4190", "tcp"}), PermanentErr: &FileError{"/etc/firewalld/zones/public.xml", fs.ErrPermission}, Families: []string{IPv4}, Served: []string{IPv4}},
+		{"permanent unreadable", Facts{Runtime: view([]string{"imaps"}, ruleset.Port{Port: "4190", Protocol: "tcp"}), PermanentErr: &fwconfig.FileError{Path: "/etc/firewalld/zones/public.xml", Err: fs.ErrPermission}, Families: []string{ruleset.IPv4}, Served: []string{ruleset.IPv4}},
 			plugin.Unknown, []string{"permanent config unreadable", "setfacl"}},
-		{"closed beats unknown", Facts{Runtime: view(nil), PermanentErr: errors.New("broken"), Families: []string{IPv4}, Served: []string{IPv4}},
+		{"closed beats unknown", Facts{Runtime: view(nil), PermanentErr: errors.New("broken"), Families: []string{ruleset.IPv4}, Served: []string{ruleset.IPv4}},
 			plugin.Critical, []string{"closed in runtime", "permanent not verified"}},
 		{"config file firewalld refuses", func() Facts {
-			f := ipv4Facts(view([]string{"imaps"}, Port{"4190", "tcp"}), view([]string{"imaps"}, Port{"4190", "tcp"}))
-			f.Problems = []ConfigProblem{{Path: "/etc/firewalld/zones/public.xml", Reason: "PARSE_ERROR: unknown element <servce>"}}
+			f := ipv4Facts(view([]string{"imaps"}, ruleset.Port{Port: "4190", Protocol: "tcp"}), view([]string{"imaps"}, ruleset.Port{Port: "4190", Protocol: "tcp"}))
+			f.Problems = []fwconfig.ConfigProblem{{Path: "/etc/firewalld/zones/public.xml", Reason: "PARSE_ERROR: unknown element <servce>"}}
 			return f
 		}(), plugin.Warning, []string{"the next reload fails; at the next restart firewalld falls back to its stock config: /etc/firewalld/zones/public.xml: PARSE_ERROR", "firewall-cmd --check-config"}},
 		// A file this check cannot read says nothing about the reload: not a
 		// refusal (firewalld as root reads it), and never OK either.
 		{"config file this check cannot read", func() Facts {
-			f := ipv4Facts(view([]string{"imaps"}, Port{"4190", "tcp"}), view([]string{"imaps"}, Port{"4190", "tcp"}))
-			f.Problems = []ConfigProblem{{Path: "/etc/firewalld/zones/work.xml", Reason: "permission denied: firewalld (root) may read it, this check cannot; grant read access or run as root", Unverified: true}}
+			f := ipv4Facts(view([]string{"imaps"}, ruleset.Port{Port: "4190", Protocol: "tcp"}), view([]string{"imaps"}, ruleset.Port{Port: "4190", Protocol: "tcp"}))
+			f.Problems = []fwconfig.ConfigProblem{{Path: "/etc/firewalld/zones/work.xml", Reason: "permission denied: firewalld (root) may read it, this check cannot; grant read access or run as root", Unverified: true}}
 			return f
 		}(), plugin.Unknown, []string{"cannot tell whether the next reload succeeds: /etc/firewalld/zones/work.xml", "setfacl", "1 permanent config file this check cannot read"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := Evaluate(c.facts, Policy{Requirements: []Requirement{imaps, sieve}, Drift: plugin.Warning})
+			r := Evaluate(c.facts, Policy{Requirements: []ruleset.Requirement{imaps, sieve}, Drift: plugin.Warning})
 			all := evalText(r)
 			if r.State() != c.want {
 				t.Fatalf("state %v, want %v:\n%s", r.State(), c.want, all)
@@ -89,9 +91,9 @@ func TestEvaluateStates(t *testing.T) {
 }
 
 func TestEvaluateNeverAdvisesRuntimeToPermanent(t *testing.T) {
-	rt := view([]string{"imaps", "ssh"}, Port{"8080", "tcp"})
+	rt := view([]string{"imaps", "ssh"}, ruleset.Port{Port: "8080", Protocol: "tcp"})
 	pm := view(nil)
-	r := Evaluate(ipv4Facts(rt, pm), Policy{Requirements: []Requirement{imaps}, Drift: plugin.Critical})
+	r := Evaluate(ipv4Facts(rt, pm), Policy{Requirements: []ruleset.Requirement{imaps}, Drift: plugin.Critical})
 	for _, f := range r.Findings {
 		if strings.Contains(f.Fix, "runtime-to-permanent") && !strings.Contains(f.Fix, "would also persist") {
 			t.Fatalf("finding %q advises --runtime-to-permanent", f.Text)
@@ -111,7 +113,7 @@ func TestParseListAllFixtures(t *testing.T) {
 	if z.Name != "public" || z.Target != "default" || len(z.Services) != 3 || len(z.Ports) != 2 || len(z.RichRules) != 2 {
 		t.Fatalf("parsed %+v", z)
 	}
-	if z.Ports[1] != (Port{"8000-8010", "udp"}) || z.RichRules[1].Service != "imap" {
+	if z.Ports[1] != (ruleset.Port{Port: "8000-8010", Protocol: "udp"}) || z.RichRules[1].Service != "imap" {
 		t.Fatalf("parsed %+v", z)
 	}
 	if _, err := ParseListAll("FirewallD is not running\n"); err == nil {
@@ -120,12 +122,12 @@ func TestParseListAllFixtures(t *testing.T) {
 }
 
 func TestPortsAndRanges(t *testing.T) {
-	if !(Port{"4000-4200", "tcp"}).Covers(Port{"4190", "tcp"}) || (Port{"4000-4200", "udp"}).Covers(Port{"4190", "tcp"}) ||
-		(Port{"993", "tcp"}).Covers(Port{"990-995", "tcp"}) {
+	if !(ruleset.Port{Port: "4000-4200", Protocol: "tcp"}).Covers(ruleset.Port{Port: "4190", Protocol: "tcp"}) || (ruleset.Port{Port: "4000-4200", Protocol: "udp"}).Covers(ruleset.Port{Port: "4190", Protocol: "tcp"}) ||
+		(ruleset.Port{Port: "993", Protocol: "tcp"}).Covers(ruleset.Port{Port: "990-995", Protocol: "tcp"}) {
 		t.Fatal("range coverage wrong")
 	}
 	for _, bad := range []string{"4190", "x/tcp", "70000/tcp", "5-1/udp", "25/icmp"} {
-		if _, err := ParsePort(bad); err == nil {
+		if _, err := ruleset.ParsePort(bad); err == nil {
 			t.Errorf("ParsePort(%q) accepted", bad)
 		}
 	}

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/expat"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
@@ -23,7 +26,7 @@ type Config struct {
 	RuntimeSource string // "dbus" or "cli"
 	BusAddress    string
 	FirewallCmd   string
-	Dirs          Dirs
+	Dirs          fwconfig.Dirs
 	ProcNet       string // "/proc/net"; tests point it at a namespace's
 	Drift         plugin.State
 	Kernel        string // --kernel: auto, require, skip ("" = skip)
@@ -33,21 +36,21 @@ type Config struct {
 type Facts struct {
 	Where        string // "local", "via SSH root@mail:22"
 	Zone         string // --zone: judge only this zone
-	Runtime      *Ruleset
+	Runtime      *ruleset.Ruleset
 	RuntimeErr   error
-	Permanent    *Ruleset
+	Permanent    *ruleset.Ruleset
 	PermanentErr error
 	// Families are judged; Served decide the state (the others are shown).
 	Families, Served []string
 	FamiliesFrom     string // "--family", "global addresses", …
-	Arrival          Arrival
+	Arrival          ruleset.Arrival
 	ArrivalFrom      string // "--interface", "default route", "unknown"
 	// RuntimeFallback is why a remote check asked firewall-cmd instead of
 	// the mail host's D-Bus (nil when it did not).
 	RuntimeFallback error
-	Problems        []ConfigProblem
+	Problems        []fwconfig.ConfigProblem
 	// Version is the firewalld release whose rules judged Problems.
-	Version  FirewalldVersion
+	Version  fwconfig.FirewalldVersion
 	Policies []string // the admin's policy files, named in the output
 	// NM is what NetworkManager said of the interfaces it manages;
 	// FlushAllOnReload is firewalld.conf's; Kept are the runtime bindings
@@ -57,8 +60,8 @@ type Facts struct {
 	FlushAllOnReload bool
 	Kept             []KeptBinding
 	// Requirements are --service and --port resolved to ports (each mail
-	// service's own, see requiredLookup); RequirementsErr says why not.
-	Requirements    []Requirement
+	// service's own, see RequiredLookup); RequirementsErr says why not.
+	Requirements    []ruleset.Requirement
 	RequirementsErr error
 }
 
@@ -102,10 +105,10 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 	// one value is sent on version whatever happens; Gather returns only
 	// once the asking is over (the host's methods end with ctx), so that
 	// no command or call outlives the check.
-	version := make(chan FirewalldVersion, 1)
+	version := make(chan fwconfig.FirewalldVersion, 1)
 	var asking sync.WaitGroup
 	defer asking.Wait()
-	ask := func(get func() FirewalldVersion) {
+	ask := func(get func() fwconfig.FirewalldVersion) {
 		asking.Add(1)
 		go func() {
 			defer asking.Done()
@@ -113,7 +116,7 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 		}()
 	}
 	cliVersion := func() {
-		ask(func() FirewalldVersion { return firewallCmdVersion(ctx, host, cfg.FirewallCmd) })
+		ask(func() fwconfig.FirewalldVersion { return firewallCmdVersion(ctx, host, cfg.FirewallCmd) })
 	}
 	// Over D-Bus the runtime view needs nothing from the files: ask
 	// firewalld while the files are read and validated.
@@ -133,21 +136,21 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 				}
 			}
 			if f.RuntimeErr = bus.Connect(ctx); f.RuntimeErr == nil {
-				ask(func() FirewalldVersion { return bus.version(ctx) })
+				ask(func() fwconfig.FirewalldVersion { return bus.version(ctx) })
 				f.Runtime, f.RuntimeErr = bus.runtimeRuleset(ctx, cfg.Zone)
 			} else if host.Remote() && errors.Is(f.RuntimeErr, ErrNoBus) {
 				f.RuntimeFallback, f.RuntimeErr = f.RuntimeErr, nil
 				cliVersion()
 			} else {
-				version <- UnknownFirewalldVersion(fmt.Errorf("D-Bus: %w", f.RuntimeErr))
+				version <- fwconfig.UnknownFirewalldVersion(fmt.Errorf("D-Bus: %w", f.RuntimeErr))
 			}
 		}()
 	} else {
 		cliVersion()
 	}
-	patterns := PermanentPatterns(cfg.Dirs)
+	patterns := fwconfig.PermanentPatterns(cfg.Dirs)
 	procFiles := procNetFiles(cfg.ProcNet)
-	files, err := host.ReadFiles(ctx, append(append([]string(nil), patterns...), procFiles...), maxXMLBytes)
+	files, err := host.ReadFiles(ctx, append(append([]string(nil), patterns...), procFiles...), expat.MaxFileBytes)
 	if err != nil {
 		f.PermanentErr = err
 	}
@@ -161,16 +164,16 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 		}
 	}
 	// Validation is CPU work on data in hand: run it while the runtime view
-	// waits for firewalld (and the version arrives: validateAsVersionArrives).
+	// waits for firewalld (and the version arrives: ValidateAsVersionArrives).
 	// What it kept is the permanent view: there is one reader.
 	type loaded struct {
-		v        FirewalldVersion
-		problems []ConfigProblem
-		config   *permanentConfig
+		v        fwconfig.FirewalldVersion
+		problems []fwconfig.ConfigProblem
+		config   *fwconfig.Tree
 	}
 	validated := make(chan loaded, 1)
 	go func() {
-		v, problems, c := validateAsVersionArrives(ctx, cfg.Dirs, config, version)
+		v, problems, c := fwconfig.ValidateAsVersionArrives(ctx, cfg.Dirs, config, version)
 		validated <- loaded{v, problems, c}
 	}()
 	f.arrival(cfg, proc)
@@ -192,23 +195,23 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 	load := <-validated
 	f.Version, f.Problems = load.v, load.problems
 	pc := load.config
-	for _, name := range pc.names["policies"] {
+	for _, name := range pc.Names["policies"] {
 		// The stock policies (allow-host-ipv6) accept DHCPv6 and ND only;
 		// the admin's are the ones that may refuse mail.
-		if pc.fromAdmin(pc.paths["policies"][name]) {
+		if pc.FromAdmin(pc.Paths["policies"][name]) {
 			f.Policies = append(f.Policies, name)
 		}
 	}
 	f.Policies = sortedCopy(f.Policies)
 	if f.PermanentErr == nil {
-		f.Permanent, f.PermanentErr = pc.permanentRuleset([]string{cfg.Zone})
-		var refused refusedError
-		if pc.v2 && errors.As(f.PermanentErr, &refused) {
-			f.Permanent, f.PermanentErr = lenientRuleset(cfg.Dirs, config, []string{cfg.Zone})
+		f.Permanent, f.PermanentErr = pc.PermanentRuleset([]string{cfg.Zone})
+		var refused fwconfig.RefusedError
+		if pc.V2 && errors.As(f.PermanentErr, &refused) {
+			f.Permanent, f.PermanentErr = fwconfig.LenientRuleset(cfg.Dirs, config, []string{cfg.Zone})
 		}
 	}
-	conf, _ := confAndZones(cfg.Dirs, config)
-	f.FlushAllOnReload = conf == nil || flushAllOnReload(conf.Data, pc.rules)
+	conf, _ := fwconfig.ConfAndZones(cfg.Dirs, config)
+	f.FlushAllOnReload = conf == nil || fwconfig.FlushAllOnReload(conf.Data, pc.Rules)
 	f.Permanent, f.Kept = afterReload(f.Runtime, f.Permanent, f.NM, f.FlushAllOnReload)
 	if f.Runtime != nil && f.Runtime.Policies == nil {
 		f.RuntimeErr = cliPolicies(ctx, host, cfg, f.Runtime, f.Permanent)
@@ -218,12 +221,12 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 	}
 	if cfg.Zone != "" && !zoneKnown(f.Runtime, cfg.Zone) && !zoneKnown(f.Permanent, cfg.Zone) &&
 		(f.Runtime != nil || f.Permanent != nil) {
-		return f, fmt.Errorf("zone %q: %w at runtime or in %s/zones or %s/zones", cfg.Zone, ErrNoSuchZone, cfg.Dirs.ConfigDir, cfg.Dirs.DefaultDir)
+		return f, fmt.Errorf("zone %q: %w at runtime or in %s/zones or %s/zones", cfg.Zone, fwconfig.ErrNoSuchZone, cfg.Dirs.ConfigDir, cfg.Dirs.DefaultDir)
 	}
 
 	f.definitions(ctx, host, cfg, bus, pc)
-	resolvePortNames(f.Runtime, pc.db)
-	resolvePortNames(f.Permanent, pc.db)
+	fwconfig.ResolvePortNames(f.Runtime, pc.DB)
+	fwconfig.ResolvePortNames(f.Permanent, pc.DB)
 	return f, nil
 }
 
@@ -231,8 +234,8 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 // every service of the zones and policies in the view (or of --zone) and
 // of their rich rules, the required ones included (a zone naming one
 // opens it as its definition says). Evaluate then runs on data alone.
-func prefetchServices(rs *Ruleset, explicit string, fetch ServiceLookup) {
-	rs.Services, rs.ServiceErrs = map[string]Service{}, map[string]error{}
+func prefetchServices(rs *ruleset.Ruleset, explicit string, fetch ruleset.ServiceLookup) {
+	rs.Services, rs.ServiceErrs = map[string]ruleset.Service{}, map[string]error{}
 	names := servicesNamed(rs, explicit)
 	{
 		for _, n := range names {
@@ -249,14 +252,14 @@ func prefetchServices(rs *Ruleset, explicit string, fetch ServiceLookup) {
 			}
 		}
 	}
-	rs.resolve = nil
+	rs.Resolve = nil
 }
 
 // servicesNamed lists the services the zones (or --zone) and policies of
 // the view name, with repeats.
-func servicesNamed(rs *Ruleset, explicit string) []string {
+func servicesNamed(rs *ruleset.Ruleset, explicit string) []string {
 	var names []string
-	sets := []*Zone{}
+	sets := []*ruleset.Zone{}
 	for name, z := range rs.Zones {
 		if explicit == "" || name == explicit {
 			sets = append(sets, z)
@@ -278,7 +281,7 @@ func servicesNamed(rs *Ruleset, explicit string) []string {
 	return names
 }
 
-func zoneKnown(rs *Ruleset, name string) bool {
+func zoneKnown(rs *ruleset.Ruleset, name string) bool {
 	if rs == nil {
 		return false
 	}
@@ -295,29 +298,29 @@ func (f *Facts) arrival(cfg Config, proc map[string]remote.File) {
 	}
 	v4, _ := data("fib_trie")
 	v6, ok6 := data("if_inet6")
-	addrs := map[string][]netip.Addr{IPv4: localAddrs4(v4), IPv6: globalAddrs6(v6)}
+	addrs := map[string][]netip.Addr{ruleset.IPv4: localAddrs4(v4), ruleset.IPv6: globalAddrs6(v6)}
 	f.Arrival.HostAddrs = addrs
 	switch cfg.Family {
-	case IPv4, IPv6:
+	case ruleset.IPv4, ruleset.IPv6:
 		f.Families, f.Served, f.FamiliesFrom = []string{cfg.Family}, []string{cfg.Family}, "--family"
 	case "both":
-		f.Families, f.Served, f.FamiliesFrom = []string{IPv4, IPv6}, []string{IPv4, IPv6}, "--family"
+		f.Families, f.Served, f.FamiliesFrom = []string{ruleset.IPv4, ruleset.IPv6}, []string{ruleset.IPv4, ruleset.IPv6}, "--family"
 	default:
-		f.Families = []string{IPv4, IPv6}
+		f.Families = []string{ruleset.IPv4, ruleset.IPv6}
 		_, ok4 := data("fib_trie")
 		switch {
 		case !ok4 || !ok6:
 			// Not knowing is no reason to look away: judge both.
-			f.Served, f.FamiliesFrom = []string{IPv4, IPv6}, "both (the host's addresses could not be read)"
+			f.Served, f.FamiliesFrom = []string{ruleset.IPv4, ruleset.IPv6}, "both (the host's addresses could not be read)"
 		default:
-			for _, fam := range []string{IPv4, IPv6} {
+			for _, fam := range []string{ruleset.IPv4, ruleset.IPv6} {
 				if len(addrs[fam]) > 0 {
 					f.Served = append(f.Served, fam)
 				}
 			}
 			f.FamiliesFrom = "the host's global addresses"
 			if len(f.Served) == 0 {
-				f.Served, f.FamiliesFrom = []string{IPv4, IPv6}, "both (the host has no global address)"
+				f.Served, f.FamiliesFrom = []string{ruleset.IPv4, ruleset.IPv6}, "both (the host has no global address)"
 			}
 		}
 	}
@@ -331,8 +334,8 @@ func (f *Facts) arrival(cfg Config, proc map[string]remote.File) {
 	}
 	r4, _ := data("route")
 	r6, _ := data("ipv6_route")
-	f.Arrival.Interfaces[IPv4] = defaultRouteIfaces4(r4)
-	f.Arrival.Interfaces[IPv6] = defaultRouteIfaces6(r6)
+	f.Arrival.Interfaces[ruleset.IPv4] = defaultRouteIfaces4(r4)
+	f.Arrival.Interfaces[ruleset.IPv6] = defaultRouteIfaces6(r6)
 	f.ArrivalFrom = "the default route"
 }
 
@@ -341,11 +344,11 @@ func (f *Facts) arrival(cfg Config, proc map[string]remote.File) {
 // stock policies only (allow-host-ipv6 accepts DHCPv6 and ND), their
 // permanent definitions, saving a Python start (a runtime-only change to
 // a stock policy is not seen then).
-func cliPolicies(ctx context.Context, host remote.Host, cfg Config, rt, pm *Ruleset) error {
+func cliPolicies(ctx context.Context, host remote.Host, cfg Config, rt, pm *ruleset.Ruleset) error {
 	admin := false
 	if pm != nil {
 		for _, p := range pm.Policies {
-			admin = admin || (p != nil && p.fromAdmin)
+			admin = admin || (p != nil && p.FromAdmin)
 		}
 	}
 	if pm != nil && !admin {

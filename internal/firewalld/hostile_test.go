@@ -13,6 +13,8 @@ import (
 	"github.com/godbus/dbus/v5"
 	"go.uber.org/goleak"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
@@ -30,10 +32,10 @@ const hostileTimeout = 1500 * time.Millisecond
 // shares (boundedCheck) and that no goroutine or fd is left behind.
 func hostileCheck(t *testing.T, cfg Config) plugin.Result {
 	t.Helper()
-	fds := openFDs(t)
+	fds := sandbox.OpenFDs(t)
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	r := boundedCheck(t, cfg)
-	if after := openFDs(t); after != fds {
+	if after := sandbox.OpenFDs(t); after != fds {
 		t.Errorf("open file descriptors: %d before the check, %d after", fds, after)
 	}
 	return r
@@ -66,18 +68,9 @@ func boundedCheck(t *testing.T, cfg Config) plugin.Result {
 	return r
 }
 
-func openFDs(t *testing.T) int {
-	t.Helper()
-	es, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(es)
-}
-
 func sandboxConfig(busAddress, configDir, defaultDir string) Config {
-	return Config{Family: "both", Services: DefaultServices, RuntimeSource: "dbus", BusAddress: busAddress,
-		FirewallCmd: "/usr/bin/firewall-cmd", Dirs: Dirs{ConfigDir: configDir, DefaultDir: defaultDir}, Drift: plugin.Warning}
+	return Config{Family: "both", Services: ruleset.DefaultServices, RuntimeSource: "dbus", BusAddress: busAddress,
+		FirewallCmd: "/usr/bin/firewall-cmd", Dirs: fwconfig.Dirs{ConfigDir: configDir, DefaultDir: defaultDir}, Drift: plugin.Warning}
 }
 
 func wantResult(t *testing.T, r plugin.Result, state plugin.State, first string) {
@@ -92,7 +85,7 @@ func wantResult(t *testing.T, r plugin.Result, state plugin.State, first string)
 // runs healthy with every mail service open.
 func TestHostileConfigFiles(t *testing.T) {
 	fw := startFirewalld(t)
-	if err := fw.OpenPermanently(DefaultServices...); err != nil {
+	if err := fw.OpenPermanently(ruleset.DefaultServices...); err != nil {
 		t.Fatal(err)
 	}
 	cfg := sandboxConfig(fw.BusAddress, fw.ConfigDir, fw.DefaultDir)
@@ -206,7 +199,7 @@ func TestHostileFirewallCmdHangs(t *testing.T) {
 // check leaves no goroutine or fd behind.
 func TestHostileDBusPeer(t *testing.T) {
 	fw := startFirewalld(t)
-	if err := fw.OpenPermanently(DefaultServices...); err != nil {
+	if err := fw.OpenPermanently(ruleset.DefaultServices...); err != nil {
 		t.Fatal(err)
 	}
 	fw.StopDaemon()
@@ -233,7 +226,7 @@ func TestHostileDBusPeer(t *testing.T) {
 		}, unreadable + "first second", plugin.Unknown},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
-			fds := openFDs(t)
+			fds := sandbox.OpenFDs(t)
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 			called, release := make(chan struct{}), make(chan struct{})
 			defer close(release)
@@ -253,7 +246,7 @@ func TestHostileDBusPeer(t *testing.T) {
 			wantResult(t, r, tc.state, tc.first)
 			t.Logf("%v: %s", r.State(), r.Summary)
 			peer.Close()
-			if after := openFDs(t); after != fds {
+			if after := sandbox.OpenFDs(t); after != fds {
 				t.Errorf("open file descriptors: %d before, %d after", fds, after)
 			}
 		})

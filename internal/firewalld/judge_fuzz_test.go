@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
 
@@ -21,14 +23,14 @@ func FuzzJudge(f *testing.F) {
 		f.Add(s, "imaps")
 	}
 	f.Fuzz(func(t *testing.T, rules, service string) {
-		z := &Zone{Name: "public", Target: "default", Services: strings.Fields(service)}
+		z := &ruleset.Zone{Name: "public", Target: "default", Services: strings.Fields(service)}
 		for _, line := range strings.Split(rules, "\n") {
 			// what firewalld 1.3 keeps of the line, as the permanent view reads it
-			vr, err := parseRuleString(line, netDB{}, false)
-			if err != nil || vr.check(netDB{}) != "" {
+			kept, ok := fwconfig.KeptRule(line)
+			if !ok {
 				continue
 			}
-			if r, err := ParseRichRule(vr.String()); err == nil {
+			if r, err := ruleset.ParseRichRule(kept); err == nil {
 				z.RichRules = append(z.RichRules, r)
 			}
 		}
@@ -36,10 +38,10 @@ func FuzzJudge(f *testing.F) {
 			return
 		}
 		rs := rulesetOf(z)
-		facts := Facts{Runtime: rs, Permanent: rs, Families: []string{IPv4, IPv6}, Served: []string{IPv4, IPv6}}
-		r := Evaluate(facts, Policy{Requirements: []Requirement{imaps}})
+		facts := Facts{Runtime: rs, Permanent: rs, Families: []string{ruleset.IPv4, ruleset.IPv6}, Served: []string{ruleset.IPv4, ruleset.IPv6}}
+		r := Evaluate(facts, Policy{Requirements: []ruleset.Requirement{imaps}})
 		if r.State() == plugin.OK {
-			for _, fc := range Judge(rs, imaps, facts.Families, Arrival{}, "").Families {
+			for _, fc := range ruleset.Judge(rs, imaps, facts.Families, ruleset.Arrival{}, "").Families {
 				if !fc.Open() {
 					t.Fatalf("OK with %s %d %q", fc.Family, fc.State, fc.How)
 				}

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/netfilter"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
@@ -35,7 +37,7 @@ func gatherKernel(ctx context.Context, host remote.Host, cfg Config) kernelFacts
 
 // gatherReloadFacts adds to k what decides what of the ruleset the next
 // reload keeps: direct.xml, and firewalld 2.x's runtime direct rules.
-func gatherReloadFacts(ctx context.Context, host remote.Host, cfg Config, version FirewalldVersion, k kernelFacts) kernelFacts {
+func gatherReloadFacts(ctx context.Context, host remote.Host, cfg Config, version fwconfig.FirewalldVersion, k kernelFacts) kernelFacts {
 	if k.got.Ruleset == nil {
 		return k
 	}
@@ -55,7 +57,7 @@ func gatherReloadFacts(ctx context.Context, host remote.Host, cfg Config, versio
 // whether the next reload removes it; a refusal in firewalld's own table
 // where firewalld's runtime view opens the port means the kernel does not
 // hold what firewalld reports.
-func evaluateKernel(r *plugin.Result, k kernelFacts, f Facts, reqs []Requirement) {
+func evaluateKernel(r *plugin.Result, k kernelFacts, f Facts, reqs []ruleset.Requirement) {
 	switch {
 	case k.mode == netfilter.ModeSkip:
 		return
@@ -146,16 +148,16 @@ func refusedList(v netfilter.Verdict) string {
 }
 
 // firewalldOpens is firewalld's own runtime verdict for the requirement.
-func firewalldOpens(f Facts, req Requirement, fam string) bool {
+func firewalldOpens(f Facts, req ruleset.Requirement, fam string) bool {
 	if f.Runtime == nil {
 		return false
 	}
-	fc, ok := Judge(f.Runtime, req, []string{fam}, f.Arrival, f.Zone).Of(fam)
+	fc, ok := ruleset.Judge(f.Runtime, req, []string{fam}, f.Arrival, f.Zone).Of(fam)
 	return ok && fc.Open()
 }
 
 // tcpPorts lists the TCP ports of a requirement (a range by its ends).
-func tcpPorts(req Requirement) []uint16 {
+func tcpPorts(req ruleset.Requirement) []uint16 {
 	var out []uint16
 	for _, p := range req.Ports {
 		if p.Protocol != "tcp" {
@@ -182,7 +184,7 @@ func arrivalIfaces(f Facts, fam string) []string {
 }
 
 func kernelQuery(f Facts, fam, iface string, port uint16) netfilter.Query {
-	q := netfilter.Query{IPv6: fam == IPv6, Iface: iface, Port: port}
+	q := netfilter.Query{IPv6: fam == ruleset.IPv6, Iface: iface, Port: port}
 	if q.IPv6 {
 		q.Source = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
 	} else {

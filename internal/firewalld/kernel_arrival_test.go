@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/netfilter"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
@@ -21,7 +22,7 @@ import (
 // table deciding by interface stays a detail line (firewalld's verdict
 // judges the default zone for the same reason).
 func TestKernelArrivalUnknownHidesNoRefusal(t *testing.T) {
-	imaps := Requirement{Name: "imaps", Service: "imaps", Ports: []Port{{Port: "993", Protocol: "tcp"}}}
+	imaps := ruleset.Requirement{Name: "imaps", Service: "imaps", Ports: []ruleset.Port{{Port: "993", Protocol: "tcp"}}}
 	cases := []struct {
 		name    string
 		nft     string
@@ -77,7 +78,7 @@ func TestKernelArrivalUnknownHidesNoRefusal(t *testing.T) {
 			}
 			r := plugin.Result{}
 			r.Add(plugin.OK, "firewalld's verdict", "")
-			evaluateKernel(&r, kernelFacts{mode: netfilter.ModeAuto, got: netfilter.Gathered{Ruleset: rs}}, Facts{Served: []string{IPv4}}, []Requirement{imaps})
+			evaluateKernel(&r, kernelFacts{mode: netfilter.ModeAuto, got: netfilter.Gathered{Ruleset: rs}}, Facts{Served: []string{ruleset.IPv4}}, []ruleset.Requirement{imaps})
 			text := resultText(r)
 			if r.State() != c.state || !containsAny(text, strings.Split(c.text, "|")) {
 				t.Errorf("state %s, want %s with %q:\n%s", r.State(), c.state, c.text, text)

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/netfilter"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
@@ -26,7 +28,7 @@ type reloadPlan struct {
 	directPath        string
 }
 
-func planReload(rs *netfilter.Ruleset, v FirewalldVersion, k kernelFacts) reloadPlan {
+func planReload(rs *netfilter.Ruleset, v fwconfig.FirewalldVersion, k kernelFacts) reloadPlan {
 	p := reloadPlan{directPath: k.direct.path, flushKnown: true}
 	switch {
 	case !v.Known():
@@ -110,7 +112,7 @@ func (p reloadPlan) reappliedByDirect(rule netfilter.RuleRef, after arrivalVerdi
 
 // finding words the kernel's verdicts for one requirement, family and port.
 type finding struct {
-	req     Requirement
+	req     ruleset.Requirement
 	fam     string
 	port    uint16
 	fwOpens bool // firewalld's runtime view opens it

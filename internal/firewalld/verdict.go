@@ -3,23 +3,25 @@ package firewalld
 import (
 	"fmt"
 	"strings"
+
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 )
 
 // viewStatus is a requirement in one view, over the served families: the
 // worst family decides; "absent" when the view could not be read.
 type viewStatus struct {
 	known bool
-	state covState
-	bad   FamilyCoverage // the worst served family
-	cov   Coverage
+	state ruleset.CovState
+	bad   ruleset.FamilyCoverage // the worst served family
+	cov   ruleset.Coverage
 }
 
-func statusOf(e *evaluation, rs *Ruleset, req Requirement) viewStatus {
+func statusOf(e *evaluation, rs *ruleset.Ruleset, req ruleset.Requirement) viewStatus {
 	if rs == nil {
 		return viewStatus{}
 	}
 	cov := e.judge(rs, req)
-	st := viewStatus{known: true, cov: cov, state: covOpen}
+	st := viewStatus{known: true, cov: cov, state: ruleset.CovOpen}
 	first := true
 	for _, fc := range cov.Families {
 		if !hasString(e.f.Served, fc.Family) {
@@ -33,25 +35,25 @@ func statusOf(e *evaluation, rs *Ruleset, req Requirement) viewStatus {
 }
 
 // judge is Judge for every family judged, once per view and requirement.
-func (e *evaluation) judge(rs *Ruleset, req Requirement) Coverage {
+func (e *evaluation) judge(rs *ruleset.Ruleset, req ruleset.Requirement) ruleset.Coverage {
 	if e.cache == nil {
-		e.cache = map[*Ruleset]map[string]Coverage{}
+		e.cache = map[*ruleset.Ruleset]map[string]ruleset.Coverage{}
 	}
 	m := e.cache[rs]
 	if m == nil {
-		m = map[string]Coverage{}
+		m = map[string]ruleset.Coverage{}
 		e.cache[rs] = m
 	}
 	if c, ok := m[req.Name]; ok {
 		return c
 	}
-	c := Judge(rs, req, e.f.Families, e.f.Arrival, e.f.Zone)
+	c := ruleset.Judge(rs, req, e.f.Families, e.f.Arrival, e.f.Zone)
 	m[req.Name] = c
 	return c
 }
 
 // landedIn lists the zones clients of the served families land in.
-func (e *evaluation) landedIn(rs *Ruleset) []string {
+func (e *evaluation) landedIn(rs *ruleset.Ruleset) []string {
 	var out []string
 	for _, req := range e.p.Requirements {
 		for _, fc := range e.judge(rs, req).Families {
@@ -67,12 +69,12 @@ func (e *evaluation) landedIn(rs *Ruleset) []string {
 
 // worse orders states by what the operator must hear first; open except
 // for some sources counts as open.
-func worse(a, b covState) bool {
-	rank := map[covState]int{covOpen: 0, covExcept: 0, covOnly: 1, covUnknown: 2, covClosed: 3}
+func worse(a, b ruleset.CovState) bool {
+	rank := map[ruleset.CovState]int{ruleset.CovOpen: 0, ruleset.CovExcept: 0, ruleset.CovOnly: 1, ruleset.CovUnknown: 2, ruleset.CovClosed: 3}
 	return rank[a] > rank[b]
 }
 
-func (s viewStatus) open() bool { return s.known && s.state <= covExcept }
+func (s viewStatus) open() bool { return s.known && s.state <= ruleset.CovExcept }
 
 // how says what opens the requirement, per family where they differ; extra
 // holds partial admissions, notes and unserved families' states.
@@ -80,22 +82,22 @@ func (s viewStatus) how(served []string) (how, extra string) {
 	var parts, extras []string
 	hows := map[string]bool{}
 	for _, fc := range s.cov.Families {
-		if fc.Open() && fc.State == covOpen {
+		if fc.Open() && fc.State == ruleset.CovOpen {
 			hows[fc.How] = true
 		}
 	}
 	for _, fc := range s.cov.Families {
-		name := familyName(fc.Family)
+		name := ruleset.FamilyName(fc.Family)
 		switch {
 		case !hasString(served, fc.Family):
 			if !fc.Open() {
 				extras = append(extras, name+" "+stateWord(fc)+" (not served)")
 			}
-		case fc.State == covExcept:
+		case fc.State == ruleset.CovExcept:
 			extras = append(extras, name+" "+fc.How)
-		case fc.State == covOpen && len(hows) > 1:
+		case fc.State == ruleset.CovOpen && len(hows) > 1:
 			parts = append(parts, name+": "+fc.How)
-		case fc.State == covOpen:
+		case fc.State == ruleset.CovOpen:
 			parts = appendUnique(parts, fc.How)
 		}
 		if fc.Note != "" && fc.Open() {
@@ -108,13 +110,13 @@ func (s viewStatus) how(served []string) (how, extra string) {
 	return strings.Join(parts, "; "), strings.Join(extras, ", ")
 }
 
-func stateWord(fc FamilyCoverage) string {
+func stateWord(fc ruleset.FamilyCoverage) string {
 	switch fc.State {
-	case covClosed:
+	case ruleset.CovClosed:
 		return "closed"
-	case covOnly:
+	case ruleset.CovOnly:
 		return fc.How
-	case covUnknown:
+	case ruleset.CovUnknown:
 		return "unknown"
 	}
 	return "open"
@@ -141,7 +143,7 @@ func (s viewStatus) forFamily(served []string) string {
 		}
 	}
 	if len(served) > 1 && same == 1 {
-		return " for " + familyName(s.bad.Family)
+		return " for " + ruleset.FamilyName(s.bad.Family)
 	}
 	return ""
 }

@@ -10,25 +10,23 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/expat"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/fwconfig"
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
 func startFirewalld(t *testing.T) *sandbox.Firewalld {
 	t.Helper()
-	fw, err := sandbox.StartFirewalld(t.TempDir())
-	if err != nil {
-		t.Fatalf("cannot start the firewalld sandbox (make deps installs it): %v", err)
-	}
-	t.Cleanup(fw.Stop)
-	return fw
+	return sandbox.FirewalldForTest(t)
 }
 
 // installedVersion is the installed firewalld's version.
-func installedVersion(t *testing.T) FirewalldVersion {
+func installedVersion(t *testing.T) fwconfig.FirewalldVersion {
 	t.Helper()
 	out, err := sandbox.Run(context.Background(), nil, "firewall-offline-cmd", "--version")
-	v := ParseFirewalldVersion(strings.TrimSpace(out), "firewall-offline-cmd")
+	v := fwconfig.ParseFirewalldVersion(strings.TrimSpace(out), "firewall-offline-cmd")
 	if err != nil || !v.Known() {
 		t.Fatalf("firewall-offline-cmd --version: %q %v", out, err)
 	}
@@ -36,7 +34,7 @@ func installedVersion(t *testing.T) FirewalldVersion {
 }
 
 // comparable reduces a zone to sorted text, the way firewall-cmd lists it.
-func comparable(z Zone) map[string][]string {
+func comparable(z ruleset.Zone) map[string][]string {
 	var rules []string
 	for _, r := range z.RichRules {
 		rules = append(rules, r.Text)
@@ -92,14 +90,14 @@ func TestViewsEqualFirewallCmd(t *testing.T) {
 		}
 	}
 
-	dirs := Dirs{ConfigDir: fw.ConfigDir, DefaultDir: fw.DefaultDir}
+	dirs := fwconfig.Dirs{ConfigDir: fw.ConfigDir, DefaultDir: fw.DefaultDir}
 	ctx := context.Background()
-	files, err := remote.Local{}.ReadFiles(ctx, PermanentPatterns(dirs), maxXMLBytes)
+	files, err := remote.Local{}.ReadFiles(ctx, fwconfig.PermanentPatterns(dirs), expat.MaxFileBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, pc := loadPermanent(dirs, files, installedVersion(t))
-	pv, err := pc.permanentRuleset([]string{"public"})
+	_, pc := fwconfig.LoadPermanent(dirs, files, installedVersion(t))
+	pv, err := pc.PermanentRuleset([]string{"public"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,18 +206,18 @@ func TestShippedServicesMatchFirewalld(t *testing.T) {
 		}
 		return ports
 	}
-	dirs := Dirs{ConfigDir: t.TempDir(), DefaultDir: "/usr/lib/firewalld"}
-	files, err := remote.Local{}.ReadFiles(context.Background(), PermanentPatterns(dirs), maxXMLBytes)
+	dirs := fwconfig.Dirs{ConfigDir: t.TempDir(), DefaultDir: "/usr/lib/firewalld"}
+	files, err := remote.Local{}.ReadFiles(context.Background(), fwconfig.PermanentPatterns(dirs), expat.MaxFileBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, pc := loadPermanent(dirs, files, installedVersion(t))
-	pv, err := pc.permanentRuleset(nil)
+	_, pc := fwconfig.LoadPermanent(dirs, files, installedVersion(t))
+	pv, err := pc.PermanentRuleset(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name := range infos {
-		svc, err := pv.definition(name)
+		svc, err := pv.Definition(name)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue

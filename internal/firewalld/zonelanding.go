@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 )
 
@@ -51,7 +52,7 @@ func (e *evaluation) zoneMismatch() {
 		}
 	}
 	for _, l := range found {
-		who := familyName(l.family) + " clients"
+		who := ruleset.FamilyName(l.family) + " clients"
 		if ifs := f.Arrival.Interfaces[l.family]; len(ifs) > 0 && !strings.HasPrefix(l.by, "its source") {
 			who = "clients on " + strings.Join(ifs, ", ")
 		}
@@ -62,13 +63,13 @@ func (e *evaluation) zoneMismatch() {
 
 // landingOf says why clients of family land in zone, and the fix that
 // sends them to --zone's instead.
-func (e *evaluation) landingOf(rs *Ruleset, zone, family string) landing {
+func (e *evaluation) landingOf(rs *ruleset.Ruleset, zone, family string) landing {
 	want := e.f.Zone
 	l := landing{zone: zone, family: family}
 	z := rs.Zones[zone]
 	if z != nil {
 		for _, s := range z.Sources {
-			if p, ok := parsePrefix(s); !ok || prefixFamily(p) == family {
+			if p, ok := ruleset.ParsePrefix(s); !ok || ruleset.PrefixFamily(p) == family {
 				l.by = "its source " + s + " catches them before any interface's zone"
 				l.fix = fmt.Sprintf("if they belong in %s: firewall-cmd --permanent --zone=%s --remove-source=%s && firewall-cmd --reload", want, zone, s)
 				return l

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
 // hostileCase is a peer no real server plays on demand. Each runs through
@@ -108,7 +108,7 @@ var hostileCases = []hostileCase{
 func TestHostilePeers(t *testing.T) {
 	e := newFakeEnv(t)
 	ignore := goleak.IgnoreCurrent()
-	fds := openFDs(t)
+	fds := sandbox.OpenFDs(t)
 	// In parallel: most cases wait for the deadline. The group returns
 	// when every case (and its fake's cleanup) is done.
 	t.Run("matrix", func(t *testing.T) {
@@ -123,14 +123,14 @@ func TestHostilePeers(t *testing.T) {
 	// started must be gone too, within a bound.
 	var leaked error
 	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if leaked = goleak.Find(ignore); leaked == nil && openFDs(t) <= fds {
+		if leaked = goleak.Find(ignore); leaked == nil && sandbox.OpenFDs(t) <= fds {
 			return
 		}
 	}
 	if leaked != nil {
 		t.Errorf("goroutines left behind: %v", leaked)
 	}
-	if n := openFDs(t); n > fds {
+	if n := sandbox.OpenFDs(t); n > fds {
 		t.Errorf("file descriptors: %d before, %d after", fds, n)
 	}
 }
@@ -154,16 +154,6 @@ func hostileRun(t *testing.T, e *fakeEnv, c hostileCase) {
 	if strings.ContainsAny(first, "\r\x00\x1b") || strings.Count(out.String(), "|") != 1 {
 		t.Errorf("output not clean:\n%q", out.String())
 	}
-}
-
-// openFDs counts this process's open file descriptors.
-func openFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
 }
 
 // RFC 3501 7.1: [ALERT] text must reach the user, from the greeting or any
