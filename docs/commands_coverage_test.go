@@ -65,6 +65,7 @@ var exercised = []struct{ prefix, by string }{
 	{"nmcli connection modify", "TestZoneFlagWithNetworkManagerZone, TestNetworkManagerDeviceMovedAtRuntimeIsDrift (cmd/check_firewalld_mail): against a real NetworkManager"},
 	{"nmcli", "TestZoneFlagWithNetworkManagerZone (cmd/check_firewalld_mail): nmcli connection modify … connection.zone, against a real NetworkManager"},
 	{"nft -j list ruleset", "TestKernelRefusalsOutsideFirewalld (cmd/check_firewalld_mail): the plugin's kernel read runs it; TestSudoersAllowOnlyWhatThePluginsRun: the sudo rule allows exactly it"},
+	{"nft list ruleset", "TestKernelIngress (internal/netfilter): on nft 1.0.6 an ingress chain's device is read from its text; TestSudoersAllowOnlyWhatThePluginsRun (contrib): the sudo rule allows exactly it"},
 	{"nft flush ruleset", "not run: named as a cause (it would empty the ruleset); TestSudoersAllowOnlyWhatThePluginsRun (contrib) checks the sudo rule refuses it"},
 	{"openssl s_client", "TestRenewedNotReloaded and the other Postfix tests (cmd/check_smtp_tls), TestCertificatesClientsMayBeServed (cmd/check_imaps_tls): openssl s_client -verify_return_error (-starttls smtp, -sigalgs) as the reference verdict"},
 	{"openssl ca -md sha256", "not run here: signing advice for a private CA; the tests' CAs sign with SHA-256 (sandbox.NewRootCA)"},
