@@ -60,24 +60,9 @@ func (jr *Judger) classesOf(tables []*Table, src netip.Prefix, reps []netip.Addr
 	if len(reps) < 2 {
 		return nil
 	}
-	proto := "ip"
-	if src.Addr().Is6() {
-		proto = "ip6"
-	}
-	first, last := src.Addr(), lastAddr(src)
+	proto := sourceProto(src)
 	// Boundaries of every source match but the pure guards.
-	cuts := map[netip.Addr]bool{first: true}
-	cut := func(lo, hi netip.Addr) {
-		if lo.BitLen() != first.BitLen() {
-			return
-		}
-		if lo.Compare(first) > 0 && lo.Compare(last) <= 0 {
-			cuts[lo] = true
-		}
-		if n := hi.Next(); n.IsValid() && n.Compare(first) > 0 && n.Compare(last) <= 0 {
-			cuts[n] = true
-		}
-	}
+	cuts := newSourceCuts(src)
 	type indexed struct {
 		spot ruleSpot
 		cc   *chainClasses
@@ -104,7 +89,7 @@ func (jr *Judger) classesOf(tables []*Table, src netip.Prefix, reps []netip.Addr
 					if !coveredBySourceCuts(e) {
 						return nil // a source use the pieces do not capture
 					}
-					collectSourceCuts(t, e, proto, cut)
+					collectSourceCuts(t, e, proto, cuts)
 				}
 			}
 		}
@@ -112,11 +97,7 @@ func (jr *Judger) classesOf(tables []*Table, src netip.Prefix, reps []netip.Addr
 	if len(chains) == 0 {
 		return nil
 	}
-	bounds := make([]netip.Addr, 0, len(cuts))
-	for a := range cuts {
-		bounds = append(bounds, a)
-	}
-	sort.Slice(bounds, func(i, j int) bool { return bounds[i].Less(bounds[j]) })
+	bounds := cuts.sorted()
 
 	out := &sourceClasses{class: make([]int, len(reps)), meets: make([][]ruleSpot, len(reps))}
 	classes := map[string]int{}

@@ -20,23 +20,8 @@ func sourceRepresentatives(rs *Ruleset, chains []baseChain, src netip.Prefix) ([
 	if src.IsSingleIP() {
 		return []netip.Addr{src.Addr()}, false
 	}
-	proto := "ip"
-	if src.Addr().Is6() {
-		proto = "ip6"
-	}
-	first, last := src.Addr(), lastAddr(src)
-	cuts := map[netip.Addr]bool{first: true}
-	cut := func(lo, hi netip.Addr) {
-		if lo.BitLen() != first.BitLen() {
-			return
-		}
-		if lo.Compare(first) > 0 && lo.Compare(last) <= 0 {
-			cuts[lo] = true
-		}
-		if n := hi.Next(); n.IsValid() && n.Compare(first) > 0 && n.Compare(last) <= 0 {
-			cuts[n] = true
-		}
-	}
+	proto := sourceProto(src)
+	cuts := newSourceCuts(src)
 	seen := map[*Table]bool{}
 	for _, bc := range chains {
 		if seen[bc.table] {
@@ -46,26 +31,65 @@ func sourceRepresentatives(rs *Ruleset, chains []baseChain, src netip.Prefix) ([
 		for _, c := range bc.table.Chains {
 			for _, r := range c.Rules {
 				for _, e := range r.Exprs {
-					collectSourceCuts(bc.table, e, proto, cut)
-					if len(cuts) > maxSources {
+					collectSourceCuts(bc.table, e, proto, cuts)
+					if len(cuts.at) > maxSources {
 						return nil, true
 					}
 				}
 			}
 		}
 	}
-	out := make([]netip.Addr, 0, len(cuts))
-	for a := range cuts {
+	return cuts.sorted(), false
+}
+
+// sourceCuts are the boundaries of source matches inside one asked prefix:
+// between two consecutive ones every match gives the same answer.
+type sourceCuts struct {
+	first, last netip.Addr
+	at          map[netip.Addr]bool
+}
+
+func newSourceCuts(src netip.Prefix) *sourceCuts {
+	first := src.Addr()
+	return &sourceCuts{first: first, last: lastAddr(src), at: map[netip.Addr]bool{first: true}}
+}
+
+// add records where the interval [lo, hi] begins and where it ends (the
+// address after hi), when inside the prefix.
+func (c *sourceCuts) add(lo, hi netip.Addr) {
+	if lo.BitLen() != c.first.BitLen() {
+		return
+	}
+	if lo.Compare(c.first) > 0 && lo.Compare(c.last) <= 0 {
+		c.at[lo] = true
+	}
+	if n := hi.Next(); n.IsValid() && n.Compare(c.first) > 0 && n.Compare(c.last) <= 0 {
+		c.at[n] = true
+	}
+}
+
+// sorted lists the boundaries in address order.
+func (c *sourceCuts) sorted() []netip.Addr {
+	out := make([]netip.Addr, 0, len(c.at))
+	for a := range c.at {
 		out = append(out, a)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
-	return out, false
+	return out
+}
+
+// sourceProto is the nft payload protocol of the prefix's family.
+func sourceProto(src netip.Prefix) string {
+	if src.Addr().Is6() {
+		return "ip6"
+	}
+	return "ip"
 }
 
 // collectSourceCuts finds the source-address values one expression
 // compares with (a match or a verdict map on saddr, alone or in a
 // concatenation) and reports each as an interval.
-func collectSourceCuts(t *Table, e any, proto string, cut func(lo, hi netip.Addr)) {
+func collectSourceCuts(t *Table, e any, proto string, cuts *sourceCuts) {
 	m, ok := e.(map[string]any)
 	if !ok {
 		return
@@ -106,7 +130,7 @@ func collectSourceCuts(t *Table, e any, proto string, cut func(lo, hi netip.Addr
 			v = parts[component-1]
 		}
 		if lo, hi, ok := addrInterval(v); ok {
-			cut(lo, hi)
+			cuts.add(lo, hi)
 		}
 	}
 }
