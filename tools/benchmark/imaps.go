@@ -1,11 +1,8 @@
 package main
 
 import (
-	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
@@ -52,35 +49,18 @@ func imapsBench(r *runner) error {
 	checkIMAP := []string{peerCheckIMAP, "-H", "127.0.0.1", "-p", port, "--ssl"}
 	checkSSLCert := []string{peerCheckSSLCert, "-H", "127.0.0.1", "-p", port, "-P", "imaps",
 		"--rootcert-file", root.CertPath, "--ignore-ocsp", "--ignore-sct", "--no-proxy", "-w", "30", "-c", "14"}
-	// Each must succeed before it is timed: a fast failure proves nothing.
-	for _, argv := range [][]string{ours, checkIMAP, checkSSLCert} {
-		out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
-		first, _, _ := strings.Cut(string(out), "\n")
-		fmt.Printf("%s → %s\n", filepath.Base(argv[0]), first)
-		if err != nil {
-			return fmt.Errorf("%s does not pass against the bench Dovecot: %v\n%s", argv[0], err, out)
-		}
-	}
-
 	// Parity is judged on the same work as check_imap's, one handshake
 	// (--no-all-certificates); the default also asks, on a second
 	// connection, for the certificate of the other key type: its own row.
-	one := strings.Join(append(append([]string(nil), ours...), "--no-all-certificates"), " ")
-	o, p, err := r.compare("check_imaps_tls --no-all-certificates (full chain, name and dates verified, * OK greeting) vs check_imap --ssl (greeting only, nothing verified)",
-		"≤ 1.1", nil, 200, one, strings.Join(checkIMAP, " "))
-	if err != nil {
-		return err
-	}
-	fmt.Printf("ours %.2f ms, check_imap %.2f ms, ratio %.3f (medians over alternating rounds)\n", o.Median*1000, p.Median*1000, o.Median/p.Median)
-	if _, _, err = r.compare("check_imaps_tls (default: both key types' certificates, two handshakes) vs check_imap --ssl",
-		"(reported)", nil, 100, strings.Join(ours, " "), strings.Join(checkIMAP, " ")); err != nil {
-		return err
-	}
-	o, p, err = r.compare("check_imaps_tls vs check_ssl_cert -P imaps (same chain verified through openssl)",
-		"≥ 50×", nil, 10, strings.Join(ours, " "), strings.Join(checkSSLCert, " "))
-	if err != nil {
-		return err
-	}
-	fmt.Printf("ours %.2f ms, check_ssl_cert %.2f ms\n", o.Median*1000, p.Median*1000)
-	return nil
+	return tlsRows{
+		server:       "the bench Dovecot",
+		ours:         ours,
+		peer:         checkIMAP,
+		sslCert:      checkSSLCert,
+		parityLabel:  "check_imaps_tls --no-all-certificates (full chain, name and dates verified, * OK greeting) vs check_imap --ssl (greeting only, nothing verified)",
+		parityGoal:   "≤ 1.1",
+		defaultLabel: "check_imaps_tls (default: both key types' certificates, two handshakes) vs check_imap --ssl",
+		sslCertLabel: "check_imaps_tls vs check_ssl_cert -P imaps (same chain verified through openssl)",
+		sslGoal:      "≥ 50×",
+	}.run(r)
 }

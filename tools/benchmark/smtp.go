@@ -1,11 +1,8 @@
 package main
 
 import (
-	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
@@ -58,35 +55,18 @@ func smtpBench(r *runner) error {
 	checkSMTP := []string{peerCheckSMTP, "-H", "127.0.0.1", "-p", port, "-S", "-D", "30,14"}
 	checkSSLCert := []string{peerCheckSSLCert, "-H", "127.0.0.1", "-p", port, "-P", "smtp",
 		"--rootcert-file", root.CertPath, "--ignore-ocsp", "--ignore-sct", "--no-proxy", "-w", "30", "-c", "14"}
-	// Each must succeed before it is timed: a fast failure proves nothing.
-	for _, argv := range [][]string{ours, checkSMTP, checkSSLCert} {
-		out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
-		first, _, _ := strings.Cut(string(out), "\n")
-		fmt.Printf("%s → %s\n", filepath.Base(argv[0]), first)
-		if err != nil {
-			return fmt.Errorf("%s does not pass against the bench Postfix %s: %v\n%s", argv[0], p.Version, err, out)
-		}
-	}
-
 	// Parity on check_smtp's work, one handshake (--no-all-certificates), as
 	// the IMAPS row does; the default also asks, on a second connection, for
 	// the certificate of the other key type: its own row.
-	one := strings.Join(append(append([]string(nil), ours...), "--no-all-certificates"), " ")
-	o, q, err := r.compare("check_smtp_tls --no-all-certificates (STARTTLS, full chain, name and dates verified, EHLO over TLS) vs check_smtp -S -D 30,14 (STARTTLS, EHLO over TLS, leaf expiry only)",
-		"≤ 1.1 (Postfix's 40 ms: internals-smtp.md)", nil, 200, one, strings.Join(checkSMTP, " "))
-	if err != nil {
-		return err
-	}
-	fmt.Printf("ours %.2f ms, check_smtp %.2f ms, ratio %.3f (medians over alternating rounds)\n", o.Median*1000, q.Median*1000, o.Median/q.Median)
-	if _, _, err = r.compare("check_smtp_tls (default: both key types' certificates, two STARTTLS handshakes) vs check_smtp -S -D 30,14",
-		"(reported)", nil, 100, strings.Join(ours, " "), strings.Join(checkSMTP, " ")); err != nil {
-		return err
-	}
-	o, q, err = r.compare("check_smtp_tls vs check_ssl_cert -P smtp (same chain verified through openssl s_client -starttls smtp)",
-		"≥ 50× (Postfix's 40 ms: internals-smtp.md)", nil, 10, strings.Join(ours, " "), strings.Join(checkSSLCert, " "))
-	if err != nil {
-		return err
-	}
-	fmt.Printf("ours %.2f ms, check_ssl_cert %.2f ms\n", o.Median*1000, q.Median*1000)
-	return nil
+	return tlsRows{
+		server:       "the bench Postfix " + p.Version,
+		ours:         ours,
+		peer:         checkSMTP,
+		sslCert:      checkSSLCert,
+		parityLabel:  "check_smtp_tls --no-all-certificates (STARTTLS, full chain, name and dates verified, EHLO over TLS) vs check_smtp -S -D 30,14 (STARTTLS, EHLO over TLS, leaf expiry only)",
+		parityGoal:   "≤ 1.1 (Postfix's 40 ms: internals-smtp.md)",
+		defaultLabel: "check_smtp_tls (default: both key types' certificates, two STARTTLS handshakes) vs check_smtp -S -D 30,14",
+		sslCertLabel: "check_smtp_tls vs check_ssl_cert -P smtp (same chain verified through openssl s_client -starttls smtp)",
+		sslGoal:      "≥ 50× (Postfix's 40 ms: internals-smtp.md)",
+	}.run(r)
 }
