@@ -183,8 +183,7 @@ func (s *DBusSource) runtimeRuleset(ctx context.Context, explicit string) (*rule
 	if rs.Policies, err = s.runtimePolicies(ctx); err != nil {
 		return nil, err
 	}
-	s.askServicesAhead(ctx, rs, explicit)
-	rs.Resolve = func(name string) (ruleset.Service, error) { return s.serviceDef(ctx, name, map[string]bool{}) }
+	s.askServicesAhead(ctx, rs, explicit) // fetched by the definitions step (prefetchServices)
 	return rs, nil
 }
 
@@ -283,6 +282,13 @@ func variantForwardPorts(v dbus.Variant) []ruleset.ForwardPort {
 		}
 	}
 	return out
+}
+
+// serviceLookup is the lookup of runtime service definitions the
+// definitions step passes to BuildRequirements and prefetchServices: a
+// round trip to firewalld each (answered from what askServicesAhead asked).
+func (s *DBusSource) serviceLookup(ctx context.Context) ruleset.ServiceLookup {
+	return func(name string) (ruleset.Service, error) { return s.serviceDef(ctx, name, map[string]bool{}) }
 }
 
 // serviceDef fetches a runtime service definition (which may differ from the

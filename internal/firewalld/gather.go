@@ -236,23 +236,19 @@ func Gather(ctx context.Context, host remote.Host, cfg Config) (f Facts, err err
 // opens it as its definition says). Evaluate then runs on data alone.
 func prefetchServices(rs *ruleset.Ruleset, explicit string, fetch ruleset.ServiceLookup) {
 	rs.Services, rs.ServiceErrs = map[string]ruleset.Service{}, map[string]error{}
-	names := servicesNamed(rs, explicit)
-	{
-		for _, n := range names {
-			if _, done := rs.Services[n]; done {
-				continue
-			}
-			if _, failed := rs.ServiceErrs[n]; failed {
-				continue
-			}
-			if s, err := fetch(n); err != nil {
-				rs.ServiceErrs[n] = err
-			} else {
-				rs.Services[n] = s
-			}
+	for _, n := range servicesNamed(rs, explicit) {
+		if _, done := rs.Services[n]; done {
+			continue
+		}
+		if _, failed := rs.ServiceErrs[n]; failed {
+			continue
+		}
+		if s, err := fetch(n); err != nil {
+			rs.ServiceErrs[n] = err
+		} else {
+			rs.Services[n] = s
 		}
 	}
-	rs.Resolve = nil
 }
 
 // servicesNamed lists the services the zones (or --zone) and policies of

@@ -15,7 +15,7 @@ func (f *Facts) definitions(ctx context.Context, host remote.Host, cfg Config, b
 	var runtimeDef ruleset.ServiceLookup
 	switch {
 	case bus != nil:
-		runtimeDef = func(name string) (ruleset.Service, error) { return bus.serviceDef(ctx, name, map[string]bool{}) }
+		runtimeDef = bus.serviceLookup(ctx)
 	case f.Runtime != nil:
 		runtimeDef = func(name string) (ruleset.Service, error) {
 			return cliServiceDef(ctx, host, cfg.FirewallCmd, name, map[string]bool{})

@@ -136,6 +136,7 @@ func TestViewsEqualFirewallCmd(t *testing.T) {
 	if got := comparable(*rv.Zones["public"]); !reflect.DeepEqual(got, comparable(want)) {
 		t.Errorf("D-Bus runtime view differs from firewall-cmd --list-all:\n got %v\nwant %v", got, comparable(want))
 	}
+	prefetchServices(rv, "public", bus.serviceLookup(ctx))
 	if got, _ := rv.Service("mailadmin"); len(got.Ports) != 3 {
 		t.Errorf("runtime custom service resolved to %v, want 3 ports including the include", got)
 	}

@@ -35,21 +35,52 @@ type entry struct {
 	how    string
 	action string    // accept, reject, drop; "" never decides (log, mark)
 	rule   *RichRule // nil for the zone's own services/ports/protocols
-	// match judges a client; nil for a rich rule (matchRule judges it).
-	match func(rs *Ruleset, c client) (tri, string)
+	// own is what a zone's own entry opens; nil for a rich rule
+	// (matchRule judges it). A pointer keeps the entries of thousands of
+	// rich rules small.
+	own *ownEntry
+}
+
+// ownKind is what a zone's own entry (not a rich rule) opens.
+type ownKind uint8
+
+const (
+	ownService    ownKind = iota + 1 // <service name=…/>
+	ownPort                          // <port …/>
+	ownProtocol                      // <protocol value=…/>
+	ownSourcePort                    // <source-port …/>
+	ownTarget                        // a policy's ACCEPT/REJECT/DROP target: every client
+)
+
+// ownEntry is a zone's own service, port, protocol or source port, or a
+// policy's target.
+type ownEntry struct {
+	kind ownKind
+	name string // the service or protocol
+	port Port   // the port or source port
 }
 
 // test judges the entry for a client.
 func (e *entry) test(rs *Ruleset, c client) (tri, string) {
-	if e.match == nil {
+	if e.own == nil {
 		return matchRule(rs, e.rule, c)
 	}
-	return e.match(rs, c)
+	switch e.own.kind {
+	case ownService:
+		return serviceOpens(rs, e.own.name, c)
+	case ownPort:
+		return boolTri(e.own.port.Covers(c.port)), ""
+	case ownProtocol:
+		return boolTri(ProtocolIs(e.own.name, c.port.Protocol)), ""
+	case ownSourcePort:
+		return matchSourcePort(e.own.port, c), "source port " + e.own.port.String() + " (clients pick their own source port)"
+	}
+	return yes, "" // ownTarget
 }
 
 // describe is how the entry is named in the output.
 func (e *entry) describe() string {
-	if e.match == nil {
+	if e.own == nil {
 		return e.how + "rich rule '" + e.rule.Text + "'"
 	}
 	return e.how
@@ -97,26 +128,20 @@ func filterChain(z *Zone, names []string) []entry {
 	services := append([]string(nil), z.Services...)
 	sort.SliceStable(services, func(i, j int) bool { return hasString(names, services[i]) && !hasString(names, services[j]) })
 	for _, s := range services {
-		s := s
 		zoneAllow = append(zoneAllow, entry{how: "service " + s, action: "accept",
-			match: func(rs *Ruleset, c client) (tri, string) { return serviceOpens(rs, s, c) }})
+			own: &ownEntry{kind: ownService, name: s}})
 	}
 	for _, p := range z.Ports {
-		p := p
 		zoneAllow = append(zoneAllow, entry{how: "port " + p.String(), action: "accept",
-			match: func(_ *Ruleset, c client) (tri, string) { return boolTri(p.Covers(c.port)), "" }})
+			own: &ownEntry{kind: ownPort, port: p}})
 	}
 	for _, proto := range z.Protocols {
-		proto := proto
 		zoneAllow = append(zoneAllow, entry{how: "protocol " + proto, action: "accept",
-			match: func(_ *Ruleset, c client) (tri, string) { return boolTri(ProtocolIs(proto, c.port.Protocol)), "" }})
+			own: &ownEntry{kind: ownProtocol, name: proto}})
 	}
 	for _, p := range z.SourcePorts {
-		p := p
 		zoneAllow = append(zoneAllow, entry{how: "source port " + p.String(), action: "accept",
-			match: func(_ *Ruleset, c client) (tri, string) {
-				return matchSourcePort(p, c), "source port " + p.String() + " (clients pick their own source port)"
-			}})
+			own: &ownEntry{kind: ownSourcePort, port: p}})
 	}
 	chain := make([]entry, 0, len(pre)+len(deny)+len(zoneAllow)+len(allow)+len(post))
 	chain = append(append(chain, pre...), deny...)
@@ -182,31 +207,28 @@ func natForward(rs *Ruleset, z *Zone, rich []*RichRule, c client) (*outcome, str
 		prio           int
 		text           string
 		toPort, toAddr string
-		match          func() (tri, string)
+		m              tri    // whether it forwards this client
+		why            string // for maybe: why it cannot be told
 	}
 	var list []fwd
 	for _, r := range rich {
-		list = append(list, fwd{r.Priority, "rich rule '" + r.Text + "'", r.ToPort, r.ToAddr, func() (tri, string) {
-			t, why := matchRule(rs, &RichRule{Family: r.Family, Source: r.Source, Destination: r.Destination}, c)
-			if t != no && !r.Port.Covers(c.port) {
-				return no, ""
-			}
-			return t, why
-		}})
+		m, why := matchRule(rs, &RichRule{Family: r.Family, Source: r.Source, Destination: r.Destination}, c)
+		if m != no && !r.Port.Covers(c.port) {
+			m, why = no, ""
+		}
+		list = append(list, fwd{r.Priority, "rich rule '" + r.Text + "'", r.ToPort, r.ToAddr, m, why})
 	}
 	for _, f := range z.ForwardPorts {
-		f := f
 		fam := IPv4
 		if p, ok := ParsePrefix(f.ToAddr); ok && PrefixFamily(p) == IPv6 {
 			fam = IPv6
 		}
-		list = append(list, fwd{0, "forward-port " + f.String(), f.ToPort, f.ToAddr, func() (tri, string) {
-			return boolTri(fam == c.family && f.Port.Covers(c.port)), ""
-		}})
+		m := boolTri(fam == c.family && f.Port.Covers(c.port))
+		list = append(list, fwd{0, "forward-port " + f.String(), f.ToPort, f.ToAddr, m, ""})
 	}
 	sort.SliceStable(list, func(i, j int) bool { return list[i].prio < list[j].prio })
 	for _, f := range list {
-		m, why := f.match()
+		m, why := f.m, f.why
 		if m == no {
 			continue
 		}

@@ -119,16 +119,15 @@ type Ruleset struct {
 	Source      string // "D-Bus", "firewall-cmd", "/etc/firewalld"
 	DefaultZone string
 	Zones       map[string]*Zone
-	Services    map[string]Service // by name, filled eagerly or by resolve
+	// Services are the definitions of every service the view's zones,
+	// policies and rich rules name, resolved while gathering (the runtime
+	// view's over D-Bus or firewall-cmd, the permanent view's from files).
+	Services map[string]Service
 	// ServiceErrs are definitions that could not be read.
 	ServiceErrs map[string]error
 	IPSets      map[string]*IPSet // nil value: named but unreadable
 	// Policies are the policies to HOST (nil value: unreadable).
 	Policies map[string]*FwPolicy
-	// Resolve, when set, fetches a definition missing from Services on first
-	// use: over D-Bus each one is a round trip to firewalld, and most checks
-	// are decided by service name alone.
-	Resolve func(name string) (Service, error)
 	// ByIngressPriority: dispatch orders zones by ingress-priority first,
 	// as firewalld 2.x does (Evaluate sets it from the version).
 	ByIngressPriority bool
@@ -136,27 +135,13 @@ type Ruleset struct {
 	indexes           map[string]*sourceIndex  // their source index, by zone
 }
 
-// Service returns the definition of a service, ok false when it is unknown.
+// Service returns the definition of a service, ok false when the view
+// holds none: its definition could not be read (ServiceErrs), or the view
+// never named it, which gathering makes the same case as a service
+// firewalld does not know.
 func (v *Ruleset) Service(name string) (Service, bool) {
-	if s, ok := v.Services[name]; ok {
-		return s, true
-	}
-	if _, failed := v.ServiceErrs[name]; failed || v.Resolve == nil {
-		return Service{}, false
-	}
-	s, err := v.Resolve(name)
-	if v.Services == nil {
-		v.Services = map[string]Service{}
-	}
-	if v.ServiceErrs == nil {
-		v.ServiceErrs = map[string]error{}
-	}
-	if err != nil {
-		v.ServiceErrs[name] = err
-		return Service{}, false
-	}
-	v.Services[name] = s
-	return s, true
+	s, ok := v.Services[name]
+	return s, ok
 }
 
 // DefinitionOf is the definition the view holds of a service, ok false

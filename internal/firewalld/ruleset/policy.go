@@ -53,7 +53,7 @@ func policyChains(rs *Ruleset, zone string, names []string) (pre, post []entry) 
 		if t := strings.ToUpper(p.Set.Target); t == "ACCEPT" || t == "REJECT" || t == "DROP" {
 			action := map[string]string{"ACCEPT": "accept", "REJECT": "reject", "DROP": "drop"}[t]
 			ch = append(ch, entry{how: "policy " + p.Name + " target " + t, action: action,
-				match: func(*Ruleset, client) (tri, string) { return yes, "" }})
+				own: &ownEntry{kind: ownTarget}})
 		}
 		if p.Priority < 0 {
 			pre = append(pre, ch...)
