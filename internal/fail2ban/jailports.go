@@ -1,0 +1,214 @@
+package fail2ban
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mailhost-checks/mailchecks/internal/netfilter"
+)
+
+// maxJailPorts bounds the ports judged for one jail: a range is judged by
+// representative ports (its ends and the stock mail ports inside it), not
+// port by port, and a port list longer than this is cut (and said).
+const maxJailPorts = 32
+
+// maxPortActions bounds the actions whose port is asked per jail.
+const maxPortActions = 8
+
+// portReader is a source that can ask the server which ports each jail's
+// actions ban on (the socket backend; fail2ban-client's read-only sudo
+// wrapper does not allow these questions, so that backend judges the
+// default list and says so).
+type portReader interface {
+	JailPorts(ctx context.Context, states []JailState) error
+}
+
+// JailPorts asks, for every readable jail, `get JAIL actions` (the action
+// names: transmitter.py __commandGet "actions"), then `get JAIL action ACT
+// port` for each (getattr on the action: the jail's `port =` as its
+// banaction was given it). An action without a port property (a mail
+// action) is skipped; a jail none of whose actions told a port keeps
+// BanPorts empty and PortsNote says why.
+func (s *SocketSource) JailPorts(ctx context.Context, states []JailState) error {
+	var cmds [][]string
+	var at []int
+	for i, st := range states {
+		if st.Err == nil {
+			cmds = append(cmds, []string{"get", st.Name, "actions"})
+			at = append(at, i)
+		}
+	}
+	if len(cmds) == 0 {
+		return nil
+	}
+	c, err := s.session(ctx)
+	if err != nil {
+		return err
+	}
+	lists, err := c.do(ctx, cmds)
+	if err != nil {
+		return err
+	}
+	cmds = cmds[:0]
+	var owner []int
+	for k, i := range at {
+		names, err := actionNames(lists[k])
+		if err != nil {
+			states[i].PortsNote = err.Error()
+			continue
+		}
+		if len(names) > maxPortActions {
+			names = names[:maxPortActions]
+		}
+		for _, a := range names {
+			cmds = append(cmds, []string{"get", states[i].Name, "action", a, "port"})
+			owner = append(owner, i)
+		}
+		if len(names) == 0 {
+			states[i].PortsNote = "the jail has no actions"
+		}
+	}
+	if len(cmds) == 0 {
+		return nil
+	}
+	ports, err := c.do(ctx, cmds)
+	if err != nil {
+		return err
+	}
+	for k, i := range owner {
+		if p, ok := ports[k].value.(string); ok && ports[k].err == nil && strings.TrimSpace(p) != "" {
+			states[i].BanPorts = append(states[i].BanPorts, p)
+		}
+	}
+	for _, i := range at {
+		if len(states[i].BanPorts) == 0 && states[i].PortsNote == "" {
+			states[i].PortsNote = "none of its actions has a port"
+		}
+	}
+	return nil
+}
+
+func actionNames(r reply) ([]string, error) {
+	if r.err != nil {
+		return nil, fmt.Errorf("`get JAIL actions` was refused: %v", r.err)
+	}
+	names, err := stringList(r.value)
+	if err != nil {
+		return nil, fmt.Errorf("`get JAIL actions`: %v", err)
+	}
+	return names, nil
+}
+
+// JailPortSet is what one jail's port values mean as TCP ports to judge.
+type JailPortSet struct {
+	Ports []uint16 // representative ports, at most maxJailPorts
+	Note  string   // what was not understood or was cut ("" when none)
+}
+
+// ParseBanPorts reads fail2ban's port syntax as its banactions hand it to
+// iptables (multiport --dports) and nft (dport { … }, ':' turned into '-'):
+// comma-separated entries, each a number, a service name (resolved through
+// /etc/services, tcp, as both tools do) or a range a:b / a-b (ends may be
+// names). A range is judged by its ends and by the stock mail ports inside
+// it: "0:65535" (jail.conf's default, "every port") becomes 1, 65535 and
+// the mail ports.
+func ParseBanPorts(values []string, lookup func(name string) (uint16, error)) JailPortSet {
+	var out JailPortSet
+	var notes []string
+	add := func(p uint16) {
+		if !slices.Contains(out.Ports, p) {
+			out.Ports = append(out.Ports, p)
+		}
+	}
+	for _, v := range values {
+		for _, entry := range strings.Split(v, ",") {
+			entry = strings.TrimSpace(entry)
+			if entry == "" {
+				continue
+			}
+			lo, hi, err := portRange(entry, lookup)
+			if err != nil {
+				notes = append(notes, err.Error())
+				continue
+			}
+			if lo == hi {
+				add(lo)
+				continue
+			}
+			add(max(lo, 1))
+			for _, p := range DefaultKernelPorts {
+				if p >= lo && p <= hi {
+					add(p)
+				}
+			}
+			add(hi)
+		}
+	}
+	if len(out.Ports) > maxJailPorts {
+		notes = append(notes, fmt.Sprintf("%d ports, the first %d judged", len(out.Ports), maxJailPorts))
+		out.Ports = out.Ports[:maxJailPorts]
+	}
+	out.Note = strings.Join(notes, "; ")
+	return out
+}
+
+// portRange reads one entry: a port, a name, or a range of either. A name
+// containing '-' (kerberos-adm) is tried whole before being split.
+func portRange(entry string, lookup func(string) (uint16, error)) (uint16, uint16, error) {
+	if p, err := onePort(entry, lookup); err == nil {
+		return p, p, nil
+	}
+	for _, sep := range []string{":", "-"} {
+		a, b, ok := strings.Cut(entry, sep)
+		if !ok {
+			continue
+		}
+		lo, err1 := onePort(a, lookup)
+		hi, err2 := onePort(b, lookup)
+		if err1 == nil && err2 == nil && lo <= hi {
+			return lo, hi, nil
+		}
+	}
+	return 0, 0, fmt.Errorf("port %q is neither a number, a service in /etc/services nor a range", entry)
+}
+
+func onePort(s string, lookup func(string) (uint16, error)) (uint16, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseUint(s, 10, 16); err == nil {
+		return uint16(n), nil
+	}
+	if s == "" || strings.ContainsAny(s, ":<>$ ") {
+		return 0, fmt.Errorf("not a port: %q", s)
+	}
+	return lookup(s)
+}
+
+// lookupTCPService resolves a service name as iptables and nft do
+// (getservbyname, tcp: /etc/services).
+func lookupTCPService(name string) (uint16, error) {
+	p, err := net.LookupPort("tcp", name)
+	if err != nil || p <= 0 || p > 65535 {
+		return 0, fmt.Errorf("unknown service %q", name)
+	}
+	return uint16(p), nil
+}
+
+// readJailPorts asks the jails' ports when the kernel's verdict will be
+// asked per jail: not with --kernel=skip, not with --kernel-port given.
+func readJailPorts(ctx context.Context, src Source, o Options, jails []JailState) error {
+	if o.Kernel.Mode == "" || o.Kernel.Mode == netfilter.ModeSkip || len(o.Kernel.Ports) > 0 {
+		return nil
+	}
+	pr, ok := src.(portReader)
+	if !ok {
+		for i := range jails {
+			jails[i].PortsNote = "not asked through " + src.Name()
+		}
+		return nil
+	}
+	return pr.JailPorts(ctx, jails)
+}
