@@ -13,8 +13,12 @@ import (
 
 // maxJailPorts bounds the ports judged for one jail: a range is judged by
 // representative ports (its ends and the stock mail ports inside it), not
-// port by port, and a port list longer than this is cut (and said).
+// port by port, and a port list longer than this is cut (and said). Notes
+// on entries not understood are bounded alike (maxPortNotes).
 const maxJailPorts = 32
+
+// maxPortNotes bounds the entries not understood that are named.
+const maxPortNotes = 3
 
 // maxPortActions bounds the actions whose port is asked per jail.
 const maxPortActions = 8
@@ -119,8 +123,13 @@ type JailPortSet struct {
 func ParseBanPorts(values []string, lookup func(name string) (uint16, error)) JailPortSet {
 	var out JailPortSet
 	var notes []string
+	cut := false
 	add := func(p uint16) {
-		if !slices.Contains(out.Ports, p) {
+		switch {
+		case slices.Contains(out.Ports, p):
+		case len(out.Ports) == maxJailPorts:
+			cut = true // bounded: a hostile list costs no more than this
+		default:
 			out.Ports = append(out.Ports, p)
 		}
 	}
@@ -132,7 +141,9 @@ func ParseBanPorts(values []string, lookup func(name string) (uint16, error)) Ja
 			}
 			lo, hi, err := portRange(entry, lookup)
 			if err != nil {
-				notes = append(notes, err.Error())
+				if len(notes) < maxPortNotes {
+					notes = append(notes, err.Error())
+				}
 				continue
 			}
 			if lo == hi {
@@ -148,9 +159,8 @@ func ParseBanPorts(values []string, lookup func(name string) (uint16, error)) Ja
 			add(hi)
 		}
 	}
-	if len(out.Ports) > maxJailPorts {
-		notes = append(notes, fmt.Sprintf("%d ports, the first %d judged", len(out.Ports), maxJailPorts))
-		out.Ports = out.Ports[:maxJailPorts]
+	if cut {
+		notes = append(notes, fmt.Sprintf("more than %d ports: the first %d judged", maxJailPorts, maxJailPorts))
 	}
 	out.Note = strings.Join(notes, "; ")
 	return out
