@@ -71,6 +71,12 @@ func TestKernelJailPortsLeftover(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	t.Logf("on the jail's ports:\n%s", out)
+	// fail2ban-client asks the same two questions (through the read-only
+	// wrapper with --sudo) and finds the same.
+	if code, cout := run(t, append(args, "--backend", "client")...); code != 2 || !strings.Contains(cout, "is refused on 2525/tcp, 563/tcp (jail dovecot) by rule") ||
+		strings.Contains(cout, "were not read") {
+		t.Fatalf("--backend client: exit %d:\n%s", code, cout)
+	}
 
 	// What the fixed list judged: every default port accepted, OK: the
 	// false OK this test exists for. --kernel-port still overrides.

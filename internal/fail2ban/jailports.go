@@ -24,9 +24,7 @@ const maxPortNotes = 3
 const maxPortActions = 8
 
 // portReader is a source that can ask the server which ports each jail's
-// actions ban on (the socket backend; fail2ban-client's read-only sudo
-// wrapper does not allow these questions, so that backend judges the
-// default list and says so).
+// actions ban on (both backends; a test's fake may not).
 type portReader interface {
 	JailPorts(ctx context.Context, states []JailState) error
 }

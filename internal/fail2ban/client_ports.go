@@ -1,0 +1,97 @@
+package fail2ban
+
+import (
+	"context"
+	"strings"
+)
+
+// JailPorts asks, as the socket backend does, `get JAIL actions` and then
+// `get JAIL action ACT port`, in two fail2ban-client sessions (the
+// read-only wrapper of contrib/sudoers.d allows exactly these two lines).
+// Answers are beautified (client/beautifier.py): "The jail J has the
+// following actions:\nA, B" and the port value as is; a refused question
+// prints nothing after its prompt (the error goes to stderr).
+func (c *ClientSource) JailPorts(ctx context.Context, states []JailState) error {
+	var cmds [][]string
+	var at []int
+	for i, st := range states {
+		if st.Err == nil {
+			cmds = append(cmds, []string{"get", st.Name, "actions"})
+			at = append(at, i)
+		}
+	}
+	if len(cmds) == 0 {
+		return nil
+	}
+	lists, err := c.session(ctx, cmds)
+	if err != nil {
+		return portsNotRead(ctx, states, at, err)
+	}
+	cmds = cmds[:0]
+	var owner []int
+	for k, i := range at {
+		names, ok := parseActionsPrint(lists[k], states[i].Name)
+		if !ok {
+			states[i].PortsNote = "unexpected answer to `get JAIL actions`: " + firstLine(lists[k])
+			continue
+		}
+		if len(names) > maxPortActions {
+			names = names[:maxPortActions]
+		}
+		for _, a := range names {
+			cmds = append(cmds, []string{"get", states[i].Name, "action", a, "port"})
+			owner = append(owner, i)
+		}
+	}
+	if len(cmds) > 0 {
+		ports, err := c.session(ctx, cmds)
+		if err != nil {
+			return portsNotRead(ctx, states, at, err)
+		}
+		for k, i := range owner {
+			if p := strings.TrimSpace(ports[k]); p != "" && !strings.Contains(p, "\n") {
+				states[i].BanPorts = append(states[i].BanPorts, p)
+			}
+		}
+	}
+	for _, i := range at {
+		if len(states[i].BanPorts) == 0 && states[i].PortsNote == "" {
+			states[i].PortsNote = "none of its actions has a port"
+		}
+	}
+	return nil
+}
+
+// parseActionsPrint reads the print of `get JAIL actions`.
+func parseActionsPrint(out, jail string) ([]string, bool) {
+	out = strings.TrimSpace(out)
+	if out == "No actions for jail "+jail {
+		return nil, true
+	}
+	rest, ok := strings.CutPrefix(out, "The jail "+jail+" has the following actions:")
+	if !ok {
+		return nil, false
+	}
+	var names []string
+	for _, n := range strings.Split(strings.TrimSpace(rest), ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	return names, true
+}
+
+// portsNotRead: a session refused (an older read-only wrapper that does
+// not allow the port questions, too many lines) costs the jails' own ports,
+// not the check: they are judged on the default list, and the detail line
+// says why. A timeout still ends the check.
+func portsNotRead(ctx context.Context, states []JailState, at []int, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	for _, i := range at {
+		states[i].BanPorts = nil
+		states[i].PortsNote = err.Error()
+	}
+	return nil
+}
