@@ -9,8 +9,9 @@ import (
 // `get JAIL action ACT port`, in two fail2ban-client sessions (the
 // read-only wrapper of contrib/sudoers.d allows exactly these two lines).
 // Answers are beautified (client/beautifier.py): "The jail J has the
-// following actions:\nA, B" and the port value as is; a refused question
-// prints nothing after its prompt (the error goes to stderr).
+// following actions:\nA, B" and the port value as is; an action without a
+// port prints the server's error in its place ("'CommandAction' object has
+// no attribute 'port'"), which isPortPrint tells apart.
 func (c *ClientSource) JailPorts(ctx context.Context, states []JailState) error {
 	var cmds [][]string
 	var at []int
@@ -49,7 +50,7 @@ func (c *ClientSource) JailPorts(ctx context.Context, states []JailState) error 
 			return portsNotRead(ctx, states, at, err)
 		}
 		for k, i := range owner {
-			if p := strings.TrimSpace(ports[k]); p != "" && !strings.Contains(p, "\n") {
+			if p := strings.TrimSpace(ports[k]); isPortPrint(p) {
 				states[i].BanPorts = append(states[i].BanPorts, p)
 			}
 		}
@@ -94,4 +95,11 @@ func portsNotRead(ctx context.Context, states []JailState, at []int, err error) 
 		states[i].PortsNote = err.Error()
 	}
 	return nil
+}
+
+// isPortPrint: a port value prints as one line of names, numbers, commas,
+// colons and dashes; an error's text has quotes or words fail2ban's port
+// syntax never has.
+func isPortPrint(p string) bool {
+	return p != "" && !strings.ContainsAny(p, "\n'\"()") && !strings.Contains(p, "attribute")
 }

@@ -61,3 +61,21 @@ func TestParseBanPortsBounded(t *testing.T) {
 		t.Fatalf("%d ports, note %q", len(got.Ports), got.Note)
 	}
 }
+
+func TestParseActionsPrint(t *testing.T) {
+	for _, c := range []struct {
+		out  string
+		want []string
+		ok   bool
+	}{
+		{"The jail dovecot has the following actions:\nnftables, sendmail-whois", []string{"nftables", "sendmail-whois"}, true},
+		{"No actions for jail dovecot", nil, true},
+		{"The jail other has the following actions:\nx", nil, false},
+		{"Sorry but the jail 'dovecot' does not exist", nil, false},
+	} {
+		got, ok := parseActionsPrint(c.out, "dovecot")
+		if ok != c.ok || !slices.Equal(got, c.want) {
+			t.Errorf("parseActionsPrint(%q) = %q, %v", c.out, got, ok)
+		}
+	}
+}
