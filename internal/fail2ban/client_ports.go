@@ -13,14 +13,7 @@ import (
 // port prints the server's error in its place ("'CommandAction' object has
 // no attribute 'port'"), which isPortPrint tells apart.
 func (c *ClientSource) JailPorts(ctx context.Context, states []JailState) error {
-	var cmds [][]string
-	var at []int
-	for i, st := range states {
-		if st.Err == nil {
-			cmds = append(cmds, []string{"get", st.Name, "actions"})
-			at = append(at, i)
-		}
-	}
+	cmds, at := actionsCommands(states)
 	if len(cmds) == 0 {
 		return nil
 	}
@@ -28,38 +21,27 @@ func (c *ClientSource) JailPorts(ctx context.Context, states []JailState) error 
 	if err != nil {
 		return portsNotRead(ctx, states, at, err)
 	}
-	cmds = cmds[:0]
-	var owner []int
+	var q portQuestions
 	for k, i := range at {
 		names, ok := parseActionsPrint(lists[k], states[i].Name)
 		if !ok {
 			states[i].PortsNote = "unexpected answer to `get JAIL actions`: " + firstLine(lists[k])
 			continue
 		}
-		if len(names) > maxPortActions {
-			names = names[:maxPortActions]
-		}
-		for _, a := range names {
-			cmds = append(cmds, []string{"get", states[i].Name, "action", a, "port"})
-			owner = append(owner, i)
-		}
+		q.add(states, i, names)
 	}
-	if len(cmds) > 0 {
-		ports, err := c.session(ctx, cmds)
+	if len(q.cmds) > 0 {
+		ports, err := c.session(ctx, q.cmds)
 		if err != nil {
 			return portsNotRead(ctx, states, at, err)
 		}
-		for k, i := range owner {
+		for k, i := range q.owner {
 			if p := strings.TrimSpace(ports[k]); isPortPrint(p) {
 				states[i].BanPorts = append(states[i].BanPorts, p)
 			}
 		}
 	}
-	for _, i := range at {
-		if len(states[i].BanPorts) == 0 && states[i].PortsNote == "" {
-			states[i].PortsNote = "none of its actions has a port"
-		}
-	}
+	notePortless(states, at)
 	return nil
 }
 

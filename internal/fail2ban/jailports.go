@@ -36,14 +36,7 @@ type portReader interface {
 // action) is skipped; a jail none of whose actions told a port keeps
 // BanPorts empty and PortsNote says why.
 func (s *SocketSource) JailPorts(ctx context.Context, states []JailState) error {
-	var cmds [][]string
-	var at []int
-	for i, st := range states {
-		if st.Err == nil {
-			cmds = append(cmds, []string{"get", st.Name, "actions"})
-			at = append(at, i)
-		}
-	}
+	cmds, at := actionsCommands(states)
 	if len(cmds) == 0 {
 		return nil
 	}
@@ -55,43 +48,66 @@ func (s *SocketSource) JailPorts(ctx context.Context, states []JailState) error 
 	if err != nil {
 		return err
 	}
-	cmds = cmds[:0]
-	var owner []int
+	var q portQuestions
 	for k, i := range at {
 		names, err := actionNames(lists[k])
 		if err != nil {
 			states[i].PortsNote = err.Error()
 			continue
 		}
-		if len(names) > maxPortActions {
-			names = names[:maxPortActions]
-		}
-		for _, a := range names {
-			cmds = append(cmds, []string{"get", states[i].Name, "action", a, "port"})
-			owner = append(owner, i)
-		}
-		if len(names) == 0 {
-			states[i].PortsNote = "the jail has no actions"
-		}
+		q.add(states, i, names)
 	}
-	if len(cmds) == 0 {
-		return nil
-	}
-	ports, err := c.do(ctx, cmds)
-	if err != nil {
-		return err
-	}
-	for k, i := range owner {
-		if p, ok := ports[k].value.(string); ok && ports[k].err == nil && strings.TrimSpace(p) != "" {
-			states[i].BanPorts = append(states[i].BanPorts, p)
+	if len(q.cmds) > 0 {
+		ports, err := c.do(ctx, q.cmds)
+		if err != nil {
+			return err
+		}
+		for k, i := range q.owner {
+			if p, ok := ports[k].value.(string); ok && ports[k].err == nil && strings.TrimSpace(p) != "" {
+				states[i].BanPorts = append(states[i].BanPorts, p)
+			}
 		}
 	}
+	notePortless(states, at)
+	return nil
+}
+
+// actionsCommands asks `get JAIL actions` of every readable jail; at says
+// which state each question is for.
+func actionsCommands(states []JailState) (cmds [][]string, at []int) {
+	for i, st := range states {
+		if st.Err == nil {
+			cmds = append(cmds, []string{"get", st.Name, "actions"})
+			at = append(at, i)
+		}
+	}
+	return cmds, at
+}
+
+// portQuestions are the `get JAIL action ACT port` questions, and the
+// state each is for.
+type portQuestions struct {
+	cmds  [][]string
+	owner []int
+}
+
+func (q *portQuestions) add(states []JailState, i int, actions []string) {
+	if len(actions) > maxPortActions {
+		actions = actions[:maxPortActions]
+	}
+	for _, a := range actions {
+		q.cmds = append(q.cmds, []string{"get", states[i].Name, "action", a, "port"})
+		q.owner = append(q.owner, i)
+	}
+}
+
+// notePortless says why a jail asked has no ports (its actions have none).
+func notePortless(states []JailState, at []int) {
 	for _, i := range at {
 		if len(states[i].BanPorts) == 0 && states[i].PortsNote == "" {
 			states[i].PortsNote = "none of its actions has a port"
 		}
 	}
-	return nil
 }
 
 func actionNames(r reply) ([]string, error) {
