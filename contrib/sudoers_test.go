@@ -280,12 +280,25 @@ ln -s ` + f2b.Socket + ` /run/fail2ban/fail2ban.sock`
 		"get dbfile extra",
 		"version extra",
 		"set logtarget /tmp/x",
+		"get dovecot action dummy actionban",
+		"get dovecot action dummy port extra",
+		"get dovecot action 'dummy x' port",
+		"get dovecot action $(id) port",
+		"get dovecot action  port",
+		"get dovecot actions extra",
+		"set dovecot action dummy port 1",
 	} {
 		r := in.run(t, "nagios", "get dovecot ignoreip\n"+bad+"\nexit\n",
 			"sudo", "-n", pluginDir+"/fail2ban-client-readonly", "-s", "/var/run/fail2ban/fail2ban.sock", "-i")
 		if r.code == 0 || !strings.Contains(r.stderr, "refused: line 2") {
 			t.Errorf("the filter let %q through: exit %d\n%s%s", bad, r.code, r.stdout, r.stderr)
 		}
+	}
+	// The kernel's verdict asks each jail's ports: exactly these two lines.
+	if r := in.run(t, "nagios", "get dovecot actions\nget dovecot action dummy port\nexit\n",
+		"sudo", "-n", pluginDir+"/fail2ban-client-readonly", "-s", "/var/run/fail2ban/fail2ban.sock", "-i"); r.code != 0 ||
+		!strings.Contains(r.stdout, "The jail dovecot has the following actions:") {
+		t.Errorf("the filter refused the port questions: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r := in.run(t, "nagios", "set dovecot unbanip "+banned+"\n",
 		"sudo", "-n", "/usr/bin/fail2ban-client", "-s", "/var/run/fail2ban/fail2ban.sock", "-i")

@@ -26,7 +26,7 @@ type cli struct {
 	Socket         string   `name:"socket" default:"/var/run/fail2ban/fail2ban.sock" placeholder:"PATH" help:"fail2ban control socket (default: /var/run/fail2ban/fail2ban.sock)."`
 	Fail2banClient string   `name:"fail2ban-client" default:"/usr/bin/fail2ban-client" placeholder:"PATH" help:"fail2ban-client to run with --backend=client (default: /usr/bin/fail2ban-client; with --sudo, the read-only wrapper from contrib/sudoers.d)."`
 	Kernel         string   `name:"kernel" default:"auto" enum:"auto,require,skip" help:"Judge the kernel's live ruleset for each IP on the mail ports (nft -j list ruleset, legacy iptables): auto (when allowed; says so when not), require (UNKNOWN when it cannot be read), skip."`
-	KernelPort     []uint16 `name:"kernel-port" placeholder:"PORT" help:"TCP port the kernel's verdict is asked on (repeatable; default: 25, 465, 587, 110, 995, 143, 993, 4190, the stock mail jails' ports)."`
+	KernelPort     []uint16 `name:"kernel-port" placeholder:"PORT" help:"TCP port the kernel's verdict is asked on (repeatable; overrides the default: each jail's own ports, read from fail2ban-server; 25, 465, 587, 110, 995, 143, 993, 4190 for a jail whose ports are not read)."`
 	ProcNet        string   `name:"proc-net" default:"/proc/net" hidden:"" help:"Where the kernel's tables are read (tests point it at a network namespace)."`
 	Sudo           bool     `name:"sudo" help:"Run fail2ban-client through sudo -n (with --backend=client, and over SSH when sshd refuses the socket)."`
 }

@@ -146,6 +146,9 @@ func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (F
 		// Not fatal: without the version or the ban records the check still
 		// judges, and says what it could not learn.
 		f.Server, f.ServerErr = src.Server(ctx)
+		err = readJailPorts(ctx, src, o, f.Jails)
+	}
+	if err == nil {
 		err = banCausesAndEnds(ctx, host, src, &f)
 	}
 	src.Close() // free the server's connection before the DNS lookups

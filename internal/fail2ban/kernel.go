@@ -14,13 +14,13 @@ import (
 // DefaultKernelPorts are the TCP ports the stock mail jails ban on
 // (dovecot: pop3, pop3s, imap, imaps, submission, 465, sieve; postfix:
 // smtp, 465, submission): the kernel's verdict for a trusted IP is asked
-// on each.
+// on each for a jail whose own ports (kernel_ports.go) were not read.
 var DefaultKernelPorts = []uint16{25, 465, 587, 110, 995, 143, 993, 4190}
 
 // KernelOptions says whether and how the kernel's ruleset is read.
 type KernelOptions struct {
 	Mode    string   // auto, require, skip ("" = skip)
-	Ports   []uint16 // default DefaultKernelPorts
+	Ports   []uint16 // --kernel-port; default: each jail's own ports
 	ProcNet string   // /proc/net; tests point it at a namespace's
 }
 
@@ -48,12 +48,10 @@ func evaluateKernel(r *plugin.Result, g netfilter.Gathered, mode string, ports [
 		r.Detailf("the kernel's ruleset was not read: %s; judged from fail2ban's ban list alone", g.NotRead)
 		return
 	}
-	if len(ports) == 0 {
-		ports = DefaultKernelPorts
-	}
+	plan := planKernelPorts(r, ports, f.Jails, lookupTCPService)
 	for _, t := range f.Targets {
 		if t.Addr.IsValid() {
-			kernelTarget(r, g.Ruleset, ports, t.Addr, bannedIn(f.Jails, t.Addr))
+			kernelTarget(r, g.Ruleset, plan, t.Addr, bannedIn(f.Jails, t.Addr))
 		}
 	}
 	if g.Ruleset.LegacyNotRead != "" {
@@ -72,12 +70,12 @@ func bannedIn(jails []JailState, a netip.Addr) []string {
 }
 
 // kernelTarget judges one IP on every port and words the outcome.
-func kernelTarget(r *plugin.Result, rs *netfilter.Ruleset, ports []uint16, a netip.Addr, jails []string) {
+func kernelTarget(r *plugin.Result, rs *netfilter.Ruleset, plan kernelPlan, a netip.Addr, jails []string) {
 	refusedBy := map[netfilter.RuleRef][]uint16{}
 	var order []netfilter.RuleRef
 	var accepted []uint16
 	var closed []uint16
-	for _, port := range ports {
+	for _, port := range plan.Ports {
 		v := netfilter.Judge(rs, netfilter.Query{IPv6: a.Is6(), Source: netip.PrefixFrom(a, a.BitLen()), Port: port})
 		if v.Outcome == netfilter.Refused && closedForAll(rs, a, port) {
 			closed = append(closed, port) // not this IP's ban: the port is closed
@@ -100,7 +98,7 @@ func kernelTarget(r *plugin.Result, rs *netfilter.Ruleset, ports []uint16, a net
 	}
 	var untracked []uint16
 	for _, rule := range order {
-		ps := portList(refusedBy[rule])
+		ps := plan.portsOfJails(refusedBy[rule])
 		if len(jails) > 0 {
 			r.Detailf("kernel: %s is refused on %s by %s (fail2ban's ban)", a, ps, rule)
 			continue
@@ -109,11 +107,11 @@ func kernelTarget(r *plugin.Result, rs *netfilter.Ruleset, ports []uint16, a net
 		untracked = append(untracked, refusedBy[rule]...)
 	}
 	if len(untracked) > 0 {
-		r.Summary = prefixSummary(fmt.Sprintf("%s is refused by the kernel on %s by rules fail2ban no longer tracks", a, portList(untracked)), r.Summary)
+		r.Summary = prefixSummary(fmt.Sprintf("%s is refused by the kernel on %s by rules fail2ban no longer tracks", a, plan.portsOfJails(untracked)), r.Summary)
 	}
 	if len(jails) > 0 && len(order) == 0 && len(accepted) > 0 {
 		r.Add(plugin.Warning, fmt.Sprintf("fail2ban lists %s as banned in %s, but the kernel lets it through on %s: the ban rules are gone (firewalld reloaded, or the banaction's table flushed), so it is served now and these bans do not work",
-			a, plugin.Join(jails), portList(accepted)), reapplyFix(jails, a))
+			a, plugin.Join(jails), plan.portsOfJails(accepted)), reapplyFix(jails, a))
 	}
 }
 

@@ -23,6 +23,11 @@ type JailState struct {
 	// (fail2ban >= 1.1.1; ignorefile.go): read after the jails.
 	IgnoreFiles map[string]FileSet
 	Err         error // this jail could not be read (vanished, refused a command)
+	// BanPorts are the `port` values of the jail's actions (jailports.go),
+	// read only when the kernel's verdict is asked per jail; PortsNote says
+	// why none were read.
+	BanPorts  []string
+	PortsNote string
 }
 
 // Ban is a target the jail bans; End and Permanent come from its entry in
