@@ -201,7 +201,9 @@ func TestRealFail2banDown(t *testing.T) {
 	expect(t, r, plugin.Unknown, "fail2ban socket "+f.Socket+" refuses connections", "systemctl restart fail2ban")
 
 	g := startReal(t, sandbox.Fail2banJail{Name: "dovecot"})
-	g.Stop()
+	if err := g.StopCleanly(); err != nil {
+		t.Fatal(err)
+	}
 	r = both(t, g, opts(plugin.Warning, "198.51.100.20"))
 	expect(t, r, plugin.Unknown, "fail2ban socket "+g.Socket+" does not exist: is fail2ban running?", "systemctl start fail2ban")
 }

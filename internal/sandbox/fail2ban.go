@@ -195,6 +195,29 @@ func (f *Fail2ban) Stop() {
 	}
 }
 
+// StopCleanly stops the server the way systemd's unit does
+// (fail2ban-client stop) and waits, within a bound, for it to exit and
+// remove its socket: under load its shutdown can take longer than Stop's
+// grace before SIGKILL, which would leave the socket of a crash behind.
+func (f *Fail2ban) StopCleanly() error {
+	if out, err := f.Client("stop"); err != nil {
+		return fmt.Errorf("fail2ban-client stop: %v: %s", err, out)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !f.proc.Exited() || fileExists(f.Socket) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("fail2ban-server still running or its socket %s still there 30 s after fail2ban-client stop", f.Socket)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
 // Crash kills the server with SIGKILL, leaving its socket file behind as a
 // crashed fail2ban does: connecting to it is then refused.
 func (f *Fail2ban) Crash() {
