@@ -10,6 +10,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -68,6 +69,19 @@ type Postfix struct {
 // Postfix's unprivileged daemons (user postfix) open data_directory and
 // the queue by absolute path.
 func StartPostfix(opts PostfixOptions) (*Postfix, error) {
+	// FreePort's ports were free a moment ago: a test of another package
+	// running at the same time may take one before the master binds it
+	// (then the master dies, or the greeting WaitReady sees is the other
+	// daemon's). Other ports then, a bounded number of times.
+	for attempt := 1; ; attempt++ {
+		p, err := startPostfixOnce(opts)
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "Address already in use") {
+			return p, err
+		}
+	}
+}
+
+func startPostfixOnce(opts PostfixOptions) (*Postfix, error) {
 	if err := RequireRoot("Postfix"); err != nil {
 		return nil, err
 	}
@@ -113,6 +127,11 @@ func StartPostfix(opts PostfixOptions) (*Postfix, error) {
 	if err := p.WaitReady(15 * time.Second); err != nil {
 		p.Stop()
 		return nil, err
+	}
+	// The master holds every listener it passes to its smtpd processes.
+	if err := listenersOwnedBy(p.proc.PID(), []int{p.PlainPort, p.SubmissionPort, p.SMTPSPort}); err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("postfix sandbox: %w", err)
 	}
 	return p, nil
 }
