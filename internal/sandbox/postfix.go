@@ -151,11 +151,22 @@ func (p *Postfix) prepare(opts PostfixOptions, owner *user.User) error {
 	if err := os.Chown(p.DataDir, uid, -1); err != nil { // as Debian's package has /var/lib/postfix
 		return err
 	}
-	var err error
+	// Three different ports: FreePort may give a port it gave a moment
+	// ago, and two master.cf services on one port share it (the kernel
+	// hands each connection to either smtpd: a STARTTLS probe met the
+	// smtps one and waited for a greeting that never came).
+	taken := map[int]bool{}
 	for _, port := range []*int{&p.SubmissionPort, &p.SMTPSPort, &p.PlainPort} {
-		if *port, err = freePortOnAll(p.Listen); err != nil {
-			return err
+		for try := 0; *port == 0 || taken[*port]; try++ {
+			if try == 10 {
+				return fmt.Errorf("postfix sandbox: no three different free ports in 10 tries")
+			}
+			var err error
+			if *port, err = freePortOnAll(p.Listen); err != nil {
+				return err
+			}
 		}
+		taken[*port] = true
 	}
 	s := postfixSettings{Dir: p.Dir, ConfigDir: p.ConfigDir, QueueDir: p.QueueDir, DataDir: p.DataDir,
 		Hostname: opts.Hostname, CertPath: opts.CertPath, KeyPath: opts.KeyPath, SASLPath: opts.SASLPath,
