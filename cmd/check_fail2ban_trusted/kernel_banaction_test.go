@@ -19,8 +19,9 @@ var dovecotNftables = sandbox.Fail2banJail{Name: "dovecot",
 	Extra: "action = nftables[name=dovecot, port=\"110,995,143,993,587,465,4190\", protocol=tcp]\nignoreself = false"}
 
 // banThrough starts fail2ban inside the mail host's namespace with the
-// jail's banaction and has it ban the office for real.
-func banThrough(t *testing.T, h *sandbox.NetHost, jail sandbox.Fail2banJail) *sandbox.Fail2ban {
+// jail's banaction and has it ban the office for real, until the office is
+// refused on port.
+func banThrough(t *testing.T, h *sandbox.NetHost, jail sandbox.Fail2banJail, port int) *sandbox.Fail2ban {
 	t.Helper()
 	f, err := sandbox.StartFail2banBanning(filepath.Join(t.TempDir(), "f2b"), "127.0.0.1/8", h.NetNS(), jail)
 	if err != nil {
@@ -35,9 +36,9 @@ func banThrough(t *testing.T, h *sandbox.NetHost, jail sandbox.Fail2banJail) *sa
 		st, _ := f.Client("status", "dovecot")
 		t.Fatalf("%v\nserver.out: %s\nstatus: %s", err, so, st)
 	}
-	if !waitRefused(t, h.Client, true) {
+	if !waitRefusedOn(t, h.Client, port, true) {
 		log, _ := os.ReadFile(f.F2BLog)
-		t.Fatalf("fail2ban's ban did not refuse the office; fail2ban.log:\n%s", log)
+		t.Fatalf("fail2ban's ban did not refuse the office on %d; fail2ban.log:\n%s", port, log)
 	}
 	return f
 }
@@ -46,17 +47,17 @@ func banThrough(t *testing.T, h *sandbox.NetHost, jail sandbox.Fail2banJail) *sa
 // dies (SIGKILL: a crash, an OOM kill, systemd's stop timeout) without its
 // actionstop; the admin whitelists the office and starts fail2ban again.
 // It returns the new fail2ban, which lists no ban while the office is
-// still refused.
-func leftoverBan(t *testing.T, h *sandbox.NetHost, jail sandbox.Fail2banJail) *sandbox.Fail2ban {
+// still refused on port.
+func leftoverBan(t *testing.T, h *sandbox.NetHost, jail sandbox.Fail2banJail, port int) *sandbox.Fail2ban {
 	t.Helper()
-	banThrough(t, h, jail).Crash()
+	banThrough(t, h, jail, port).Crash()
 	f, err := sandbox.StartFail2banBanning(filepath.Join(t.TempDir(), "f2b-again"), "127.0.0.1/8 "+trusted, h.NetNS(), jail)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(f.Stop)
-	if !refused(t, h.Client) {
-		t.Fatal("after fail2ban's restart the office is served: no leftover to find")
+	if !refusedOn(t, h.Client, port) {
+		t.Fatalf("after fail2ban's restart the office is served on %d: no leftover to find", port)
 	}
 	return f
 }
@@ -65,9 +66,15 @@ func leftoverBan(t *testing.T, h *sandbox.NetHost, jail sandbox.Fail2banJail) *s
 // logs the ban) for the office to be refused or served as asked.
 func waitRefused(t *testing.T, c *sandbox.Client, want bool) bool {
 	t.Helper()
+	return waitRefusedOn(t, c, 993, want)
+}
+
+// waitRefusedOn is waitRefused on another TCP port of the mail host.
+func waitRefusedOn(t *testing.T, c *sandbox.Client, port int, want bool) bool {
+	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		if refused(t, c) == want {
+		if refusedOn(t, c, port) == want {
 			return true
 		}
 		if time.Now().After(deadline) {
@@ -85,7 +92,7 @@ func waitRefused(t *testing.T, c *sandbox.Client, want bool) bool {
 // element, and that command lets the office in.
 func TestKernelNftablesBanactionLeftover(t *testing.T) {
 	h := startNetHost(t)
-	f := leftoverBan(t, h, dovecotNftables)
+	f := leftoverBan(t, h, dovecotNftables, 993)
 	args := []string{"--socket", f.Socket, "--ip", trusted, "--proc-net", h.ProcNet()}
 	code, out := run(t, args...)
 	fix := "nft delete element inet f2b-table addr-set-dovecot { " + trusted + " }"
@@ -112,7 +119,7 @@ func TestKernelNftablesBanactionLeftover(t *testing.T) {
 // "banned" as if the ban worked: it says the ban rules are gone.
 func TestKernelNftablesBanListedButFlushed(t *testing.T) {
 	h := startNetHost(t)
-	f := banThrough(t, h, dovecotNftables)
+	f := banThrough(t, h, dovecotNftables, 993)
 	if out, err := h.Run("nft", "flush", "ruleset"); err != nil {
 		t.Fatalf("nft flush ruleset: %v %s", err, out)
 	}
@@ -150,7 +157,7 @@ func TestKernelIpsetBanactionLeftover(t *testing.T) {
 	h := startNetHost(t)
 	jail := sandbox.Fail2banJail{Name: "dovecot",
 		Extra: "action = iptables-ipset[type=multiport, name=dovecot, port=\"110,995,143,993,587,465,4190\", protocol=tcp]\nignoreself = false"}
-	f := leftoverBan(t, h, jail)
+	f := leftoverBan(t, h, jail, 993)
 	args := []string{"--socket", f.Socket, "--ip", trusted, "--proc-net", h.ProcNet()}
 	code, out := run(t, args...)
 	fix := "ipset del f2b-dovecot " + trusted

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
@@ -25,42 +22,12 @@ func TestKernelJailPortsLeftover(t *testing.T) {
 	t.Cleanup(h.Stop)
 	jail := sandbox.Fail2banJail{Name: "dovecot",
 		Extra: "action = nftables[name=dovecot, port=\"2525,nntps\", protocol=tcp]\nignoreself = false"}
-	refusedOn := func(port int) bool {
-		if h.Client.Probe(trusted, sandbox.MailIPv4, port, 700*time.Millisecond) == nil {
-			return false
-		}
-		return h.Client.Probe(trusted, sandbox.MailIPv4, port, 3*time.Second) != nil
-	}
-	if refusedOn(2525) || refusedOn(563) {
+	if refusedOn(t, h.Client, 2525) || refusedOn(t, h.Client, 563) {
 		t.Fatal("the office is refused before any ban")
 	}
-	first, err := sandbox.StartFail2banBanning(filepath.Join(t.TempDir(), "f2b"), "127.0.0.1/8", h.NetNS(), jail)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(first.Stop)
-	if err := first.DovecotFailures(trusted, 10); err != nil {
-		t.Fatal(err)
-	}
-	if err := first.WaitBanned("dovecot", trusted, 20*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(15 * time.Second)
-	for !refusedOn(2525) {
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(first.F2BLog)
-			t.Fatalf("fail2ban's ban did not refuse the office on 2525; fail2ban.log:\n%s", log)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	first.Crash()
-	f, err := sandbox.StartFail2banBanning(filepath.Join(t.TempDir(), "f2b-again"), "127.0.0.1/8 "+trusted, h.NetNS(), jail)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.Stop)
-	if !refusedOn(2525) || !refusedOn(563) {
-		t.Fatal("after fail2ban's restart the office is served on 2525 or 563: no leftover to find")
+	f := leftoverBan(t, h, jail, 2525)
+	if !refusedOn(t, h.Client, 563) {
+		t.Fatal("after fail2ban's restart the office is served on 563: no leftover to find")
 	}
 
 	args := []string{"--socket", f.Socket, "--ip", trusted, "--proc-net", h.ProcNet()}

@@ -38,10 +38,16 @@ func startNetHost(t *testing.T) *sandbox.NetHost {
 // refuses it (a dropped SYN is retried once with a longer wait).
 func refused(t *testing.T, c *sandbox.Client) bool {
 	t.Helper()
-	if c.Probe(trusted, sandbox.MailIPv4, 993, 700*time.Millisecond) == nil {
+	return refusedOn(t, c, 993)
+}
+
+// refusedOn is refused on another TCP port of the mail host.
+func refusedOn(t *testing.T, c *sandbox.Client, port int) bool {
+	t.Helper()
+	if c.Probe(trusted, sandbox.MailIPv4, port, 700*time.Millisecond) == nil {
 		return false
 	}
-	return c.Probe(trusted, sandbox.MailIPv4, 993, 3*time.Second) != nil
+	return c.Probe(trusted, sandbox.MailIPv4, port, 3*time.Second) != nil
 }
 
 // A ban left in fail2ban's own nftables table (banaction nftables) after

@@ -3,7 +3,6 @@ package main
 import (
 	"path/filepath"
 	"strconv"
-	"time"
 
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
@@ -25,16 +24,7 @@ const (
 // make (OCSP, CRL, SCT, proxies) are switched off: loopback only.
 func imapsBench(r *runner) error {
 	dir := filepath.Join(r.work, "imaps")
-	root, err := sandbox.NewRootCA(dir, "Bench Root")
-	if err != nil {
-		return err
-	}
-	inter, err := root.NewIntermediate("Bench Intermediate")
-	if err != nil {
-		return err
-	}
-	leaf, err := inter.Issue("mail", sandbox.Leaf{CommonName: "localhost", DNSNames: []string{"localhost"},
-		IPs: []string{"127.0.0.1", "127.0.0.2"}, NotAfter: time.Now().AddDate(0, 0, 200)})
+	root, leaf, err := benchChain(dir, "127.0.0.1", "127.0.0.2")
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"path/filepath"
 	"strconv"
-	"time"
 
 	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
@@ -31,16 +30,7 @@ const peerCheckSMTP = "/usr/lib/nagios/plugins/check_smtp"
 // check_smtp does not wait for (docs/internals-smtp.md): the goals say so.
 func smtpBench(r *runner) error {
 	dir := filepath.Join(r.work, "smtp")
-	root, err := sandbox.NewRootCA(dir, "Bench Root")
-	if err != nil {
-		return err
-	}
-	inter, err := root.NewIntermediate("Bench Intermediate")
-	if err != nil {
-		return err
-	}
-	leaf, err := inter.Issue("mail", sandbox.Leaf{CommonName: "localhost", DNSNames: []string{"localhost"},
-		IPs: []string{"127.0.0.1"}, NotAfter: time.Now().AddDate(0, 0, 200)})
+	root, leaf, err := benchChain(dir, "127.0.0.1")
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/mailhost-checks/mailchecks/internal/sandbox"
 )
 
 // tlsRows are the three rows each TLS plugin gets against one sandboxed
@@ -46,4 +49,19 @@ func (t tlsRows) run(r *runner) error {
 	}
 	fmt.Printf("ours %.2f ms, check_ssl_cert %.2f ms\n", o.Median*1000, p.Median*1000)
 	return nil
+}
+
+// benchChain is the chain both TLS benches serve: a leaf for localhost and
+// ips, valid 200 days, from an intermediate of a private root.
+func benchChain(dir string, ips ...string) (root *sandbox.CA, leaf *sandbox.Issued, err error) {
+	if root, err = sandbox.NewRootCA(dir, "Bench Root"); err != nil {
+		return nil, nil, err
+	}
+	inter, err := root.NewIntermediate("Bench Intermediate")
+	if err != nil {
+		return nil, nil, err
+	}
+	leaf, err = inter.Issue("mail", sandbox.Leaf{CommonName: "localhost", DNSNames: []string{"localhost"},
+		IPs: ips, NotAfter: time.Now().AddDate(0, 0, 200)})
+	return root, leaf, err
 }
