@@ -49,9 +49,12 @@ func evaluateKernel(r *plugin.Result, g netfilter.Gathered, mode string, ports [
 		return
 	}
 	plan := planKernelPorts(r, ports, f.Jails, lookupTCPService)
+	// One Judger: what every IP's and port's question shares (source
+	// indexes of long ban chains) is built once.
+	judge := netfilter.NewJudger(g.Ruleset)
 	for _, t := range f.Targets {
 		if t.Addr.IsValid() {
-			kernelTarget(r, g.Ruleset, plan, t.Addr, bannedIn(f.Jails, t.Addr))
+			kernelTarget(r, judge, plan, t.Addr, bannedIn(f.Jails, t.Addr))
 		}
 	}
 	if g.Ruleset.LegacyNotRead != "" {
@@ -70,14 +73,14 @@ func bannedIn(jails []JailState, a netip.Addr) []string {
 }
 
 // kernelTarget judges one IP on every port and words the outcome.
-func kernelTarget(r *plugin.Result, rs *netfilter.Ruleset, plan kernelPlan, a netip.Addr, jails []string) {
+func kernelTarget(r *plugin.Result, judge *netfilter.Judger, plan kernelPlan, a netip.Addr, jails []string) {
 	refusedBy := map[netfilter.RuleRef][]uint16{}
 	var order []netfilter.RuleRef
 	var accepted []uint16
 	var closed []uint16
 	for _, port := range plan.Ports {
-		v := netfilter.Judge(rs, netfilter.Query{IPv6: a.Is6(), Source: netip.PrefixFrom(a, a.BitLen()), Port: port})
-		if v.Outcome == netfilter.Refused && closedForAll(rs, a, port) {
+		v := judge.Judge(netfilter.Query{IPv6: a.Is6(), Source: netip.PrefixFrom(a, a.BitLen()), Port: port})
+		if v.Outcome == netfilter.Refused && closedForAll(judge, a, port) {
 			closed = append(closed, port) // not this IP's ban: the port is closed
 			continue
 		}
@@ -136,12 +139,12 @@ func prefixSummary(first, rest string) string {
 
 // closedForAll: the port is refused for every source of a's family (a
 // closed port, not a ban on a).
-func closedForAll(rs *netfilter.Ruleset, a netip.Addr, port uint16) bool {
+func closedForAll(judge *netfilter.Judger, a netip.Addr, port uint16) bool {
 	anySource := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
 	if a.Is6() {
 		anySource = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
 	}
-	return netfilter.Judge(rs, netfilter.Query{IPv6: a.Is6(), Source: anySource, Port: port}).Outcome == netfilter.Refused
+	return judge.Judge(netfilter.Query{IPv6: a.Is6(), Source: anySource, Port: port}).Outcome == netfilter.Refused
 }
 
 // kernelFix: a rich rule in firewalld's table is removed through
