@@ -52,12 +52,18 @@ func (b Ban) TimeLeft(now time.Time) (time.Duration, bool) {
 // ours.
 const f2bTimeLayout = "2006-01-02 15:04:05"
 
+// banLineID is the banned ID (normally an IP) a ban-list line starts with.
+func banLineID(line string) string {
+	id, _, _ := strings.Cut(line, " \t")
+	return strings.TrimSpace(id)
+}
+
 // parseBan parses one line of `get JAIL banip --with-time`, as written by
 // banmanager.py: "IP \tSTART + BANTIME = END". A bare ID (no time) is
 // accepted too, so an older server or a plain `banip` list still works.
 func parseBan(line string, loc *time.Location) (Ban, error) {
-	id, rest, hasTime := strings.Cut(line, " \t")
-	id = strings.TrimSpace(id)
+	_, rest, hasTime := strings.Cut(line, " \t")
+	id := banLineID(line)
 	b := Ban{ID: id}
 	if a, err := netip.ParseAddr(id); err == nil {
 		b.Addr = a.Unmap()
@@ -91,26 +97,6 @@ func parseBan(line string, loc *time.Location) (Ban, error) {
 	}
 	b.End = t
 	return b, nil
-}
-
-// parseBans parses a whole ban list; a line that cannot be parsed still
-// counts as a ban of its first word (never lose a ban because of its time).
-func parseBans(lines []string, loc *time.Location) ([]Ban, []string) {
-	var bans []Ban
-	var problems []string
-	for _, l := range lines {
-		if strings.TrimSpace(l) == "" {
-			continue
-		}
-		b, err := parseBan(l, loc)
-		if err != nil {
-			problems = append(problems, err.Error())
-		}
-		if b.ID != "" {
-			bans = append(bans, b)
-		}
-	}
-	return bans, problems
 }
 
 // Source gathers jail facts from one fail2ban server.

@@ -3,6 +3,7 @@ package fail2ban
 import (
 	"bytes"
 	"fmt"
+	"strings"
 )
 
 // maxReplyOpcodes caps the pickle opcodes of one reply, checked before the
@@ -12,7 +13,7 @@ import (
 // hundreds of MiB. Every opcode pushes at most one value. A real ban list
 // (`banip --with-time`) costs about two opcodes a ban (the string and its
 // MEMOIZE, pickle protocols 4 and 5), so this allows about 95000 bans in one
-// jail; 200000 of the tiniest values peak at about 50 MiB RSS
+// jail; 200000 of the tiniest values peak at about 30 MiB RSS
 // (cmd/check_fail2ban_trusted TestHostileRepliesBoundMemory).
 const maxReplyOpcodes = 200000
 
@@ -45,10 +46,10 @@ func checkPickleCost(raw []byte) (builds []int, err error) {
 			return builds, nil
 		case op == 'b': // BUILD
 			builds = append(builds, i-1)
-		case bytes.IndexByte([]byte(pickleNoArg), op) >= 0:
-		case bytes.IndexByte([]byte(pickleLineArg), op) >= 0, bytes.IndexByte([]byte(pickleTwoLine), op) >= 0:
+		case strings.IndexByte(pickleNoArg, op) >= 0:
+		case strings.IndexByte(pickleLineArg, op) >= 0, strings.IndexByte(pickleTwoLine, op) >= 0:
 			lines := 1
-			if bytes.IndexByte([]byte(pickleTwoLine), op) >= 0 {
+			if strings.IndexByte(pickleTwoLine, op) >= 0 {
 				lines = 2
 			}
 			for ; lines > 0; lines-- {
