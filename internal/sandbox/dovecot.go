@@ -97,12 +97,11 @@ func startDovecotOnce(opts DovecotOptions) (*Dovecot, error) {
 		return nil, err
 	}
 	d := &Dovecot{Dir: dir, Conf: filepath.Join(dir, "dovecot.conf"), HomeRoot: filepath.Join(dir, "home")}
-	if d.IMAPSPort, err = FreePort(); err != nil {
-		return nil, err
+	ports, err := distinctFreePorts(dovecotListen(), 2)
+	if err != nil {
+		return nil, fmt.Errorf("dovecot sandbox: %w", err)
 	}
-	if d.IMAPPort, err = FreePort(); err != nil {
-		return nil, err
-	}
+	d.IMAPSPort, d.IMAPPort = ports[0], ports[1]
 	for _, sub := range []string{"run", "state"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return nil, err
@@ -141,6 +140,14 @@ func startDovecotOnce(opts DovecotOptions) (*Dovecot, error) {
 	if err := d.WaitReady(10 * time.Second); err != nil {
 		d.Stop()
 		return nil, err
+	}
+	// A greeting may come from another test's daemon that took a port
+	// between FreePort and Dovecot's bind (CI saw connection refused on
+	// this Dovecot's port later in a test): the master holds the
+	// listeners it passes to its login processes.
+	if err := listenersOwnedBy(d.proc.PID(), []int{d.IMAPSPort, d.IMAPPort}); err != nil {
+		d.Stop()
+		return nil, fmt.Errorf("dovecot sandbox: %w", err)
 	}
 	if opts.PostfixAuth {
 		d.PostfixAuthSocket = filepath.Join(dir, "run", dovecotPostfixAuthListener)

@@ -2,12 +2,58 @@ package sandbox
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
+
+// distinctFreePorts picks n different TCP ports, each free a moment ago on
+// every address of addrs. FreePort may give a port it gave a moment ago;
+// a daemon given one port twice shares it between two of its services.
+func distinctFreePorts(addrs []string, n int) ([]int, error) {
+	var ports []int
+	for try := 0; len(ports) < n; try++ {
+		if try == 10*n {
+			return nil, fmt.Errorf("no %d different free ports in %d tries", n, try)
+		}
+		port, err := freePortOnAll(addrs)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(ports, port) {
+			ports = append(ports, port)
+		}
+	}
+	return ports, nil
+}
+
+// freePortOnAll is a TCP port that was free a moment ago on every address.
+func freePortOnAll(addrs []string) (int, error) {
+	for try := 0; try < 20; try++ {
+		port, err := FreePort()
+		if err != nil {
+			return 0, err
+		}
+		free := true
+		for _, a := range addrs[1:] {
+			l, err := net.Listen("tcp", net.JoinHostPort(a, strconv.Itoa(port)))
+			if err != nil {
+				free = false
+				break
+			}
+			l.Close()
+		}
+		if free {
+			return port, nil
+		}
+	}
+	return 0, errors.New("no TCP port free on every loopback address after 20 tries")
+}
 
 // listenersOwnedBy reports whether every TCP port in ports has a listening
 // socket held open by process pid. A daemon whose ports were picked with

@@ -70,3 +70,30 @@ func TestListenersOwnedBy(t *testing.T) {
 		t.Fatalf("the other process's own port: %v", err)
 	}
 }
+
+// TestDistinctFreePorts: the ports a daemon is given differ from one
+// another (FreePort alone may repeat one) and are free on every address.
+func TestDistinctFreePorts(t *testing.T) {
+	addrs := []string{"127.0.0.1", "127.0.0.2"}
+	ports, err := distinctFreePorts(addrs, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, p := range ports {
+		if seen[p] {
+			t.Fatalf("port %d given twice: %v", p, ports)
+		}
+		seen[p] = true
+		for _, a := range addrs {
+			l, err := net.Listen("tcp", net.JoinHostPort(a, strconv.Itoa(p)))
+			if err != nil {
+				t.Fatalf("port %d not free on %s: %v", p, a, err)
+			}
+			l.Close()
+		}
+	}
+	if len(ports) != 5 {
+		t.Fatalf("%d ports, want 5", len(ports))
+	}
+}

@@ -151,23 +151,14 @@ func (p *Postfix) prepare(opts PostfixOptions, owner *user.User) error {
 	if err := os.Chown(p.DataDir, uid, -1); err != nil { // as Debian's package has /var/lib/postfix
 		return err
 	}
-	// Three different ports: FreePort may give a port it gave a moment
-	// ago, and two master.cf services on one port share it (the kernel
-	// hands each connection to either smtpd: a STARTTLS probe met the
-	// smtps one and waited for a greeting that never came).
-	taken := map[int]bool{}
-	for _, port := range []*int{&p.SubmissionPort, &p.SMTPSPort, &p.PlainPort} {
-		for try := 0; *port == 0 || taken[*port]; try++ {
-			if try == 10 {
-				return fmt.Errorf("postfix sandbox: no three different free ports in 10 tries")
-			}
-			var err error
-			if *port, err = freePortOnAll(p.Listen); err != nil {
-				return err
-			}
-		}
-		taken[*port] = true
+	// Three different ports: two master.cf services on one port share it
+	// (the kernel hands each connection to either smtpd: a STARTTLS probe
+	// met the smtps one and waited for a greeting that never came).
+	ports, err := distinctFreePorts(p.Listen, 3)
+	if err != nil {
+		return fmt.Errorf("postfix sandbox: %w", err)
 	}
+	p.SubmissionPort, p.SMTPSPort, p.PlainPort = ports[0], ports[1], ports[2]
 	s := postfixSettings{Dir: p.Dir, ConfigDir: p.ConfigDir, QueueDir: p.QueueDir, DataDir: p.DataDir,
 		Hostname: opts.Hostname, CertPath: opts.CertPath, KeyPath: opts.KeyPath, SASLPath: opts.SASLPath,
 		RequireTLS: opts.RequireTLS, AuthBeforeTLS: opts.AuthBeforeTLS, Listen: p.Listen,
@@ -205,29 +196,6 @@ func loopbackListen() []string {
 		addrs = append(addrs, "::1")
 	}
 	return addrs
-}
-
-// freePortOnAll is a TCP port that was free a moment ago on every address.
-func freePortOnAll(addrs []string) (int, error) {
-	for try := 0; try < 20; try++ {
-		port, err := FreePort()
-		if err != nil {
-			return 0, err
-		}
-		free := true
-		for _, a := range addrs[1:] {
-			l, err := net.Listen("tcp", net.JoinHostPort(a, strconv.Itoa(port)))
-			if err != nil {
-				free = false
-				break
-			}
-			l.Close()
-		}
-		if free {
-			return port, nil
-		}
-	}
-	return 0, errors.New("no TCP port free on every loopback address after 20 tries")
 }
 
 // SubmissionAddr, SMTPSAddr and PlainAddr are host:port on 127.0.0.1.
