@@ -12,9 +12,8 @@ import (
 
 // Reading nft's JSON in bounded memory. At 10,000 fail2ban ban rules nft
 // prints 3.8 MB; decoded whole into generic values (one map per object,
-// one per expression and per operand) it held over 50 MB, which kept the
-// check's collector running through the whole judgement (plugin's memory
-// limit). So the "nftables" array is read one object at a time, and each
+// one per expression and per operand) it held over 50 MB, and the
+// collector ran through the whole judgement. So the "nftables" array is read one object at a time, and each
 // rule's expressions are shared with every identical expression seen
 // before (the judge only reads them): a ban rule then owns little more
 // than its address.

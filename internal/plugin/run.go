@@ -41,7 +41,6 @@ func Main(info Info, cli Checker) {
 	p := nagios.NewPlugin()
 	defer p.ReturnCheckResults()
 	p.SetOutputTarget(&trimTrailingSpace{w: os.Stdout})
-	collectOnlyPastLimit()
 	execute(p, info, cli, os.Args[1:], os.Stdout)
 }
 
