@@ -149,6 +149,9 @@ func GatherFrom(ctx context.Context, host remote.Host, src Source, o Options) (F
 		err = readJailPorts(ctx, src, o, f.Jails)
 	}
 	if err == nil {
+		resolveJailPorts(ctx, host, f.Jails)
+	}
+	if err == nil {
 		err = banCausesAndEnds(ctx, host, src, &f)
 	}
 	src.Close() // free the server's connection before the DNS lookups

@@ -3,12 +3,14 @@ package fail2ban
 import (
 	"context"
 	"fmt"
-	"net"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
+	"github.com/mailhost-checks/mailchecks/internal/netdb"
 	"github.com/mailhost-checks/mailchecks/internal/netfilter"
+	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
 // maxJailPorts bounds the ports judged for one jail: a range is judged by
@@ -211,14 +213,49 @@ func onePort(s string, lookup func(string) (uint16, error)) (uint16, error) {
 	return lookup(s)
 }
 
-// lookupTCPService resolves a service name as iptables and nft do
-// (getservbyname, tcp: /etc/services).
-func lookupTCPService(name string) (uint16, error) {
-	p, err := net.LookupPort("tcp", name)
-	if err != nil || p <= 0 || p > 65535 {
-		return 0, fmt.Errorf("unknown service %q", name)
+// maxServicesFile bounds the /etc/services read (Debian's is 13 KiB).
+const maxServicesFile = 1 << 20
+
+// resolveJailPorts reads each jail's port values as TCP ports. A name is
+// resolved through the mail host's /etc/services (read once, only when a
+// value names a service), as the banaction's iptables or nft resolves it
+// there: over SSH, not through the monitoring host's file.
+func resolveJailPorts(ctx context.Context, host remote.Host, jails []JailState) {
+	services, notRead := netdb.Names{}, ""
+	if namesAService(jails) {
+		files, err := host.ReadFiles(ctx, []string{netdb.ServicesPath}, maxServicesFile)
+		switch {
+		case err != nil:
+			notRead = err.Error()
+		case len(files) != 1:
+			notRead = fmt.Sprintf("%d files for one path", len(files))
+		case files[0].Err != nil:
+			notRead = files[0].Err.Error()
+		default:
+			services = netdb.Parse(files[0].Data, "tcp")
+		}
 	}
-	return uint16(p), nil
+	for i := range jails {
+		if jails[i].Err != nil || len(jails[i].BanPorts) == 0 {
+			continue
+		}
+		jails[i].Ports = ParseBanPorts(jails[i].BanPorts, services.Port)
+		if jails[i].Ports.Note != "" && notRead != "" {
+			jails[i].Ports.Note += fmt.Sprintf(" (%s was not read: %s)", netdb.ServicesPath, notRead)
+		}
+	}
+}
+
+// namesAService: does a jail's port value hold a letter (a service name)?
+func namesAService(jails []JailState) bool {
+	for _, j := range jails {
+		for _, v := range j.BanPorts {
+			if strings.ContainsFunc(v, unicode.IsLetter) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // readJailPorts asks the jails' ports when the kernel's verdict will be

@@ -1,10 +1,14 @@
 package fail2ban
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
 // services stands for /etc/services (tcp) so the test does not depend on
@@ -77,5 +81,56 @@ func TestParseActionsPrint(t *testing.T) {
 		if ok != c.ok || !slices.Equal(got, c.want) {
 			t.Errorf("parseActionsPrint(%q) = %q, %v", c.out, got, ok)
 		}
+	}
+}
+
+// servicesHost is a mail host whose only file is /etc/services (the I/O
+// seam resolveJailPorts reads through); reads counts the reads.
+type servicesHost struct {
+	remote.Local
+	services *remote.File
+	reads    *int
+}
+
+func (h servicesHost) ReadFiles(_ context.Context, paths []string, _ int64) ([]remote.File, error) {
+	*h.reads++
+	if h.services == nil {
+		return []remote.File{{Path: paths[0], Err: errors.New("permission denied")}}, nil
+	}
+	return []remote.File{*h.services}, nil
+}
+
+// TestResolveJailPortsThroughTheMailHost: a port name resolves through the
+// mail host's /etc/services (its tcp lines), not the monitoring host's;
+// the file is read only when a name is used, and a file that cannot be
+// read is said in the jail's note.
+func TestResolveJailPortsThroughTheMailHost(t *testing.T) {
+	file := &remote.File{Path: "/etc/services", Data: []byte("imaps 1993/udp\nimaps 1994/tcp\nsmtp 25/tcp mail\n")}
+	reads := 0
+	jails := []JailState{
+		{Name: "dovecot", BanPorts: []string{"imaps,mail"}},
+		{Name: "numbers", BanPorts: []string{"2525"}},
+		{Name: "gone", BanPorts: []string{"imaps"}, Err: errors.New("unknown jail")},
+	}
+	resolveJailPorts(context.Background(), servicesHost{services: file, reads: &reads}, jails)
+	if !slices.Equal(jails[0].Ports.Ports, []uint16{1994, 25}) || jails[0].Ports.Note != "" {
+		t.Errorf("dovecot: %+v, want 1994 (the host's tcp line) and 25", jails[0].Ports)
+	}
+	if !slices.Equal(jails[1].Ports.Ports, []uint16{2525}) || len(jails[2].Ports.Ports) != 0 || reads != 1 {
+		t.Errorf("numbers %+v, gone %+v, %d reads", jails[1].Ports, jails[2].Ports, reads)
+	}
+
+	reads = 0
+	numbers := []JailState{{Name: "numbers", BanPorts: []string{"25,465"}}}
+	resolveJailPorts(context.Background(), servicesHost{services: file, reads: &reads}, numbers)
+	if reads != 0 || !slices.Equal(numbers[0].Ports.Ports, []uint16{25, 465}) {
+		t.Errorf("numbers only: %d reads, %+v", reads, numbers[0].Ports)
+	}
+
+	unreadable := []JailState{{Name: "dovecot", BanPorts: []string{"imaps,993"}}}
+	resolveJailPorts(context.Background(), servicesHost{reads: &reads}, unreadable)
+	if !slices.Equal(unreadable[0].Ports.Ports, []uint16{993}) ||
+		!strings.Contains(unreadable[0].Ports.Note, `port "imaps"`) || !strings.Contains(unreadable[0].Ports.Note, "/etc/services was not read: permission denied") {
+		t.Errorf("unreadable /etc/services: %+v", unreadable[0].Ports)
 	}
 }

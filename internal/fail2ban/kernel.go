@@ -48,7 +48,7 @@ func evaluateKernel(r *plugin.Result, g netfilter.Gathered, mode string, ports [
 		r.Detailf("the kernel's ruleset was not read: %s; judged from fail2ban's ban list alone", g.NotRead)
 		return
 	}
-	plan := planKernelPorts(r, ports, f.Jails, lookupTCPService)
+	plan := planKernelPorts(r, ports, f.Jails)
 	// One Judger: what every IP's and port's question shares (source
 	// indexes of long ban chains) is built once.
 	judge := netfilter.NewJudger(g.Ruleset)

@@ -18,7 +18,7 @@ type kernelPlan struct {
 // jail's own ports (its actions' `port`), the default mail list for a jail
 // whose ports were not read (said in a detail line: never OK on a port not
 // asked that the jail bans), and the default list when no jail is judged.
-func planKernelPorts(r *plugin.Result, explicit []uint16, jails []JailState, lookup func(string) (uint16, error)) kernelPlan {
+func planKernelPorts(r *plugin.Result, explicit []uint16, jails []JailState) kernelPlan {
 	if len(explicit) > 0 {
 		return kernelPlan{Ports: explicit}
 	}
@@ -37,7 +37,7 @@ func planKernelPorts(r *plugin.Result, explicit []uint16, jails []JailState, loo
 		if j.Err != nil {
 			continue
 		}
-		set := ParseBanPorts(j.BanPorts, lookup)
+		set := j.Ports
 		if set.Note != "" {
 			r.Detailf("kernel: jail %s's ports %q: %s", j.Name, strings.Join(j.BanPorts, ","), set.Note)
 		}

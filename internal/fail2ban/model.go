@@ -28,6 +28,9 @@ type JailState struct {
 	// why none were read.
 	BanPorts  []string
 	PortsNote string
+	// Ports are BanPorts read as TCP ports, names resolved through the
+	// mail host's /etc/services (resolveJailPorts, in Gather).
+	Ports JailPortSet
 }
 
 // Ban is a target the jail bans; End and Permanent come from its entry in

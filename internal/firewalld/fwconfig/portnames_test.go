@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/ruleset"
+	"github.com/mailhost-checks/mailchecks/internal/netdb"
 )
 
 // getPortRangeScript prints firewalld's own functions.getPortRange for
@@ -32,7 +33,7 @@ func TestPortNamesMatchFirewalldsGetPortRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := NetDB{services: parseNetDB(services)}
+	db := NetDB{services: netdb.Parse(services, "")}
 	inputs := []string{"imaps", "imap-imaps", "993", "10-1", "ftp-data", "ftp-data-ssh", "nosuch", "0993", "65536",
 		"imaps-10", "submission", "smtp-submission", "x11-1", "http-alt", "https-nosuch", "1-2-3", "smtp-smtp"}
 	cmd := exec.Command("/usr/bin/python3", "-c", getPortRangeScript)

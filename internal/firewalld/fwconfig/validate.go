@@ -14,6 +14,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/mailhost-checks/mailchecks/internal/firewalld/expat"
+	"github.com/mailhost-checks/mailchecks/internal/netdb"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
 
@@ -40,7 +41,7 @@ var loadKinds = []string{"ipsets", "helpers", "icmptypes", "services", "zones", 
 
 // NetDBFiles are read with the config: firewalld resolves port and
 // protocol names through them (getservbyname, getprotobyname).
-var NetDBFiles = []string{"/etc/services", "/etc/protocols"}
+var NetDBFiles = []string{netdb.ServicesPath, netdb.ProtocolsPath}
 
 // PermanentPatterns are the files firewalld loads when it starts or
 // reloads: firewalld.conf, then <kind>/*.xml of the package defaults and of
@@ -195,10 +196,10 @@ func sortFiles(d Dirs, files []remote.File) *configInput {
 	for i, f := range files {
 		switch {
 		case slices.Contains(NetDBFiles, f.Path):
-			if f.Err == nil && f.Path == "/etc/services" {
-				in.DB.services = parseNetDB(f.Data)
+			if f.Err == nil && f.Path == netdb.ServicesPath {
+				in.DB.services = netdb.Parse(f.Data, "")
 			} else if f.Err == nil {
-				in.DB.protocols = parseNetDB(f.Data)
+				in.DB.protocols = netdb.Parse(f.Data, "")
 			}
 		case f.Path == lockdownPath(d):
 			in.lockdown = &files[i]

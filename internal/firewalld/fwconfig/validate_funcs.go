@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mailhost-checks/mailchecks/internal/netdb"
 )
 
 // NetDB is what glibc's getservbyname and getprotobyname consult on the
@@ -15,33 +16,8 @@ import (
 // firewalld accepts a port written as a service name ("imaps") and a
 // protocol written as a name ("tcp", "esp") when these files know it.
 type NetDB struct {
-	services  map[string]int64 // name or alias -> port, as getservbyname(name) answers
-	protocols map[string]int64
-}
-
-// parseNetDB reads /etc/services or /etc/protocols: name, number (with
-// /proto in services), aliases. The first line naming a name wins, as
-// glibc's files lookup with no protocol given.
-func parseNetDB(data []byte) map[string]int64 {
-	names := map[string]int64{}
-	for _, line := range strings.Split(string(data), "\n") {
-		line, _, _ = strings.Cut(line, "#")
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		number, _, _ := strings.Cut(f[1], "/")
-		n, err := strconv.ParseInt(number, 10, 64)
-		if err != nil {
-			continue
-		}
-		for _, name := range append([]string{f[0]}, f[2:]...) {
-			if _, seen := names[name]; !seen {
-				names[name] = n
-			}
-		}
-	}
-	return names
+	services  netdb.Names // name or alias -> port, as getservbyname(name) answers
+	protocols netdb.Names
 }
 
 // pyInt is Python's int(s) for base 10: surrounding whitespace, a sign,
