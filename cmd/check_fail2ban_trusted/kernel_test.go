@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -148,5 +150,25 @@ func TestKernelOverSSH(t *testing.T) {
 	want := "CRITICAL: " + trusted + " is refused by the kernel on 993/tcp by rules fail2ban no longer tracks"
 	if lcode != 2 || rcode != 2 || firstLine(lout) != firstLine(rout) || !strings.HasPrefix(rout, want) || !strings.Contains(rout, "nft delete rule inet mine in handle ") {
 		t.Fatalf("local exit %d:\n%s\nremote exit %d:\n%s", lcode, lout, rcode, rout)
+	}
+}
+
+// When the kernel's ruleset cannot be read (here: the namespace it is
+// asked in is gone), auto judges from fail2ban alone and says so in one
+// line; require is UNKNOWN, naming the flag.
+func TestKernelNotReadable(t *testing.T) {
+	f := startF2B(t, "127.0.0.1/8 "+trusted)
+	gone := exec.Command("/bin/true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	procNet := fmt.Sprintf("/proc/%d/net", gone.Process.Pid)
+	code, out := run(t, "--socket", f.Socket, "--ip", trusted, "--proc-net", procNet, "--kernel", "auto")
+	if code != 0 || !strings.Contains(out, "the kernel's ruleset was not read: ") || !strings.Contains(out, "judged from fail2ban's ban list alone") {
+		t.Errorf("auto: exit %d, want 0 and the kernel not read said:\n%s", code, out)
+	}
+	code, out = run(t, "--socket", f.Socket, "--ip", trusted, "--proc-net", procNet, "--kernel", "require")
+	if first, _, _ := strings.Cut(out, "\n"); code != 3 || !strings.HasPrefix(first, "UNKNOWN: the kernel's ruleset could not be read (--kernel=require)") {
+		t.Errorf("require: exit %d, want 3 naming --kernel=require:\n%s", code, out)
 	}
 }

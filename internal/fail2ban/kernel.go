@@ -42,7 +42,7 @@ func evaluateKernel(r *plugin.Result, g netfilter.Gathered, mode string, ports [
 	case mode == "" || mode == netfilter.ModeSkip:
 		return
 	case g.Err != nil:
-		r.Add(plugin.Unknown, g.Err.Error(), netfilter.KernelFix)
+		r.AddLeading(plugin.Unknown, g.Err.Error(), netfilter.KernelFix)
 		return
 	case g.Ruleset == nil:
 		r.Detailf("the kernel's ruleset was not read: %s; judged from fail2ban's ban list alone", g.NotRead)

@@ -62,7 +62,7 @@ func evaluateKernel(r *plugin.Result, k kernelFacts, f Facts, reqs []ruleset.Req
 	case k.mode == netfilter.ModeSkip:
 		return
 	case k.got.Err != nil:
-		r.Add(plugin.Unknown, k.got.Err.Error(), netfilter.KernelFix)
+		r.AddLeading(plugin.Unknown, k.got.Err.Error(), netfilter.KernelFix)
 		return
 	case k.got.Ruleset == nil:
 		r.Detailf("the kernel's ruleset was not read: %s; judged from firewalld's configuration alone", k.got.NotRead)

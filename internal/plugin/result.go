@@ -57,6 +57,22 @@ func (r *Result) Add(state State, text, fix string) {
 	r.Findings = append(r.Findings, Finding{State: state, Text: text, Fix: fix})
 }
 
+// AddLeading appends a finding added after the summary was written. When
+// it decides the result's state (no other finding is worse), its text
+// leads the summary: an UNKNOWN found late must not print as
+// "UNKNOWN: all … open".
+func (r *Result) AddLeading(state State, text, fix string) {
+	r.Add(state, text, fix)
+	if r.State() != state {
+		return
+	}
+	if r.Summary == "" {
+		r.Summary = text
+		return
+	}
+	r.Summary = text + "; " + r.Summary
+}
+
 // Addf appends a finding without a fix, formatted.
 func (r *Result) Addf(state State, format string, args ...any) {
 	r.Add(state, fmt.Sprintf(format, args...), "")

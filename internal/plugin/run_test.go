@@ -214,3 +214,21 @@ func TestTrimTrailingSpaceAcrossWrites(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestAddLeading: a finding that decides the state leads the summary; one
+// that does not (a CRITICAL is already there) leaves it alone.
+func TestAddLeading(t *testing.T) {
+	var r Result
+	r.Add(OK, "imaps open", "")
+	r.Summary = "all open"
+	r.AddLeading(Unknown, "kernel not read", "run as root")
+	if r.State() != Unknown || r.Summary != "kernel not read; all open" {
+		t.Errorf("state %v, summary %q", r.State(), r.Summary)
+	}
+	r.Add(Critical, "imaps closed", "")
+	r.Summary = "imaps closed"
+	r.AddLeading(Unknown, "kernel not read", "")
+	if r.State() != Critical || r.Summary != "imaps closed" {
+		t.Errorf("state %v, summary %q", r.State(), r.Summary)
+	}
+}
