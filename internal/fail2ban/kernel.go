@@ -88,7 +88,7 @@ func kernelTarget(r *plugin.Result, judge *netfilter.Judger, plan kernelPlan, a 
 		case netfilter.Accepted:
 			accepted = append(accepted, port)
 		case netfilter.CannotTell:
-			r.Addf(plugin.Warning, "cannot tell whether the kernel lets %s through on %d/tcp: %s (%s)", a, port, v.Rule, v.Why)
+			r.AddLeading(plugin.Warning, fmt.Sprintf("cannot tell whether the kernel lets %s through on %d/tcp: %s (%s)", a, port, v.Rule, v.Why), "")
 		default:
 			if _, ok := refusedBy[v.Rule]; !ok {
 				order = append(order, v.Rule)
