@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mailhost-checks/mailchecks/internal/netfilter"
 	"github.com/mailhost-checks/mailchecks/internal/plugin"
 	"github.com/mailhost-checks/mailchecks/internal/remote"
 )
@@ -19,7 +20,12 @@ func CheckVia(ctx context.Context, host remote.Host, o Options) plugin.Result {
 	if err != nil {
 		return plugin.UnknownResult(err, FixFor(err))
 	}
+	// The kernel's ruleset (nft -j list ruleset: 0.3 s at 10,000 ban
+	// rules) is read while fail2ban answers.
+	kernel := make(chan netfilter.Gathered, 1)
+	go func() { kernel <- gatherKernel(ctx, host, o) }()
 	facts, err := GatherFrom(ctx, host, src, o)
+	k := <-kernel // ends with ctx: no command outlives the check
 	var r plugin.Result
 	if err != nil {
 		r = plugin.UnknownResult(err, FixFor(err))
@@ -29,7 +35,7 @@ func CheckVia(ctx context.Context, host remote.Host, o Options) plugin.Result {
 		return r
 	}
 	r = Evaluate(facts, Config{Unlisted: o.Unlisted})
-	evaluateKernel(&r, gatherKernel(ctx, host, o), o.Kernel.Mode, o.Kernel.Ports, facts)
+	evaluateKernel(&r, k, o.Kernel.Mode, o.Kernel.Ports, facts)
 	if why != "" {
 		r.Debugf("%s", why)
 	}
