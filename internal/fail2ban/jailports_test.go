@@ -134,3 +134,18 @@ func TestResolveJailPortsThroughTheMailHost(t *testing.T) {
 		t.Errorf("unreadable /etc/services: %+v", unreadable[0].Ports)
 	}
 }
+
+// TestPortQuestionsBounded: a jail listing more actions than
+// maxPortActions (a hostile or odd server) costs no more questions.
+func TestPortQuestionsBounded(t *testing.T) {
+	states := []JailState{{Name: "dovecot"}}
+	var actions []string
+	for i := range maxPortActions + 5 {
+		actions = append(actions, fmt.Sprintf("act%d", i))
+	}
+	var q portQuestions
+	q.add(states, 0, actions)
+	if len(q.cmds) != maxPortActions || !slices.Equal(q.cmds[0], []string{"get", "dovecot", "action", "act0", "port"}) {
+		t.Errorf("%d questions (want %d): %v", len(q.cmds), maxPortActions, q.cmds)
+	}
+}
