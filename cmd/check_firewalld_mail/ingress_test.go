@@ -48,6 +48,12 @@ func TestIngressPriorityDecidesZoneDispatch(t *testing.T) {
 		return
 	}
 	mustCmd(t, fw, "--permanent", "--zone=internal", "--set-ingress-priority=-1")
+	// Not reloaded yet: the kernel still refuses IPv4; the check says so,
+	// and that the next reload changes the order (drift).
+	probe(false)
+	code, out = check(t, fw, args...)
+	expect(t, code, 2, out, "imaps (993/tcp) is closed for IPv4 in runtime zone block",
+		"zone ingress-priority differs: runtime 0, permanent -1", "firewall-cmd --permanent --zone=internal --set-ingress-priority=<wanted> && firewall-cmd --reload")
 	mustCmd(t, fw, "--reload")
 	probe(true)
 	code, out = check(t, fw, args...)

@@ -24,6 +24,8 @@ func (d DriftItem) Describe() string {
 		return "default zone differs: " + d.Value
 	case "priority":
 		return "policy priority differs: " + d.Value
+	case "ingress-priority":
+		return "zone ingress-priority differs: " + d.Value + " (the next reload changes which zone catches clients first)"
 	}
 	if d.RuntimeOnly {
 		return fmt.Sprintf("%s %s is in runtime only: it disappears at the next reload", d.Kind, d.Value)
@@ -38,7 +40,7 @@ func (d DriftItem) Short() string {
 		return "firewall-cmd --runtime-to-permanent would also persist Fail2ban's bans: recreate the zone with firewall-cmd --permanent --new-zone=" + d.Value + ", or reload to drop it"
 	case d.Kind == "default zone":
 		return "to keep the runtime one: firewall-cmd --set-default-zone=<zone> (runtime and permanent at once)"
-	case d.Kind == "target" || d.Kind == "default zone" || d.Kind == "priority":
+	case d.Kind == "target" || d.Kind == "priority" || d.Kind == "ingress-priority":
 		return d.Kind + " (" + d.Value + ")"
 	case d.RuntimeOnly:
 		return d.Kind + " " + d.Value + " (runtime only)"
@@ -64,7 +66,7 @@ func (d DriftItem) Fix(zone string) string {
 		return "firewall-cmd --runtime-to-permanent would also persist Fail2ban's bans: recreate the zone with firewall-cmd --permanent --new-zone=" + d.Value + ", or reload to drop it"
 	case d.Kind == "default zone":
 		return "to keep the runtime one: firewall-cmd --set-default-zone=<zone> (runtime and permanent at once)"
-	case d.Kind == "target" || d.Kind == "priority":
+	case d.Kind == "target" || d.Kind == "priority" || d.Kind == "ingress-priority":
 		return fmt.Sprintf("firewall-cmd --permanent %s --set-%s=<wanted> && firewall-cmd --reload", scope, d.Kind)
 	case d.RuntimeOnly:
 		return fmt.Sprintf("to keep it: firewall-cmd --permanent %s --add-%s=%s; to drop it: firewall-cmd %s --remove-%s=%s",
@@ -81,6 +83,9 @@ func (d DriftItem) Fix(zone string) string {
 func Diff(runtime, permanent ruleset.Zone) (items []DriftItem, bans int) {
 	if runtime.Target != permanent.Target {
 		items = append(items, DriftItem{Kind: "target", Value: fmt.Sprintf("runtime %s, permanent %s", runtime.Target, permanent.Target)})
+	}
+	if runtime.IngressPriority != permanent.IngressPriority { // firewalld 2.x: zone dispatch order
+		items = append(items, DriftItem{Kind: "ingress-priority", Value: fmt.Sprintf("runtime %d, permanent %d", runtime.IngressPriority, permanent.IngressPriority)})
 	}
 	items = append(items, diffStrings("service", runtime.Services, permanent.Services)...)
 

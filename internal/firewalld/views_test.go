@@ -252,3 +252,21 @@ func uniqueSorted(list []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestDiffIngressPriority: a zone whose permanent ingress-priority was
+// changed without a reload (firewalld 2.x) is drift: the next reload
+// changes which zone catches clients first. The fix names the zone.
+func TestDiffIngressPriority(t *testing.T) {
+	rt := ruleset.Zone{Name: "internal", Target: "default"}
+	pm := rt
+	pm.IngressPriority = -1
+	items, _ := Diff(rt, pm)
+	if len(items) != 1 || items[0].Kind != "ingress-priority" ||
+		items[0].Describe() != "zone ingress-priority differs: runtime 0, permanent -1 (the next reload changes which zone catches clients first)" ||
+		items[0].Fix("internal") != "firewall-cmd --permanent --zone=internal --set-ingress-priority=<wanted> && firewall-cmd --reload" {
+		t.Fatalf("items %+v", items)
+	}
+	if items, _ := Diff(rt, rt); len(items) != 0 {
+		t.Errorf("equal zones: %+v", items)
+	}
+}
