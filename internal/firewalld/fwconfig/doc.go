@@ -9,6 +9,7 @@
 //     skipped; 2.x: it refuses the file); an unknown release is judged by
 //     both, and ValidateAsVersionArrives starts before the version is known.
 //   - validate.go: LoadPermanent, the Tree of what loaded, ConfigProblem;
+//     validate_input.go: the files sorted by kind and parsed up front;
 //     validate_reader.go, validate_zone*.go, validate_objects.go,
 //     validate_ipset.go, validate_policy.go, validate_lockdown.go: the
 //     per-kind readers; validate_rich*.go: rich rules as firewalld parses,
@@ -16,7 +17,7 @@
 //   - validate_conf.go: firewalld.conf (DefaultZone and its fallback,
 //     FlushAllOnReload, the keys each release knows).
 //   - validate_funcs.go, portnames.go: /etc/services and /etc/protocols
-//     lookups as firewalld does them.
+//     lookups as firewalld does them (the files are read by package netdb).
 //   - permanent.go, servicedefs.go: the kept tree as a ruleset.Ruleset, and
 //     the service definitions a requirement is judged with.
 //
