@@ -147,3 +147,34 @@ func imapsBehindFirewalld(t *testing.T) (*sandbox.Firewalld, *sandbox.Client, fu
 	}
 	return fw, client, inNS
 }
+
+// TestKernelAfterTheNextReloadOverSSH: what decides the next reload's
+// fate is read on the mail host over SSH too (direct.xml through the file
+// reader, the runtime direct rules through the remote firewall-cmd), and
+// the verdict matches the local one: same exit code and first line.
+func TestKernelAfterTheNextReloadOverSSH(t *testing.T) {
+	fw, s := startRemote(t)
+	mustCmd(t, fw, "--permanent", "--add-service=imaps")
+	mustCmd(t, fw, "--reload")
+	direct := []string{"ipv4", "filter", "INPUT", "0", "-p", "tcp", "--dport", "993", "-j", "REJECT"}
+	args := []string{"--service", "imaps", "--proc-net", fw.ProcNet()}
+	both := func(t *testing.T, wantCode int, wants ...string) {
+		t.Helper()
+		lcode, lout := check(t, fw, args...)
+		rcode, rout := checkRemote(t, fw, s, args...)
+		if lcode != wantCode || rcode != lcode || firstLine(lout) != firstLine(rout) || !strings.Contains(rout, "facts gathered via SSH") {
+			t.Fatalf("want exit %d in both; local (%d):\n%s\nssh (%d):\n%s", wantCode, lcode, lout, rcode, rout)
+		}
+		for _, w := range wants {
+			if !strings.Contains(rout, w) {
+				t.Errorf("ssh output lacks %q:\n%s", w, rout)
+			}
+		}
+	}
+	mustCmd(t, fw, append([]string{"--permanent", "--direct", "--add-rule"}, direct...)...)
+	both(t, 2, "after the next firewall-cmd --reload, imaps (993/tcp) over ipv4 is refused by the kernel outside firewalld's zones",
+		"from firewalld's permanent direct configuration "+filepath.Join(fw.ConfigDir, "direct.xml"))
+	mustCmd(t, fw, append([]string{"--permanent", "--direct", "--remove-rule"}, direct...)...)
+	mustCmd(t, fw, append([]string{"--direct", "--add-rule"}, direct...)...)
+	both(t, 2, "the next firewall-cmd --reload removes it (firewalld ")
+}
