@@ -175,22 +175,23 @@ func TestKernelNotReadable(t *testing.T) {
 
 // A rule the judge cannot decide for the office (it matches the client's
 // source port, which no check knows) is a WARNING that leads the first
-// line, never OK: the probing client is refused by it.
+// line, never OK: the probing client is refused by it. One finding names
+// every port the rule leaves undecided.
 func TestKernelCannotTell(t *testing.T) {
 	f := startF2B(t, "127.0.0.1/8 "+trusted)
 	h := startNetHost(t)
 	if err := h.Nft(`table inet hardening {
 	chain input { type filter hook input priority filter; policy accept;
-		tcp dport 993 tcp sport 1024-65535 drop; }
+		tcp dport { 993, 143 } tcp sport 1024-65535 drop; }
 }`); err != nil {
 		t.Fatal(err)
 	}
 	if !refused(t, h.Client) {
 		t.Fatal("the source-port rule did not refuse the office")
 	}
-	code, out := run(t, "--socket", f.Socket, "--ip", trusted, "--proc-net", h.ProcNet(), "--kernel-port", "993")
-	if first, _, _ := strings.Cut(out, "\n"); code != 1 || !strings.HasPrefix(first, "WARNING: cannot tell whether the kernel lets "+trusted+" through on 993/tcp") ||
-		!strings.Contains(first, "table inet hardening") {
+	code, out := run(t, "--socket", f.Socket, "--ip", trusted, "--proc-net", h.ProcNet(), "--kernel-port", "993", "--kernel-port", "143")
+	if first, _, _ := strings.Cut(out, "\n"); code != 1 || !strings.HasPrefix(first, "WARNING: cannot tell whether the kernel lets "+trusted+" through on 993/tcp, 143/tcp: ") ||
+		!strings.Contains(first, "table inet hardening") || strings.Count(out, "cannot tell") != 2 { // the first line and one finding
 		t.Fatalf("exit %d, want 1 with the undecided rule first:\n%s", code, out)
 	}
 }

@@ -78,6 +78,7 @@ func kernelTarget(r *plugin.Result, judge *netfilter.Judger, plan kernelPlan, a 
 	var order []netfilter.RuleRef
 	var accepted []uint16
 	var closed []uint16
+	undecided := undecidedRules{ports: map[netfilter.RuleRef][]uint16{}, why: map[netfilter.RuleRef]string{}}
 	for _, port := range plan.Ports {
 		v := judge.Judge(netfilter.Query{IPv6: a.Is6(), Source: netip.PrefixFrom(a, a.BitLen()), Port: port})
 		if v.Outcome == netfilter.Refused && closedForAll(judge, a, port) {
@@ -88,7 +89,7 @@ func kernelTarget(r *plugin.Result, judge *netfilter.Judger, plan kernelPlan, a 
 		case netfilter.Accepted:
 			accepted = append(accepted, port)
 		case netfilter.CannotTell:
-			r.AddLeading(plugin.Warning, fmt.Sprintf("cannot tell whether the kernel lets %s through on %d/tcp: %s (%s)", a, port, v.Rule, v.Why), "")
+			undecided.add(v, port)
 		default:
 			if _, ok := refusedBy[v.Rule]; !ok {
 				order = append(order, v.Rule)
@@ -98,6 +99,10 @@ func kernelTarget(r *plugin.Result, judge *netfilter.Judger, plan kernelPlan, a 
 	}
 	if len(closed) > 0 {
 		r.Debugf("kernel: %s closed for every source (not a ban)", portList(closed))
+	}
+	for _, rule := range undecided.order {
+		r.AddLeading(plugin.Warning, fmt.Sprintf("cannot tell whether the kernel lets %s through on %s: %s (%s)",
+			a, plan.portsOfJails(undecided.ports[rule]), rule, undecided.why[rule]), "")
 	}
 	var untracked []uint16
 	for _, rule := range order {
@@ -116,6 +121,22 @@ func kernelTarget(r *plugin.Result, judge *netfilter.Judger, plan kernelPlan, a 
 		r.Add(plugin.Warning, fmt.Sprintf("fail2ban lists %s as banned in %s, but the kernel lets it through on %s: the ban rules are gone (firewalld reloaded, or the banaction's table flushed), so it is served now and these bans do not work",
 			a, plugin.Join(jails), plan.portsOfJails(accepted)), reapplyFix(jails, a))
 	}
+}
+
+// undecidedRules are the rules the judge could not decide for one IP, with
+// the ports each left undecided (one finding per rule, not per port).
+type undecidedRules struct {
+	order []netfilter.RuleRef
+	ports map[netfilter.RuleRef][]uint16
+	why   map[netfilter.RuleRef]string
+}
+
+func (u *undecidedRules) add(v netfilter.Verdict, port uint16) {
+	if _, seen := u.ports[v.Rule]; !seen {
+		u.order = append(u.order, v.Rule)
+		u.why[v.Rule] = v.Why
+	}
+	u.ports[v.Rule] = append(u.ports[v.Rule], port)
 }
 
 // reapplyFix brings lost ban rules back: a plain `fail2ban-client reload`
