@@ -16,35 +16,20 @@ import (
 type cli struct {
 	plugin.CommonFlags `embed:""`
 
-	Host               string              `short:"H" required:"" help:"Mail host name or IP address."`
-	Port               int                 `short:"p" help:"Port (default 587). 465 is implicit TLS (SMTPS), every other port STARTTLS (587 submission, 25 MX)."`
-	ImplicitTLS        bool                `name:"implicit-tls" xor:"mode" help:"TLS from the first byte (SMTPS), whatever the port."`
-	StartTLS           bool                `name:"starttls" xor:"mode" help:"Plain SMTP then STARTTLS, whatever the port."`
-	AllowPlaintextAuth bool                `help:"With STARTTLS, do not warn when AUTH is offered before TLS."`
-	SNI                string              `name:"sni" help:"Server name to send and verify (default: the host, unless it is an IP address)."`
-	CAFile             string              `name:"ca-file" help:"Trust only the CA certificates in this PEM file (default: the system roots)."`
-	IPv4               bool                `short:"4" name:"ipv4" xor:"family" help:"IPv4 only."`
-	IPv6               bool                `short:"6" name:"ipv6" xor:"family" help:"IPv6 only."`
-	AllAddresses       bool                `help:"Check every A and AAAA address, not just the first that connects."`
-	Warning            tlsjudge.Expiry     `short:"w" placeholder:"LEFT" help:"WARNING when a certificate of the verified path has less left: days (30), hours (36h), a share of its lifetime (25%) or a Nagios range on days (30:). Default: 20% of the lifetime, at most 30 days."`
-	Critical           tlsjudge.Expiry     `short:"c" placeholder:"LEFT" help:"CRITICAL below this much left, as -w. Default: 10% of the lifetime, at most 14 days."`
-	AllCertificates    bool                `name:"all-certificates" default:"true" negatable:"" help:"Also ask for the certificate of the other key type (ECDSA or RSA) with a second TLS 1.2 handshake, and judge every certificate clients may be served (default on; --no-all-certificates for one handshake)."`
-	MinTLS             tlsjudge.TLSVersion `name:"min-tls" default:"1.2" help:"Lowest acceptable TLS version (1.0, 1.1, 1.2, 1.3)."`
-	EHLO               string              `name:"ehlo" placeholder:"NAME" help:"Name to send with EHLO (default: this host's name)."`
-	Login              string              `placeholder:"USER" help:"Log in as USER (AUTH PLAIN or LOGIN, over TLS only); the password comes from --password-file, password = in an --extra-opts file, or SMTP_PASSWORD, never from the command line."`
-	PasswordFile       string              `placeholder:"PATH" help:"File whose first line is the password for --login."`
-	Password           string              `secret:"" placeholder:"SECRET" help:"Password for --login, from an --extra-opts file only (password = …; the file must not be readable by every user); refused on the command line."`
-	CertFile           string              `placeholder:"PATH" help:"Certificate Postfix is configured with (smtpd_tls_chain_files or smtpd_tls_cert_file): WARNING if the server serves another one (renewed, not reloaded: postfix reload)."`
+	Host               string `short:"H" required:"" help:"Mail host name or IP address."`
+	Port               int    `short:"p" help:"Port (default 587). 465 is implicit TLS (SMTPS), every other port STARTTLS (587 submission, 25 MX)."`
+	ImplicitTLS        bool   `name:"implicit-tls" xor:"mode" help:"TLS from the first byte (SMTPS), whatever the port."`
+	StartTLS           bool   `name:"starttls" xor:"mode" help:"Plain SMTP then STARTTLS, whatever the port."`
+	AllowPlaintextAuth bool   `help:"With STARTTLS, do not warn when AUTH is offered before TLS."`
+	tlsjudge.Flags     `embed:""`
+	EHLO               string `name:"ehlo" placeholder:"NAME" help:"Name to send with EHLO (default: this host's name)."`
+	Login              string `placeholder:"USER" help:"Log in as USER (AUTH PLAIN or LOGIN, over TLS only); the password comes from --password-file, password = in an --extra-opts file, or SMTP_PASSWORD, never from the command line."`
+	PasswordFile       string `placeholder:"PATH" help:"File whose first line is the password for --login."`
+	Password           string `secret:"" placeholder:"SECRET" help:"Password for --login, from an --extra-opts file only (password = …; the file must not be readable by every user); refused on the command line."`
+	CertFile           string `placeholder:"PATH" help:"Certificate Postfix is configured with (smtpd_tls_chain_files or smtpd_tls_cert_file): WARNING if the server serves another one (renewed, not reloaded: postfix reload)."`
 }
 
 func (c *cli) Check(ctx context.Context) plugin.Result {
-	network := "ip"
-	switch {
-	case c.IPv4:
-		network = "ip4"
-	case c.IPv6:
-		network = "ip6"
-	}
 	return smtptls.Check(ctx, smtptls.Config{
 		Host:               c.Host,
 		Port:               c.Port,
@@ -59,7 +44,7 @@ func (c *cli) Check(ctx context.Context) plugin.Result {
 		TLS: tlsjudge.Config{
 			SNI:             c.SNI,
 			CAFile:          c.CAFile,
-			Network:         network,
+			Network:         c.Network(),
 			AllAddresses:    c.AllAddresses,
 			AllCertificates: c.AllCertificates,
 			Warning:         c.Warning,
